@@ -1,0 +1,161 @@
+/**
+ * Every error rxconn raises, each with a stable `code`. Messages name the option or the peer
+ * behaviour at fault; `cause` carries the lower-level error where one exists.
+ */
+
+/** The stable codes of {@link RxconnError}. */
+export type RxconnErrorCode =
+  | 'RXCONN_INVALID_ARGUMENT'
+  | 'RXCONN_CONNECT_TIMEOUT'
+  | 'RXCONN_TLS'
+  | 'RXCONN_RETRIES_EXHAUSTED'
+  | 'RXCONN_CONNECTION_DOWN'
+  | 'RXCONN_CONNECTION_CLOSED'
+  | 'RXCONN_STREAM_RESET'
+  | 'RXCONN_STREAM_REFUSED'
+  | 'RXCONN_TIMEOUT'
+  | 'RXCONN_PROTOCOL'
+  | 'RXCONN_KEEPALIVE_TIMEOUT'
+  | 'RXCONN_WEBSOCKET_CLOSED'
+  | 'RXCONN_QUEUE_FULL'
+  | 'RXCONN_UNSUPPORTED';
+
+/** Base class of every rxconn error. */
+export abstract class RxconnError extends Error {
+  abstract readonly code: RxconnErrorCode;
+  /** Whether a new connection attempt may fix this failure (used by the reconnect loop). */
+  readonly retryable: boolean = true;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+}
+
+/** A bad origin, option, method, path or header. Thrown by `open()`; a request errors with it before anything is sent. */
+export class InvalidArgumentError extends RxconnError {
+  readonly code = 'RXCONN_INVALID_ARGUMENT';
+  override readonly retryable = false;
+}
+
+/** One connection attempt took longer than `connectTimeout`. */
+export class ConnectTimeoutError extends RxconnError {
+  readonly code = 'RXCONN_CONNECT_TIMEOUT';
+  constructor(readonly timeout: number) {
+    super(`connect attempt exceeded connectTimeout (${timeout} ms)`);
+  }
+}
+
+/** The TLS handshake or the certificate check failed. Not retried: a new attempt cannot fix a certificate. */
+export class TlsError extends RxconnError {
+  readonly code = 'RXCONN_TLS';
+  override readonly retryable = false;
+}
+
+/** The connection gave up reconnecting; `cause` is the last failure. */
+export class RetriesExhaustedError extends RxconnError {
+  readonly code = 'RXCONN_RETRIES_EXHAUSTED';
+  constructor(
+    /** How many attempts were made in the outage that ended it. */
+    readonly attempts: number,
+    cause: unknown,
+  ) {
+    super(`connection gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${describe(cause)}`, { cause });
+  }
+}
+
+/** The connection was lost while this stream was active. */
+export class ConnectionDownError extends RxconnError {
+  readonly code = 'RXCONN_CONNECTION_DOWN';
+}
+
+/** The request was made after `shutdown()`/`close()`, or the close killed it. */
+export class ConnectionClosedError extends RxconnError {
+  readonly code = 'RXCONN_CONNECTION_CLOSED';
+  override readonly retryable = false;
+}
+
+/** The peer reset the stream (HTTP/2 RST_STREAM); `errorCode` is the HTTP/2 error code. */
+export class StreamResetError extends RxconnError {
+  readonly code = 'RXCONN_STREAM_RESET';
+  constructor(
+    readonly errorCode: number,
+    message = `the peer reset the stream (HTTP/2 error code ${errorCode})`,
+  ) {
+    super(message);
+  }
+}
+
+/** The server never processed the request (GOAWAY above last-stream-id, REFUSED_STREAM): safe to retry. */
+export class StreamRefusedError extends RxconnError {
+  readonly code = 'RXCONN_STREAM_REFUSED';
+}
+
+/** A request's `timeout` elapsed. */
+export class TimeoutError extends RxconnError {
+  readonly code = 'RXCONN_TIMEOUT';
+  constructor(readonly timeout: number) {
+    super(`request exceeded its timeout (${timeout} ms)`);
+  }
+}
+
+/** The peer broke the protocol: malformed response, bad preface, oversized headers. */
+export class ProtocolError extends RxconnError {
+  readonly code = 'RXCONN_PROTOCOL';
+}
+
+/** No PING/pong answer within `keepalive.timeout`: the connection is treated as dead. */
+export class KeepaliveTimeoutError extends RxconnError {
+  readonly code = 'RXCONN_KEEPALIVE_TIMEOUT';
+  constructor(readonly timeout: number) {
+    super(`no keepalive answer within keepalive.timeout (${timeout} ms)`);
+  }
+}
+
+/** The WebSocket closed abnormally. */
+export class WebSocketClosedError extends RxconnError {
+  readonly code = 'RXCONN_WEBSOCKET_CLOSED';
+  constructor(
+    readonly closeCode: number,
+    readonly reason: string,
+    message = `websocket closed with code ${closeCode}${reason ? ` (${reason})` : ''}`,
+  ) {
+    super(message);
+  }
+}
+
+/** A bounded queue (waiting requests, queued WebSocket messages) is full. */
+export class QueueFullError extends RxconnError {
+  readonly code = 'RXCONN_QUEUE_FULL';
+  override readonly retryable = false;
+}
+
+/** The operation does not exist on this connection's protocol (e.g. `ping()` on HTTP/1.1, a request on an upgraded socket). */
+export class UnsupportedError extends RxconnError {
+  readonly code = 'RXCONN_UNSUPPORTED';
+  override readonly retryable = false;
+}
+
+/** A short human description of any thrown value, for messages. */
+export function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'string' && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;
+  }
+  return String(error);
+}
+
+const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|HOSTNAME_|ERR_OSSL_)/;
+
+/** Maps a transport-level error (ECONNREFUSED, TLS alerts...) to an rxconn error, leaving rxconn errors as they are. */
+export function toConnectionError(error: unknown): RxconnError {
+  if (error instanceof RxconnError) return error;
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && TLS_CODES.test(code)) {
+    return new TlsError(`TLS handshake failed: ${describe(error)}`, { cause: error });
+  }
+  return new ConnectionDownError(`connection failed: ${describe(error)}`, { cause: error });
+}

@@ -1,0 +1,235 @@
+/**
+ * The options of `open()`, their defaults, and their synchronous validation.
+ */
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import type { SchedulerLike } from 'rxjs';
+import { InvalidArgumentError } from './errors.js';
+import type { RxconnError } from './errors.js';
+import type { Protocol } from './events.js';
+
+/** How the connection reconnects. Exponential backoff with full jitter by default. */
+export interface RetryOptions {
+  /** Retries per outage before giving up; `Infinity` never gives up. Default 5. */
+  maxRetries?: number;
+  /** Backoff ceiling of the first retry, in ms. Default 100. */
+  initialDelay?: number;
+  /** Upper bound of any delay, in ms. Default 30 000. */
+  maxDelay?: number;
+  /** Growth of the ceiling per retry. Default 2. */
+  factor?: number;
+  /** `'full'`: a uniform delay in [0, ceiling]; `'none'`: exactly the ceiling. Default `'full'`. */
+  jitter?: 'full' | 'none';
+  /**
+   * Your own policy: the delay in ms before retry `attempt` (1-based) after `error`; return
+   * `null` to give up. Replaces the backoff; `maxRetries` still bounds the count.
+   */
+  delay?: (attempt: number, error: RxconnError) => number | null;
+  /** The random source of the jitter, in [0, 1). Default `Math.random`. */
+  random?: () => number;
+}
+
+/** Dead-peer detection: HTTP/2 PING or WebSocket ping. */
+export interface KeepaliveOptions {
+  /** Time between pings, in ms. Default 30 000. */
+  interval?: number;
+  /** How long to wait for the answer before treating the peer as dead, in ms. Default 10 000. */
+  timeout?: number;
+}
+
+/** Options of {@link open}. */
+export interface ConnectionOptions {
+  /** Protocols to speak. TLS: the ALPN offer, in order; cleartext: the first entry is used (`http2` = prior-knowledge h2c). Default `['http2', 'http1']` on TLS, `['http1']` on cleartext. */
+  protocols?: readonly Protocol[];
+  /** `node:tls` connect options (`ca`, `cert`, `key`, `rejectUnauthorized`, `servername`...). Certificates are verified by default. */
+  tls?: Omit<TlsConnectionOptions, 'host' | 'port' | 'socket' | 'ALPNProtocols'>;
+  /** Bound on one attempt: DNS, TCP, TLS and the protocol preface, in ms. Default 10 000. */
+  connectTimeout?: number;
+  /** Reconnect policy, or `false` to never reconnect. */
+  retry?: RetryOptions | false;
+  /** Ping the peer to detect dead connections, or `false`. Default on for HTTP/2 and WebSocket. */
+  keepalive?: KeepaliveOptions | false;
+  /** Bound on a graceful shutdown, in ms. Default 15 000. */
+  closeTimeout?: number;
+  /** Most requests allowed to wait for a connection or a free stream. Default 10 000. */
+  maxQueued?: number;
+  /** Largest response head (status line and headers) accepted, in bytes. Default 16 384. */
+  maxHeaderSize?: number;
+  /** Headers sent with every request (a request's own headers win). */
+  headers?: Readonly<Record<string, string>>;
+  /** Scheduler for reconnect delays and request timeouts. Default: RxJS's async scheduler. */
+  scheduler?: SchedulerLike;
+}
+
+/** A resolved retry policy. */
+export interface RetryPolicy {
+  readonly maxRetries: number;
+  readonly initialDelay: number;
+  readonly maxDelay: number;
+  readonly factor: number;
+  readonly jitter: 'full' | 'none';
+  readonly delay?: RetryOptions['delay'];
+  readonly random: () => number;
+}
+
+/** Options with every default applied. */
+export interface ResolvedOptions {
+  readonly origin: URL;
+  readonly secure: boolean;
+  readonly host: string;
+  readonly port: number;
+  readonly protocols: readonly Protocol[];
+  readonly tls: NonNullable<ConnectionOptions['tls']>;
+  readonly connectTimeout: number;
+  readonly retry: RetryPolicy;
+  readonly keepalive: Required<KeepaliveOptions> | false;
+  readonly closeTimeout: number;
+  readonly maxQueued: number;
+  readonly maxHeaderSize: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly scheduler?: SchedulerLike;
+}
+
+const KNOWN_OPTIONS = new Set([
+  'protocols', 'tls', 'connectTimeout', 'retry', 'keepalive', 'closeTimeout', 'maxQueued',
+  'maxHeaderSize', 'headers', 'scheduler',
+]);
+const KNOWN_RETRY = new Set(['maxRetries', 'initialDelay', 'maxDelay', 'factor', 'jitter', 'delay', 'random']);
+const PROTOCOLS: readonly Protocol[] = ['http1', 'http2'];
+
+function fail(message: string): never {
+  throw new InvalidArgumentError(message);
+}
+
+function shown(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  return typeof value === 'object' ? 'an object' : String(value);
+}
+
+/** A finite number ≥ `min`, or the default when undefined. */
+function number(name: string, value: unknown, fallback: number, min = 0, allowInfinity = false): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || Number.isNaN(value) || value < min || (!allowInfinity && !Number.isFinite(value))) {
+    fail(`${name} must be a ${allowInfinity ? '' : 'finite '}number ≥ ${min} (got ${shown(value)})`);
+  }
+  return value;
+}
+
+function integer(name: string, value: unknown, fallback: number, min: number, allowInfinity = false): number {
+  const n = number(name, value, fallback, min, allowInfinity);
+  if (Number.isFinite(n) && !Number.isInteger(n)) fail(`${name} must be an integer (got ${n})`);
+  return n;
+}
+
+function plainObject(name: string, value: unknown): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(`${name} must be an object (got ${shown(value)})`);
+  return value as Record<string, unknown>;
+}
+
+function checkKeys(name: string, value: Record<string, unknown>, known: Set<string>): void {
+  for (const key of Object.keys(value)) {
+    if (!known.has(key)) fail(`${name}.${key} is not a known option (known: ${[...known].join(', ')})`);
+  }
+}
+
+/** Parses the origin: `http:` or `https:` with a host, and nothing after the authority. */
+export function parseOrigin(origin: unknown): URL {
+  if (typeof origin !== 'string' && !(origin instanceof URL)) fail(`origin must be a string or URL (got ${shown(origin)})`);
+  let url: URL;
+  try {
+    url = new URL(String(origin));
+  } catch {
+    fail(`origin is not a valid URL: ${JSON.stringify(String(origin))}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    fail(`origin must use http: or https: (got ${JSON.stringify(url.protocol)})`);
+  }
+  if (!url.hostname) fail(`origin has no host: ${JSON.stringify(String(origin))}`);
+  if (url.username || url.password) fail('origin must not carry credentials: send an authorization header instead');
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+    fail(`origin must be scheme://host[:port] only (got ${JSON.stringify(String(origin))}): pass paths to requests`);
+  }
+  return url;
+}
+
+function resolveRetry(value: unknown): RetryPolicy {
+  if (value === false) return { maxRetries: 0, initialDelay: 0, maxDelay: 0, factor: 1, jitter: 'none', random: Math.random };
+  const retry = value === undefined ? {} : plainObject('options.retry', value);
+  checkKeys('options.retry', retry, KNOWN_RETRY);
+  const jitter = retry.jitter ?? 'full';
+  if (jitter !== 'full' && jitter !== 'none') fail(`options.retry.jitter must be 'full' or 'none' (got ${shown(jitter)})`);
+  if (retry.delay !== undefined && typeof retry.delay !== 'function') fail(`options.retry.delay must be a function (got ${shown(retry.delay)})`);
+  if (retry.random !== undefined && typeof retry.random !== 'function') fail(`options.retry.random must be a function (got ${shown(retry.random)})`);
+  const initialDelay = number('options.retry.initialDelay', retry.initialDelay, 100);
+  const maxDelay = number('options.retry.maxDelay', retry.maxDelay, 30_000);
+  if (maxDelay < initialDelay) fail(`options.retry.maxDelay (${maxDelay}) must be ≥ options.retry.initialDelay (${initialDelay})`);
+  return {
+    maxRetries: integer('options.retry.maxRetries', retry.maxRetries, 5, 0, true),
+    initialDelay,
+    maxDelay,
+    factor: number('options.retry.factor', retry.factor, 2, 1),
+    jitter,
+    delay: retry.delay as RetryPolicy['delay'],
+    random: (retry.random as (() => number) | undefined) ?? Math.random,
+  };
+}
+
+function resolveKeepalive(value: unknown): ResolvedOptions['keepalive'] {
+  if (value === false) return false;
+  const keepalive = value === undefined ? {} : plainObject('options.keepalive', value);
+  checkKeys('options.keepalive', keepalive, new Set(['interval', 'timeout']));
+  return {
+    interval: number('options.keepalive.interval', keepalive.interval, 30_000, 1),
+    timeout: number('options.keepalive.timeout', keepalive.timeout, 10_000, 1),
+  };
+}
+
+function resolveProtocols(value: unknown, secure: boolean): readonly Protocol[] {
+  if (value === undefined) return secure ? ['http2', 'http1'] : ['http1'];
+  if (!Array.isArray(value) || value.length === 0) fail(`options.protocols must be a non-empty array of 'http1' | 'http2' (got ${shown(value)})`);
+  for (const p of value) {
+    if (!PROTOCOLS.includes(p)) fail(`options.protocols has an unknown protocol ${shown(p)} (known: 'http1', 'http2')`);
+  }
+  if (new Set(value).size !== value.length) fail('options.protocols lists a protocol twice');
+  return [...value] as Protocol[];
+}
+
+function resolveHeaders(value: unknown): Readonly<Record<string, string>> {
+  if (value === undefined) return {};
+  const headers = plainObject('options.headers', value);
+  for (const [name, v] of Object.entries(headers)) {
+    if (typeof v !== 'string') fail(`options.headers[${JSON.stringify(name)}] must be a string (got ${shown(v)})`);
+  }
+  return headers as Record<string, string>;
+}
+
+/** Validates `open()`'s arguments and applies the defaults. Throws {@link InvalidArgumentError}. */
+export function resolveOptions(originArg: unknown, optionsArg: unknown): ResolvedOptions {
+  const origin = parseOrigin(originArg);
+  const options = optionsArg === undefined ? {} : plainObject('options', optionsArg);
+  checkKeys('options', options, KNOWN_OPTIONS);
+  const secure = origin.protocol === 'https:';
+  const tls = options.tls === undefined ? {} : plainObject('options.tls', options.tls);
+  const scheduler = options.scheduler as SchedulerLike | undefined;
+  if (scheduler !== undefined && typeof (scheduler as Partial<SchedulerLike>).schedule !== 'function') {
+    fail('options.scheduler must be an RxJS SchedulerLike');
+  }
+  return {
+    origin,
+    secure,
+    host: origin.hostname.startsWith('[') ? origin.hostname.slice(1, -1) : origin.hostname,
+    port: origin.port ? Number(origin.port) : secure ? 443 : 80,
+    protocols: resolveProtocols(options.protocols, secure),
+    tls,
+    connectTimeout: number('options.connectTimeout', options.connectTimeout, 10_000, 1),
+    retry: resolveRetry(options.retry),
+    keepalive: resolveKeepalive(options.keepalive),
+    closeTimeout: number('options.closeTimeout', options.closeTimeout, 15_000),
+    maxQueued: integer('options.maxQueued', options.maxQueued, 10_000, 0, true),
+    maxHeaderSize: integer('options.maxHeaderSize', options.maxHeaderSize, 16_384, 256),
+    headers: resolveHeaders(options.headers),
+    scheduler,
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * The one place where a protocol is chosen: from the dialed socket to a ready session.
+ */
+import { Observable, switchMap } from 'rxjs';
+import type { RxconnError } from './errors.js';
+import { ConnectionClosedError } from './errors.js';
+import type { GoawayInfo, Protocol } from './events.js';
+import { createHttp1Session } from './http1-session.js';
+import { createHttp2Session } from './http2-session.js';
+import type { ResolvedOptions } from './options.js';
+import type { Session, SessionFactory } from './session.js';
+import { dial } from './transport.js';
+import type { Dialed } from './transport.js';
+
+const FACTORIES: Record<Protocol, SessionFactory> = {
+  http1: createHttp1Session,
+  http2: createHttp2Session,
+};
+
+/** What the core hears from a live session besides its end. */
+export interface SessionHooks {
+  onCapacity(session: Session): void;
+  onDraining(session: Session, detail: { readonly goaway?: GoawayInfo; readonly reason: string }): void;
+  /** The session closed; called before the lifetime errors, and also for released sessions. */
+  onClose(session: Session, error: RxconnError): void;
+}
+
+/**
+ * One session's whole life. Cold: each subscription dials, creates the session for the
+ * negotiated protocol, emits it once ready, and errors when it closes (with why). Unsubscribing
+ * destroys the session, unless `release` was called for it (a draining session finishing its
+ * streams on its own).
+ */
+export function sessionLifetime(options: ResolvedOptions, hooks: SessionHooks): Observable<Session> {
+  return dial(options).pipe(switchMap(dialed => runSession(dialed, options, hooks)));
+}
+
+/** Sessions whose lifetime no longer owns them (see {@link sessionLifetime}). */
+const released = new WeakSet<Session>();
+
+/** Lets a draining session outlive its lifetime subscription: its own `onClose` ends it. */
+export function release(session: Session): void {
+  released.add(session);
+}
+
+function runSession({ socket, protocol }: Dialed, options: ResolvedOptions, hooks: SessionHooks): Observable<Session> {
+  return new Observable<Session>(subscriber => {
+    let ready = false;
+    let closed = false;
+    let session: Session | undefined;
+    const create = FACTORIES[protocol];
+    session = create(socket, options, {
+      onReady: () => {
+        ready = true;
+        if (session) subscriber.next(session);
+      },
+      onCapacity: () => session && hooks.onCapacity(session),
+      onDraining: detail => session && hooks.onDraining(session, detail),
+      onClose: (error: RxconnError) => {
+        closed = true;
+        if (session) hooks.onClose(session, error);
+        subscriber.error(error);
+      },
+    });
+    if (ready && !closed) subscriber.next(session);
+    return () => {
+      if (session && !closed && !released.has(session)) session.destroy(new ConnectionClosedError('the connection was closed'));
+    };
+  });
+}

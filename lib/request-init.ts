@@ -1,0 +1,110 @@
+/**
+ * What a request is made of, and its validation: nothing invalid ever reaches the wire.
+ */
+import { isObservable } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { InvalidArgumentError } from './errors.js';
+
+/** A request body: text (sent as UTF-8), bytes, or an Observable of chunks streamed as they come. */
+export type RequestBody = string | Uint8Array | Observable<string | Uint8Array>;
+
+/** One request. */
+export interface RequestInit {
+  /** The method. Default `GET`. */
+  method?: string;
+  /** The path and query, starting with `/` (or `*` for `OPTIONS`). Default `/`. */
+  path?: string;
+  /** Request headers. Names are case-insensitive; connection-specific headers are managed by rxconn. */
+  headers?: Readonly<Record<string, string | number | readonly string[]>>;
+  /** The body, if any. */
+  body?: RequestBody;
+  /** Bound on the whole exchange, from subscribe (including the wait for a connection) to the end of the response, in ms. Default: none. */
+  timeout?: number;
+}
+
+/** A validated request, ready for a protocol session. Header names are lower-case. */
+export interface PreparedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+  readonly body: RequestBody | undefined;
+  readonly timeout: number | undefined;
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Field values: visible ASCII, obs-text, spaces and tabs; never CR, LF or NUL.
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const PATH = /^[\x21-\x7e]+$/;
+const KNOWN_INIT = new Set(['method', 'path', 'headers', 'body', 'timeout']);
+/** Headers that belong to the connection, not to one request; HTTP/2 forbids them outright. */
+export const CONNECTION_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
+
+function fail(message: string): never {
+  throw new InvalidArgumentError(message);
+}
+
+/** Whether `name` is a valid HTTP token (method, header name). */
+export function isToken(name: string): boolean {
+  return TOKEN.test(name);
+}
+
+/** Whether `value` may be sent as a header field value (no CR, LF or NUL). */
+export function isFieldValue(value: string): boolean {
+  return FIELD_VALUE.test(value);
+}
+
+function headerValue(name: string, value: unknown): string {
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value !== 'string') fail(`header ${JSON.stringify(name)} must be a string, a finite number or an array of strings`);
+  if (!isFieldValue(value)) fail(`header ${JSON.stringify(name)} has a forbidden character (CR, LF, NUL or a control character) in its value`);
+  return value.trim();
+}
+
+function prepareHeaders(
+  defaults: Readonly<Record<string, string>>,
+  headers: unknown,
+): Array<readonly [string, string]> {
+  if (headers !== undefined && (typeof headers !== 'object' || headers === null || Array.isArray(headers))) {
+    fail('request headers must be an object of name → value');
+  }
+  const own = (headers ?? {}) as Record<string, unknown>;
+  const ownNames = new Set(Object.keys(own).map(n => n.toLowerCase()));
+  const out: Array<readonly [string, string]> = [];
+  const add = (rawName: string, value: unknown): void => {
+    if (!isToken(rawName)) fail(`header name ${JSON.stringify(rawName)} is not a valid token`);
+    const name = rawName.toLowerCase();
+    if (CONNECTION_HEADERS.has(name)) fail(`header ${JSON.stringify(name)} is connection-specific and managed by rxconn`);
+    if (name === 'host') fail('header "host" is set from the origin and cannot be overridden');
+    if (Array.isArray(value)) {
+      for (const v of value) out.push([name, headerValue(name, v)]);
+    } else if (value !== undefined) {
+      out.push([name, headerValue(name, value)]);
+    }
+  };
+  for (const [name, value] of Object.entries(defaults)) if (!ownNames.has(name.toLowerCase())) add(name, value);
+  for (const [name, value] of Object.entries(own)) add(name, value);
+  return out;
+}
+
+/** Validates a request. Throws {@link InvalidArgumentError} naming the field at fault. */
+export function prepareRequest(init: unknown, defaults: Readonly<Record<string, string>> = {}): PreparedRequest {
+  if (typeof init !== 'object' || init === null) fail('request must be an object');
+  const r = init as Record<string, unknown>;
+  for (const key of Object.keys(r)) if (!KNOWN_INIT.has(key)) fail(`request.${key} is not a known field (known: ${[...KNOWN_INIT].join(', ')})`);
+  const method = r.method ?? 'GET';
+  if (typeof method !== 'string' || !isToken(method)) fail(`request.method ${JSON.stringify(method)} is not a valid method token`);
+  if (method === 'CONNECT') fail('request.method CONNECT is not supported: use a tunnel');
+  const path = r.path ?? '/';
+  if (typeof path !== 'string' || !PATH.test(path) || (path[0] !== '/' && !(path === '*' && method === 'OPTIONS'))) {
+    fail(`request.path ${JSON.stringify(path)} must start with "/" and contain no spaces or control characters`);
+  }
+  const body = r.body;
+  if (body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array) && !isObservable(body)) {
+    fail('request.body must be a string, a Uint8Array or an Observable of chunks');
+  }
+  const timeout = r.timeout;
+  if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout > 0) || !Number.isFinite(timeout))) {
+    fail(`request.timeout must be a finite number > 0 in ms (got ${String(timeout)})`);
+  }
+  return { method, path, headers: prepareHeaders(defaults, r.headers), body: body as RequestBody | undefined, timeout: timeout as number | undefined };
+}

@@ -1,0 +1,64 @@
+/**
+ * The one interface between the protocol-agnostic connection core and a protocol module
+ * (HTTP/1.1, HTTP/2). Protocol modules report facts through a {@link SessionListener}; the core
+ * decides about queues, retries and events.
+ */
+import type { Socket } from 'node:net';
+import type { Observable } from 'rxjs';
+import type { RxconnError } from './errors.js';
+import type { GoawayInfo, Protocol, ResponseEvent } from './events.js';
+import type { ResolvedOptions } from './options.js';
+import type { PreparedRequest } from './request-init.js';
+
+/** Where a session delivers one stream's events. Calls after `error`/`complete` are ignored. */
+export interface StreamSink {
+  next(event: ResponseEvent): void;
+  /** A stream-level failure (reset, refused, protocol error of this response), or the request body Observable's own error, passed through unchanged. */
+  error(error: Error): void;
+  /** The response ended. */
+  complete(): void;
+}
+
+/** What a session tells the core. Every method may be called synchronously from any session call. */
+export interface SessionListener {
+  /** The session is ready for streams (HTTP/2: the server's SETTINGS arrived). Called once. */
+  onReady(): void;
+  /** A stream slot became free: the core may start queued requests. */
+  onCapacity(): void;
+  /**
+   * The peer began a graceful close (HTTP/2 GOAWAY, HTTP/1.1 `connection: close`): no new
+   * stream may start here; the active ones may finish. Streams the server will never process
+   * have already been errored with `RXCONN_STREAM_REFUSED`.
+   */
+  onDraining(detail: { readonly goaway?: GoawayInfo; readonly reason: string }): void;
+  /**
+   * The session is gone (socket closed, protocol error, keepalive timeout, or after
+   * `shutdown`/`destroy`). Called exactly once, last. Streams still active are the core's to
+   * fail: the session does not error them.
+   */
+  onClose(error: RxconnError): void;
+}
+
+/** One protocol session over one socket. */
+export interface Session {
+  readonly protocol: Protocol;
+  readonly socket: Socket;
+  /** Whether a new stream may start now (a free slot, not draining, not closed). */
+  canStart(): boolean;
+  /**
+   * Starts one stream for a validated request; its events go to `sink`. Only called when
+   * {@link canStart} is true. Returns the cancel function: called only while the stream is
+   * still in flight (after the core has settled it), it must stop the stream on the wire
+   * (HTTP/2: RST_STREAM(CANCEL)) and keep the session usable.
+   */
+  start(request: PreparedRequest, sink: StreamSink): () => void;
+  /** Graceful close: refuse new streams, let active ones finish, then close (HTTP/2: GOAWAY(NO_ERROR)). The core bounds it with `closeTimeout`. */
+  shutdown(): void;
+  /** Abrupt close: the socket is destroyed now; `onClose(error)` follows. Idempotent. */
+  destroy(error: RxconnError): void;
+  /** Round-trip time of one keepalive ping, in ms, where the protocol has one. */
+  ping?(): Observable<number>;
+}
+
+/** Creates a session on a connected socket; the one signature every protocol module exports. */
+export type SessionFactory = (socket: Socket, options: ResolvedOptions, listener: SessionListener) => Session;

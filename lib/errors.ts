@@ -18,7 +18,8 @@ export type RxconnErrorCode =
   | 'RXCONN_KEEPALIVE_TIMEOUT'
   | 'RXCONN_WEBSOCKET_CLOSED'
   | 'RXCONN_QUEUE_FULL'
-  | 'RXCONN_UNSUPPORTED';
+  | 'RXCONN_UNSUPPORTED'
+  | 'RXCONN_INVALID_BODY';
 
 /** Base class of every rxconn error. */
 export abstract class RxconnError extends Error {
@@ -136,6 +137,12 @@ export class QueueFullError extends RxconnError {
 /** The operation does not exist on this connection's protocol (e.g. `ping()` on HTTP/1.1, a request on an upgraded socket). */
 export class UnsupportedError extends RxconnError {
   readonly code = 'RXCONN_UNSUPPORTED';
+  override readonly retryable = false;
+}
+
+/** A response body could not be decoded as asked (`json()` on text that is not JSON, `body({ maxBytes })` exceeded). */
+export class InvalidBodyError extends RxconnError {
+  readonly code = 'RXCONN_INVALID_BODY';
   override readonly retryable = false;
 }
 

@@ -1,6 +1,7 @@
 /**
  * The one place where a protocol is chosen: from the dialed socket to a ready session.
  */
+import type { Socket } from 'node:net';
 import { Observable, switchMap } from 'rxjs';
 import type { RxconnError } from './errors.js';
 import { ConnectionClosedError } from './errors.js';
@@ -19,6 +20,8 @@ const FACTORIES: Record<Protocol, SessionFactory> = {
 
 /** What the core hears from a live session besides its end. */
 export interface SessionHooks {
+  /** A socket was created (for the core's account of what is still open). */
+  onSocket(socket: Socket): void;
   onCapacity(session: Session): void;
   onDraining(session: Session, detail: { readonly goaway?: GoawayInfo; readonly reason: string }): void;
   /** The session closed; called before the lifetime errors, and also for released sessions. */
@@ -32,7 +35,7 @@ export interface SessionHooks {
  * streams on its own).
  */
 export function sessionLifetime(options: ResolvedOptions, hooks: SessionHooks): Observable<Session> {
-  return dial(options).pipe(switchMap(dialed => runSession(dialed, options, hooks)));
+  return dial(options, hooks.onSocket).pipe(switchMap(dialed => runSession(dialed, options, hooks)));
 }
 
 /** Sessions whose lifetime no longer owns them (see {@link sessionLifetime}). */

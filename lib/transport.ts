@@ -30,11 +30,11 @@ function negotiated(socket: tls.TLSSocket, offered: readonly Protocol[]): Protoc
 }
 
 /**
- * Dials the origin once. Cold: each subscription opens a socket; emits it once connected (and
- * TLS-verified), then completes. Unsubscribing before that destroys the socket; after that the
+ * Dials the origin once. Cold: each subscription opens a socket (reported to `onSocket` at
+ * once); emits it once connected (and TLS-verified), then completes. Unsubscribing before that destroys the socket; after that the
  * socket belongs to the subscriber.
  */
-export function dial(options: ResolvedOptions): Observable<Dialed> {
+export function dial(options: ResolvedOptions, onSocket?: (socket: net.Socket) => void): Observable<Dialed> {
   return new Observable<Dialed>(subscriber => {
     const { host, port, secure, protocols } = options;
     const socket: net.Socket = secure
@@ -47,6 +47,7 @@ export function dial(options: ResolvedOptions): Observable<Dialed> {
         })
       : net.connect({ host, port });
     let handedOver = false;
+    onSocket?.(socket);
 
     const onError = (error: Error): void => subscriber.error(toConnectionError(error));
     const onClose = (): void => subscriber.error(new ConnectionDownError('the socket closed before the connection was established'));

@@ -1,0 +1,495 @@
+/**
+ * The connection core: one permanent, monitored connection to an origin. Protocol-agnostic: it
+ * keeps the request queue, the active streams, the dial-and-reconnect loop and the lifecycle
+ * events; protocol sessions (see `session.ts`) do the wire work.
+ */
+import type { Socket } from 'node:net';
+import {
+  BehaviorSubject,
+  NEVER,
+  Observable,
+  Subject,
+  Subscription,
+  catchError,
+  defer,
+  filter,
+  finalize,
+  first,
+  map,
+  mergeWith,
+  of,
+  takeUntil,
+  tap,
+  throwError,
+  timeout,
+  timer,
+} from 'rxjs';
+import {
+  ConnectTimeoutError,
+  ConnectionClosedError,
+  ConnectionDownError,
+  InvalidArgumentError,
+  QueueFullError,
+  RxconnError,
+  TimeoutError,
+  UnsupportedError,
+  toConnectionError,
+} from './errors.js';
+import type { ConnectionEvent, ConnectionState, GoawayInfo, Protocol, ResponseEvent } from './events.js';
+import type { ResolvedOptions } from './options.js';
+import { PendingRequest } from './pending-request.js';
+import { release, sessionLifetime } from './protocols.js';
+import type { SessionHooks } from './protocols.js';
+import { reconnect } from './reconnect.js';
+import { prepareRequest } from './request-init.js';
+import type { RequestBody, RequestInit } from './request-init.js';
+import type { Session } from './session.js';
+
+/** A request without method and path, for the shorthand methods. */
+export type RequestOptions = Omit<RequestInit, 'method' | 'path' | 'body'>;
+
+/** Options of {@link Connection.shutdown}. */
+export interface ShutdownOptions {
+  /** Bound on the shutdown, in ms. Default: the connection's `closeTimeout`. */
+  timeout?: number;
+}
+
+/** A snapshot of a connection, for logs and dashboards. */
+export interface ConnectionInfo {
+  readonly state: ConnectionState;
+  /** The protocol of the current session, if connected. */
+  readonly protocol: Protocol | undefined;
+  readonly origin: string;
+  readonly localAddress: string | undefined;
+  readonly localPort: number | undefined;
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  /** Streams in flight (sent, response not ended). */
+  readonly activeStreams: number;
+  /** Requests waiting for a connection or a free stream. */
+  readonly queuedRequests: number;
+  /** The attempt number of the current outage (0 once connected at first try). */
+  readonly attempt: number;
+}
+
+const TERMINAL: ReadonlySet<ConnectionState> = new Set(['closed', 'failed']);
+
+/**
+ * One permanent connection to an origin. It is a **hot** Observable of {@link ConnectionEvent}s:
+ * dialing starts at once (in a microtask of `open()`, so a subscriber added in the same
+ * synchronous block sees every event). It emits `closed` and completes after
+ * `close()`/`shutdown()`, and errors only when it gives up (`RXCONN_RETRIES_EXHAUSTED`, or a
+ * failure that is not retried such as `RXCONN_TLS`).
+ *
+ * @example
+ * const conn = open('http://127.0.0.1:8080');
+ * conn.subscribe(event => console.log(event.type));
+ * conn.get('/health').pipe(text()).subscribe(r => console.log(r.status, r.body));
+ * await conn.shutdown();
+ */
+export class Connection extends Observable<ConnectionEvent> {
+  /**
+   * The current state; replays it on subscribe (BehaviorSubject semantics, so
+   * `toSignal(conn.state$, { requireSync: true })` works) and completes after `closed`/`failed`.
+   */
+  readonly state$: Observable<ConnectionState>;
+  readonly #options: ResolvedOptions;
+  readonly #events: Subject<ConnectionEvent>;
+  readonly #state = new BehaviorSubject<ConnectionState>('connecting');
+  /** The session new requests go to. */
+  #session: Session | undefined;
+  /** Every session not yet closed: the current one and those draining after a GOAWAY. */
+  readonly #sessions = new Set<Session>();
+  /** Every socket not yet closed, for a leak-free `closed`. */
+  readonly #sockets = new Set<Socket>();
+  readonly #queue = new Set<PendingRequest>();
+  readonly #active = new Set<PendingRequest>();
+  /** Ticks when the active-stream count or the session count changes. */
+  readonly #changed = new Subject<void>();
+  readonly #stop = new Subject<void>();
+  #attempt = 0;
+  #ending: 'shutdown' | 'close' | undefined;
+  #endError: RxconnError | undefined;
+  #failure: RxconnError | undefined;
+  #killedOnClose = 0;
+  #loop: Subscription | undefined;
+  #pumping = false;
+  #finished = false;
+  readonly #closed: Promise<void>;
+  #resolveClosed!: () => void;
+
+  /** @internal Use {@link open}. */
+  constructor(options: ResolvedOptions) {
+    const events = new Subject<ConnectionEvent>();
+    super(subscriber => events.subscribe(subscriber));
+    this.#events = events;
+    this.#options = options;
+    this.#closed = new Promise(resolve => (this.#resolveClosed = resolve));
+    const state = this.#state;
+    this.state$ = new Observable<ConnectionState>(subscriber => {
+      if (state.closed || state.isStopped) {
+        subscriber.next(state.getValue());
+        subscriber.complete();
+        return undefined;
+      }
+      return state.subscribe(subscriber);
+    });
+    queueMicrotask(() => this.#run());
+  }
+
+  /** The current state, synchronously. */
+  get state(): ConnectionState {
+    return this.#state.getValue();
+  }
+
+  /**
+   * A request on this connection: a **cold** Observable of {@link ResponseEvent}s. Nothing is sent
+   * until subscribe; each subscription sends it anew; it completes when the response ends;
+   * unsubscribing cancels it. It waits for `connected` while the connection is (re)connecting.
+   * It errors with `RXCONN_INVALID_ARGUMENT` (nothing sent), `RXCONN_CONNECTION_CLOSED` (after
+   * `shutdown()`/`close()`), `RXCONN_CONNECTION_DOWN` (the connection was lost mid-stream: never
+   * retried silently, resubscribe to retry), `RXCONN_TIMEOUT`, or the connection's failure.
+   *
+   * @example
+   * conn.request({ method: 'PUT', path: '/items/1', body: JSON.stringify(item) }).pipe(json()).subscribe();
+   */
+  request(init: RequestInit): Observable<ResponseEvent> {
+    return new Observable<ResponseEvent>(subscriber => {
+      let request;
+      try {
+        request = prepareRequest(init, this.#options.headers);
+      } catch (error) {
+        subscriber.error(error);
+        return undefined;
+      }
+      const refusal = this.#refusal();
+      if (refusal) {
+        subscriber.error(refusal);
+        return undefined;
+      }
+      if (this.#queue.size >= this.#options.maxQueued) {
+        subscriber.error(new QueueFullError(`too many requests waiting (options.maxQueued = ${this.#options.maxQueued})`));
+        return undefined;
+      }
+      const pending = new PendingRequest(request, subscriber, this.#onSettled);
+      const deadline = request.timeout;
+      const timer$ =
+        deadline === undefined
+          ? undefined
+          : timer(deadline, this.#options.scheduler).subscribe(() => pending.fail(new TimeoutError(deadline), true));
+      this.#queue.add(pending);
+      this.#pump();
+      return () => {
+        timer$?.unsubscribe();
+        pending.abort();
+      };
+    });
+  }
+
+  /** `GET path`. See {@link request}. */
+  get(path: string, options?: RequestOptions): Observable<ResponseEvent> {
+    return this.request({ ...options, method: 'GET', path });
+  }
+
+  /** `HEAD path`. See {@link request}. */
+  head(path: string, options?: RequestOptions): Observable<ResponseEvent> {
+    return this.request({ ...options, method: 'HEAD', path });
+  }
+
+  /** `DELETE path`. See {@link request}. */
+  delete(path: string, options?: RequestOptions): Observable<ResponseEvent> {
+    return this.request({ ...options, method: 'DELETE', path });
+  }
+
+  /** `POST path` with a body. See {@link request}. */
+  post(path: string, body?: RequestBody, options?: RequestOptions): Observable<ResponseEvent> {
+    return this.request({ ...options, method: 'POST', path, body });
+  }
+
+  /** `PUT path` with a body. See {@link request}. */
+  put(path: string, body?: RequestBody, options?: RequestOptions): Observable<ResponseEvent> {
+    return this.request({ ...options, method: 'PUT', path, body });
+  }
+
+  /** `PATCH path` with a body. See {@link request}. */
+  patch(path: string, body?: RequestBody, options?: RequestOptions): Observable<ResponseEvent> {
+    return this.request({ ...options, method: 'PATCH', path, body });
+  }
+
+  /**
+   * The round-trip time of one protocol ping, in ms (HTTP/2 PING). Cold. Errors with
+   * `RXCONN_UNSUPPORTED` on HTTP/1.1 (the connection is not touched) and with
+   * `RXCONN_CONNECTION_DOWN` when not connected.
+   */
+  ping(): Observable<number> {
+    return defer(() => {
+      const session = this.#session;
+      if (!session) return throwError(() => this.#refusal() ?? new ConnectionDownError(`ping() needs a connected connection (state: ${this.state})`));
+      if (!session.ping) return throwError(() => new UnsupportedError(`ping() needs HTTP/2; this connection speaks ${session.protocol === 'http1' ? 'HTTP/1.1' : session.protocol}`));
+      return session.ping();
+    });
+  }
+
+  /** A snapshot of the connection. */
+  info(): ConnectionInfo {
+    const session = this.#session;
+    const socket = session?.socket;
+    return {
+      state: this.state,
+      protocol: session?.protocol,
+      origin: this.#options.origin.origin,
+      localAddress: socket?.localAddress,
+      localPort: socket?.localPort,
+      remoteAddress: socket?.remoteAddress,
+      remotePort: socket?.remotePort,
+      activeStreams: this.#active.size,
+      queuedRequests: this.#queue.size,
+      attempt: this.#attempt,
+    };
+  }
+
+  /**
+   * Graceful close: new requests error at once with `RXCONN_CONNECTION_CLOSED`, queued ones too;
+   * active streams finish (HTTP/1.1: the current response; HTTP/2: GOAWAY(NO_ERROR), every open
+   * stream), then the socket closes. After `timeout` (default `closeTimeout`) the rest are killed
+   * with `RXCONN_CONNECTION_CLOSED`. While (re)connecting it closes at once. Never reconnects.
+   * Idempotent; resolves when the connection is closed (nothing of it remains).
+   */
+  shutdown(options: ShutdownOptions = {}): Promise<void> {
+    const limit = options.timeout ?? this.#options.closeTimeout;
+    if (typeof limit !== 'number' || !(limit >= 0) || !Number.isFinite(limit)) {
+      return Promise.reject(new InvalidArgumentError(`shutdown timeout must be a finite number ≥ 0 (got ${String(limit)})`));
+    }
+    if (this.#ending || this.#finished) return this.#closed;
+    this.#ending = 'shutdown';
+    this.#rejectQueue(new ConnectionClosedError('the connection shut down before this request was sent'));
+    if (!this.#loop) return this.#closed; // not started yet: #run finishes it
+    if (this.#sessions.size === 0) {
+      this.#stop.next();
+      return this.#closed;
+    }
+    this.#setState('closing');
+    this.#emit({ type: 'closing', activeStreams: this.#active.size, initiator: 'client' });
+    for (const session of this.#sessions) session.shutdown();
+    // The finalize of the dial loop runs once this emits: the active streams and sessions are gone, or time is up.
+    this.#changed
+      .pipe(
+        map(() => this.#active.size + this.#sessions.size),
+        filter(n => n === 0),
+        mergeWith(of(this.#active.size + this.#sessions.size).pipe(filter(n => n === 0))),
+        first(),
+        timeout({
+          first: limit,
+          scheduler: this.#options.scheduler,
+          with: () => {
+            this.#endError = new ConnectionClosedError(`shutdown did not finish within its timeout (${limit} ms): the stream was killed`);
+            return of(0);
+          },
+        }),
+        takeUntil(this.#stop),
+      )
+      .subscribe(() => this.#stop.next());
+    return this.#closed;
+  }
+
+  /**
+   * Abrupt close: the socket is destroyed now; active and queued requests error with
+   * `RXCONN_CONNECTION_CLOSED`; the events end with `closed`. Idempotent.
+   */
+  close(): void {
+    if (this.#ending === 'close' || this.#finished) return;
+    this.#ending = 'close';
+    this.#endError = new ConnectionClosedError('the connection was closed');
+    this.#rejectQueue(this.#endError);
+    if (this.#loop) this.#stop.next();
+  }
+
+  /** Resolves when the connection has closed or failed (nothing of it remains). */
+  whenClosed(): Promise<void> {
+    return this.#closed;
+  }
+
+  // ---- the dial loop ----
+
+  #run(): void {
+    if (this.#ending) {
+      this.#finish();
+      return;
+    }
+    this.#loop = defer(() => this.#attemptOnce())
+      .pipe(
+        reconnect<Session>(this.#options.retry, (attempt, delay, error) => this.#onRetry(attempt, delay, error), this.#options.scheduler),
+        takeUntil(this.#stop),
+        finalize(() => this.#finish()),
+      )
+      .subscribe({ error: (error: unknown) => this.#fail(toConnectionError(error)) });
+  }
+
+  /** One attempt: dial, adopt the session, run it until it is lost. Emits once (connected). */
+  #attemptOnce(): Observable<Session> {
+    const attempt = this.#attempt;
+    const { connectTimeout, scheduler } = this.#options;
+    this.#setState('connecting');
+    this.#emit({ type: 'connecting', attempt });
+    let adopted: Session | undefined;
+    let goaway: GoawayInfo | undefined;
+    const draining = new Subject<never>();
+    const hooks: SessionHooks = {
+      onSocket: socket => this.#track(socket),
+      onCapacity: () => this.#pump(),
+      onDraining: (session, detail) => {
+        goaway = detail.goaway;
+        this.#onDraining(session, detail);
+        if (session === adopted) {
+          release(session);
+          draining.error(new ConnectionDownError(`the server is closing the connection: ${detail.reason}`));
+        }
+      },
+      onClose: (session, error) => this.#onSessionClose(session, error),
+    };
+    return sessionLifetime(this.#options, hooks).pipe(
+      timeout({ first: connectTimeout, scheduler, with: () => throwError(() => new ConnectTimeoutError(connectTimeout)) }),
+      tap(session => {
+        adopted = session;
+        this.#adopt(session, attempt);
+      }),
+      mergeWith(draining),
+      catchError((raw: unknown) => {
+        const error = toConnectionError(raw);
+        if (!adopted) return throwError(() => error);
+        if (this.#session === adopted) this.#session = undefined;
+        if (this.#ending) return NEVER; // a shutdown in progress ends the loop, not a reconnect
+        const killedStreams = this.#sessions.has(adopted) ? 0 : this.#killedOnClose;
+        this.#emit({ type: 'disconnected', protocol: adopted.protocol, error, killedStreams, ...(goaway && { goaway }) });
+        this.#setState('disconnected');
+        return throwError(() => error);
+      }),
+    );
+  }
+
+  #adopt(session: Session, attempt: number): void {
+    this.#session = session;
+    this.#sessions.add(session);
+    this.#changed.next();
+    this.#setState('connected');
+    this.#emit({ type: 'connected', protocol: session.protocol, attempt });
+    this.#attempt = 0;
+    this.#pump();
+  }
+
+  #onRetry(attempt: number, delay: number, error: RxconnError): void {
+    this.#attempt = attempt;
+    this.#setState('disconnected');
+    this.#emit({ type: 'retrying', attempt, delay, error });
+  }
+
+  #onDraining(session: Session, detail: { readonly goaway?: GoawayInfo }): void {
+    if (this.#session === session) this.#session = undefined;
+    if (this.#ending) return;
+    let activeStreams = 0;
+    for (const request of this.#active) if (request.session === session) activeStreams++;
+    this.#emit({ type: 'closing', activeStreams, initiator: 'server', ...(detail.goaway && { goaway: detail.goaway }) });
+  }
+
+  #onSessionClose(session: Session, error: RxconnError): void {
+    if (this.#session === session) this.#session = undefined;
+    this.#sessions.delete(session);
+    let killed = 0;
+    for (const request of [...this.#active]) {
+      if (request.session !== session) continue;
+      killed++;
+      request.fail(
+        this.#ending
+          ? (this.#endError ?? new ConnectionClosedError(`the connection closed during shutdown: ${error.message}`, { cause: error }))
+          : new ConnectionDownError(`the connection was lost while this stream was active: ${error.message}`, { cause: error }),
+        false,
+      );
+    }
+    this.#killedOnClose = killed;
+    this.#changed.next();
+  }
+
+  /** The loop gave up: the failure goes to queued requests and to the event stream. */
+  #fail(error: RxconnError): void {
+    this.#failure = error;
+    this.#rejectQueue(error);
+  }
+
+  /** The end, after a close, a shutdown or a failure: tears everything down, then `closed`. */
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#session = undefined;
+    const error = this.#failure ?? this.#endError ?? new ConnectionClosedError('the connection was closed');
+    this.#ending ??= 'close';
+    this.#rejectQueue(error);
+    for (const session of [...this.#sessions]) session.destroy(error);
+    for (const request of [...this.#active]) request.fail(error, false);
+    for (const socket of this.#sockets) socket.destroy();
+    const sockets = [...this.#sockets].map(socket => new Promise<void>(resolve => socket.once('close', () => resolve())));
+    void Promise.all(sockets).then(() => {
+      if (this.#failure) {
+        this.#setState('failed');
+        this.#events.error(this.#failure);
+      } else {
+        this.#setState('closed');
+        this.#emit({ type: 'closed' });
+        this.#events.complete();
+      }
+      this.#state.complete();
+      this.#changed.complete();
+      this.#resolveClosed();
+    });
+  }
+
+  // ---- requests ----
+
+  /** Why a new request cannot be accepted, if it cannot. */
+  #refusal(): RxconnError | undefined {
+    if (this.#failure) return this.#failure;
+    if (this.#ending || this.#finished) return new ConnectionClosedError(`the connection is ${this.#ending === 'shutdown' && !this.#finished ? 'shutting down' : 'closed'}: no new requests`);
+    return undefined;
+  }
+
+  /** Starts queued requests while the current session has room. */
+  #pump(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      for (const request of this.#queue) {
+        const session = this.#session;
+        if (!session || !session.canStart()) break;
+        this.#queue.delete(request);
+        this.#active.add(request);
+        request.start(session);
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  readonly #onSettled = (request: PendingRequest): void => {
+    if (this.#queue.delete(request)) return;
+    if (this.#active.delete(request) && this.#ending) this.#changed.next();
+  };
+
+  #rejectQueue(error: RxconnError): void {
+    for (const request of [...this.#queue]) request.fail(error, false);
+  }
+
+  // ---- plumbing ----
+
+  #track(socket: Socket): void {
+    this.#sockets.add(socket);
+    socket.once('close', () => this.#sockets.delete(socket));
+  }
+
+  #emit(event: ConnectionEvent): void {
+    this.#events.next(event);
+  }
+
+  #setState(state: ConnectionState): void {
+    if (this.#state.getValue() !== state && !TERMINAL.has(this.#state.getValue())) this.#state.next(state);
+  }
+}
+

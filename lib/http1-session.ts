@@ -1,0 +1,258 @@
+/**
+ * HTTP/1.1 over the connection's one socket. One request at a time (no pipelining: a request
+ * waits in the core's queue until the previous response has ended), keep-alive between them.
+ *
+ * Cancelling an in-flight request keeps the socket when it can: once the request is fully
+ * written, the rest of the response is read and discarded, up to {@link DRAIN_LIMIT} bytes and
+ * {@link DRAIN_TIMEOUT} ms; a larger or slower remainder, or a request cancelled while its body
+ * is still being sent, closes the socket instead, and the connection reconnects.
+ */
+import type { Socket } from 'node:net';
+import type { Subscription } from 'rxjs';
+import { fixedLength, sendBody } from './body-source.js';
+import { ConnectionDownError, ProtocolError, RxconnError, describe } from './errors.js';
+import type { Headers } from './events.js';
+import { ResponseParser } from './http1-parser.js';
+import type { ResponseHandler } from './http1-parser.js';
+import type { ResolvedOptions } from './options.js';
+import type { PreparedRequest } from './request-init.js';
+import type { Session, SessionFactory, SessionListener, StreamSink } from './session.js';
+
+/** Most bytes read and discarded to keep the socket after a cancel. */
+export const DRAIN_LIMIT = 64 * 1024;
+/** Longest wait for the rest of a cancelled response before closing the socket instead, in ms. */
+export const DRAIN_TIMEOUT = 2_000;
+
+const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
+const CHUNK_END = Buffer.from('\r\n');
+const LAST_CHUNK = Buffer.from('0\r\n\r\n');
+
+/** The request head: request line, host, the request's headers and the body framing. */
+function serializeHead(request: PreparedRequest, host: string, length: number | undefined, closing: boolean): string {
+  let head = `${request.method} ${request.path} HTTP/1.1\r\nhost: ${host}\r\n`;
+  for (const [name, value] of request.headers) head += `${name}: ${value}\r\n`;
+  if (length === undefined) head += 'transfer-encoding: chunked\r\n';
+  else if (length > 0 || METHODS_WITH_BODY.has(request.method)) head += `content-length: ${length}\r\n`;
+  if (closing) head += 'connection: close\r\n';
+  return head + '\r\n';
+}
+
+/** One request/response on the socket. */
+class Exchange implements ResponseHandler {
+  body: Subscription | undefined;
+  bodyDone = false;
+  constructor(
+    readonly session: Http1Session,
+    public sink: StreamSink,
+  ) {}
+  onInform(status: number, headers: Headers): void {
+    this.sink.next({ type: 'inform', status, headers });
+  }
+  onHead(status: number, headers: Headers): void {
+    this.sink.next({ type: 'response', status, headers });
+  }
+  onData(chunk: Buffer): void {
+    this.sink.next({ type: 'data', data: chunk });
+  }
+  onTrailers(headers: Headers): void {
+    this.sink.next({ type: 'trailers', headers });
+  }
+  onEnd(reusable: boolean): void {
+    this.sink.complete();
+    this.session.responseEnded(this, reusable);
+  }
+}
+
+const DISCARD: StreamSink = { next: () => {}, error: () => {}, complete: () => {} };
+
+class Http1Session implements Session {
+  readonly protocol = 'http1' as const;
+  readonly #parser: ResponseParser;
+  readonly #listener: SessionListener;
+  readonly #host: string;
+  #current: Exchange | undefined;
+  #draining = false;
+  #closed = false;
+  #drainTimer: NodeJS.Timeout | undefined;
+  #discarded = 0;
+
+  constructor(
+    readonly socket: Socket,
+    options: ResolvedOptions,
+    listener: SessionListener,
+  ) {
+    this.#parser = new ResponseParser(options.maxHeaderSize);
+    this.#listener = listener;
+    this.#host = options.origin.host;
+    if (options.keepalive) socket.setKeepAlive(true, options.keepalive.interval);
+    socket.on('data', this.#onData);
+    socket.on('end', this.#onEnd);
+    socket.on('error', this.#onError);
+    socket.on('close', this.#onSocketClose);
+    listener.onReady();
+  }
+
+  canStart(): boolean {
+    return !this.#current && !this.#draining && !this.#closed;
+  }
+
+  start(request: PreparedRequest, sink: StreamSink): () => void {
+    const exchange = new Exchange(this, sink);
+    const length = fixedLength(request.body);
+    this.#current = exchange;
+    this.#parser.expect(request.method, exchange);
+    const socket = this.socket;
+    socket.cork();
+    socket.write(serializeHead(request, this.#host, length, this.#draining));
+    exchange.body = sendBody(request.body, {
+      write: chunk => {
+        if (length !== undefined) {
+          socket.write(chunk);
+          return;
+        }
+        socket.write(`${chunk.length.toString(16)}\r\n`);
+        socket.write(chunk);
+        socket.write(CHUNK_END);
+      },
+      end: () => {
+        exchange.bodyDone = true;
+        if (length === undefined) socket.write(LAST_CHUNK);
+      },
+      fail: error => {
+        // A half-sent request cannot be taken back: the socket goes with it.
+        exchange.sink.error(error);
+        this.destroy(new ConnectionDownError(`request body failed mid-request: ${describe(error)}`, { cause: error }));
+      },
+    });
+    process.nextTick(uncork, socket);
+    return () => this.#cancel(exchange);
+  }
+
+  shutdown(): void {
+    this.#draining = true;
+    if (!this.#current) this.#end();
+  }
+
+  destroy(error: RxconnError): void {
+    if (this.#closed) return;
+    this.socket.destroy();
+    this.#close(error);
+  }
+
+  #cancel(exchange: Exchange): void {
+    if (exchange !== this.#current || this.#closed) return;
+    exchange.body?.unsubscribe();
+    exchange.sink = DISCARD;
+    if (!exchange.bodyDone) {
+      this.destroy(new ConnectionDownError('a request was cancelled while its body was being sent: the socket was closed'));
+      return;
+    }
+    // Read and drop the rest of the response, within bounds, to keep the socket.
+    this.#parser.redirect(new DiscardHandler(exchange, this));
+    this.#discarded = 0;
+    this.#drainTimer = setTimeout(() => {
+      this.destroy(new ConnectionDownError(`a cancelled response did not end within ${DRAIN_TIMEOUT} ms: the socket was closed`));
+    }, DRAIN_TIMEOUT);
+  }
+
+  /** Counts discarded bytes; closes the socket past the limit. */
+  discarding(bytes: number): void {
+    this.#discarded += bytes;
+    if (this.#discarded > DRAIN_LIMIT) {
+      this.destroy(new ConnectionDownError(`a cancelled response exceeded ${DRAIN_LIMIT} bytes: the socket was closed`));
+    }
+  }
+
+  /** The current response ended (delivered or discarded). */
+  responseEnded(exchange: Exchange, reusable: boolean): void {
+    if (this.#current !== exchange) return;
+    clearTimeout(this.#drainTimer);
+    this.#drainTimer = undefined;
+    this.#current = undefined;
+    if (!exchange.bodyDone) {
+      // The server answered before the request body was sent (e.g. 413): the socket cannot be reused.
+      exchange.body?.unsubscribe();
+      this.destroy(new ConnectionDownError('the server responded before the request body was sent: the socket was closed'));
+      return;
+    }
+    if (!reusable && !this.#draining) {
+      this.#draining = true;
+      this.#listener.onDraining({ reason: 'the server asked to close the connection (connection: close)' });
+    }
+    if (this.#draining) this.#end();
+    else this.#listener.onCapacity();
+  }
+
+  #end(): void {
+    if (this.#closed) return;
+    this.socket.end();
+    // The 'close' event reports it; a peer that never closes its side is cut after the core's closeTimeout.
+  }
+
+  #close(error: RxconnError): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#drainTimer);
+    this.#current?.body?.unsubscribe();
+    this.socket.off('data', this.#onData);
+    this.socket.off('end', this.#onEnd);
+    this.#listener.onClose(error);
+  }
+
+  #fail(error: RxconnError): void {
+    const current = this.#current;
+    this.#current = undefined;
+    current?.sink.error(error);
+    this.destroy(error);
+  }
+
+  readonly #onData = (chunk: Buffer): void => {
+    try {
+      this.#parser.execute(chunk);
+    } catch (error) {
+      this.#fail(error instanceof RxconnError ? error : new ProtocolError(describe(error)));
+    }
+  };
+
+  readonly #onEnd = (): void => {
+    try {
+      this.#parser.finish();
+    } catch {
+      // Cut mid-response: the core fails the active stream with RXCONN_CONNECTION_DOWN.
+    }
+    this.socket.end();
+    this.#close(new ConnectionDownError(this.#draining ? 'the connection closed' : 'the server closed the connection'));
+  };
+
+  readonly #onError = (error: Error): void => {
+    this.#close(new ConnectionDownError(`socket error: ${describe(error)}`, { cause: error }));
+  };
+
+  readonly #onSocketClose = (): void => {
+    this.#close(new ConnectionDownError('the connection closed'));
+  };
+}
+
+/** Receives the rest of a cancelled response and drops it. */
+class DiscardHandler implements ResponseHandler {
+  constructor(
+    readonly exchange: Exchange,
+    readonly session: Http1Session,
+  ) {}
+  onInform(): void {}
+  onHead(): void {}
+  onData(chunk: Buffer): void {
+    this.session.discarding(chunk.length);
+  }
+  onTrailers(): void {}
+  onEnd(reusable: boolean): void {
+    this.session.responseEnded(this.exchange, reusable);
+  }
+}
+
+function uncork(socket: Socket): void {
+  socket.uncork();
+}
+
+/** Creates an HTTP/1.1 session on a connected socket. */
+export const createHttp1Session: SessionFactory = (socket, options, listener) => new Http1Session(socket, options, listener);

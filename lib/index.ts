@@ -1,0 +1,48 @@
+/**
+ * rxconn: one permanent, monitored, self-healing connection to an origin, as RxJS.
+ */
+export { open } from './open.js';
+export { Connection } from './connection.js';
+export type { ConnectionInfo, RequestOptions, ShutdownOptions } from './connection.js';
+export { body, json, text } from './collect.js';
+export type { CollectOptions, CollectedResponse } from './collect.js';
+export type { ConnectionOptions, KeepaliveOptions, RetryOptions } from './options.js';
+export type { RequestBody, RequestInit } from './request-init.js';
+export type {
+  ClosedEvent,
+  ClosingEvent,
+  ConnectedEvent,
+  ConnectingEvent,
+  ConnectionEvent,
+  ConnectionState,
+  DataEvent,
+  DisconnectedEvent,
+  GoawayInfo,
+  Headers,
+  InformEvent,
+  Protocol,
+  ResponseEvent,
+  ResponseHeadEvent,
+  RetryingEvent,
+  TrailersEvent,
+  UpgradedEvent,
+} from './events.js';
+export {
+  ConnectTimeoutError,
+  ConnectionClosedError,
+  ConnectionDownError,
+  InvalidArgumentError,
+  InvalidBodyError,
+  KeepaliveTimeoutError,
+  ProtocolError,
+  QueueFullError,
+  RetriesExhaustedError,
+  RxconnError,
+  StreamRefusedError,
+  StreamResetError,
+  TimeoutError,
+  TlsError,
+  UnsupportedError,
+  WebSocketClosedError,
+} from './errors.js';
+export type { RxconnErrorCode } from './errors.js';

@@ -1,0 +1,69 @@
+/**
+ * One subscribed request as the core sees it: queued (waiting for a connection or a free
+ * stream), active on a session, or settled. It settles exactly once.
+ */
+import type { Subscriber } from 'rxjs';
+import type { ResponseEvent } from './events.js';
+import type { PreparedRequest } from './request-init.js';
+import type { Session, StreamSink } from './session.js';
+
+export class PendingRequest implements StreamSink {
+  /** The session it runs on, once started. */
+  session: Session | undefined;
+  #cancel: (() => void) | undefined;
+  #settled = false;
+
+  constructor(
+    readonly request: PreparedRequest,
+    readonly subscriber: Subscriber<ResponseEvent>,
+    /** Called once, when it settles (completes, errors, or is cancelled). */
+    readonly onSettled: (request: PendingRequest) => void,
+  ) {}
+
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  /** Starts it on `session`. */
+  start(session: Session): void {
+    this.session = session;
+    const cancel = session.start(this.request, this);
+    // A session may settle the stream synchronously (e.g. an immediate write failure).
+    if (this.#settled) cancel();
+    else this.#cancel = cancel;
+  }
+
+  next(event: ResponseEvent): void {
+    if (!this.#settled) this.subscriber.next(event);
+  }
+
+  error(error: Error): void {
+    if (this.#settle()) this.subscriber.error(error);
+  }
+
+  complete(): void {
+    if (this.#settle()) this.subscriber.complete();
+  }
+
+  /**
+   * Ends it from our side, then errors it: `cancel` (a timeout) also stops it on the wire; a
+   * connection loss or close does not, the session being gone.
+   */
+  fail(error: Error, cancel: boolean): void {
+    if (!this.#settle()) return;
+    if (cancel) this.#cancel?.();
+    this.subscriber.error(error);
+  }
+
+  /** The subscriber unsubscribed: cancel it on the wire if it is in flight. */
+  abort(): void {
+    if (this.#settle()) this.#cancel?.();
+  }
+
+  #settle(): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    this.onSettled(this);
+    return true;
+  }
+}

@@ -10,6 +10,7 @@ import {
   Observable,
   Subject,
   Subscription,
+  type Subscriber,
   catchError,
   defer,
   filter,
@@ -38,15 +39,22 @@ import {
 import type { ConnectionEvent, ConnectionState, GoawayInfo, Protocol, ResponseEvent } from './events.js';
 import type { ResolvedOptions } from './options.js';
 import { PendingRequest } from './pending-request.js';
+import type { UpgradeIntent } from './pending-request.js';
 import { release, sessionLifetime } from './protocols.js';
 import type { SessionHooks } from './protocols.js';
 import { reconnect } from './reconnect.js';
-import { prepareRequest } from './request-init.js';
+import { isToken, prepareRequest } from './request-init.js';
 import type { RequestBody, RequestInit } from './request-init.js';
-import type { Session } from './session.js';
+import type { Session, Switched } from './session.js';
 
 /** A request without method and path, for the shorthand methods. */
 export type RequestOptions = Omit<RequestInit, 'method' | 'path' | 'body'>;
+
+/** A protocol upgrade request: path, headers and timeout (the method is GET). */
+export type UpgradeInit = Omit<RequestInit, 'method' | 'body'>;
+
+/** The events of {@link Connection.upgrade}: a refused upgrade's response, or the switched socket. */
+export type UpgradeEvent = ResponseEvent | Switched;
 
 /** Options of {@link Connection.shutdown}. */
 export interface ShutdownOptions {
@@ -102,6 +110,8 @@ export class Connection extends Observable<ConnectionEvent> {
   readonly #sessions = new Set<Session>();
   /** Every socket not yet closed, for a leak-free `closed`. */
   readonly #sockets = new Set<Socket>();
+  /** Sessions whose socket was handed to an upgrade, and the protocol it speaks now. */
+  readonly #upgraded = new WeakMap<Session, string>();
   readonly #queue = new Set<PendingRequest>();
   readonly #active = new Set<PendingRequest>();
   /** Ticks when the active-stream count or the session count changes. */
@@ -154,36 +164,72 @@ export class Connection extends Observable<ConnectionEvent> {
    * conn.request({ method: 'PUT', path: '/items/1', body: JSON.stringify(item) }).pipe(json()).subscribe();
    */
   request(init: RequestInit): Observable<ResponseEvent> {
-    return new Observable<ResponseEvent>(subscriber => {
-      let request;
-      try {
-        request = prepareRequest(init, this.#options.headers);
-      } catch (error) {
-        subscriber.error(error);
+    return new Observable<ResponseEvent>(subscriber => this.#submit(init, subscriber));
+  }
+
+  /**
+   * A protocol upgrade of this HTTP/1.1 connection (Gun's `ws_upgrade`; what `websocket()` is
+   * built on). Cold: subscribing sends `GET path` with `connection: upgrade` and
+   * `upgrade: protocol` once the connection is up and idle. A 101 emits one `switched` event
+   * carrying the socket, which then belongs to the subscriber: the connection emits `upgraded`,
+   * refuses HTTP requests with `RXCONN_UNSUPPORTED` until it reconnects, and this Observable
+   * completes when the socket closes (the connection then reconnects as plain HTTP).
+   * Unsubscribing destroys the socket. Any other status arrives as normal response events and
+   * the connection stays as it was. On HTTP/2 it errors with `RXCONN_UNSUPPORTED`.
+   */
+  upgrade(protocol: string, init: UpgradeInit = {}): Observable<UpgradeEvent> {
+    return new Observable<UpgradeEvent>(subscriber => {
+      if (typeof protocol !== 'string' || !isToken(protocol)) {
+        subscriber.error(new InvalidArgumentError(`upgrade protocol ${JSON.stringify(protocol)} is not a valid token`));
         return undefined;
       }
-      const refusal = this.#refusal();
-      if (refusal) {
-        subscriber.error(refusal);
-        return undefined;
-      }
-      if (this.#queue.size >= this.#options.maxQueued) {
-        subscriber.error(new QueueFullError(`too many requests waiting (options.maxQueued = ${this.#options.maxQueued})`));
-        return undefined;
-      }
-      const pending = new PendingRequest(request, subscriber, this.#onSettled);
-      const deadline = request.timeout;
-      const timer$ =
-        deadline === undefined
-          ? undefined
-          : timer(deadline, this.#options.scheduler).subscribe(() => pending.fail(new TimeoutError(deadline), true));
-      this.#queue.add(pending);
-      this.#pump();
+      let socket: Socket | undefined;
+      const teardown = this.#submit({ ...init, method: 'GET' }, subscriber, {
+        protocol,
+        onSwitched: switched => {
+          socket = switched.socket;
+          this.#onUpgraded(switched.socket, protocol);
+          socket.once('close', () => subscriber.complete());
+          subscriber.next(switched);
+        },
+      });
       return () => {
-        timer$?.unsubscribe();
-        pending.abort();
+        teardown?.();
+        socket?.destroy();
       };
     });
+  }
+
+  /** Validates and queues one request; returns its teardown. */
+  #submit(init: RequestInit, subscriber: Subscriber<ResponseEvent>, upgrade?: UpgradeIntent): (() => void) | undefined {
+    let request;
+    try {
+      request = prepareRequest(init, this.#options.headers);
+    } catch (error) {
+      subscriber.error(error);
+      return undefined;
+    }
+    const refusal = this.#refusal();
+    if (refusal) {
+      subscriber.error(refusal);
+      return undefined;
+    }
+    if (this.#queue.size >= this.#options.maxQueued) {
+      subscriber.error(new QueueFullError(`too many requests waiting (options.maxQueued = ${this.#options.maxQueued})`));
+      return undefined;
+    }
+    const pending = new PendingRequest(request, subscriber, this.#onSettled, upgrade);
+    const deadline = request.timeout;
+    const timer$ =
+      deadline === undefined
+        ? undefined
+        : timer(deadline, this.#options.scheduler).subscribe(() => pending.fail(new TimeoutError(deadline), true));
+    this.#queue.add(pending);
+    this.#pump();
+    return () => {
+      timer$?.unsubscribe();
+      pending.abort();
+    };
   }
 
   /** `GET path`. See {@link request}. */
@@ -360,7 +406,7 @@ export class Connection extends Observable<ConnectionEvent> {
         if (this.#session === adopted) this.#session = undefined;
         if (this.#ending) return NEVER; // a shutdown in progress ends the loop, not a reconnect
         const killedStreams = this.#sessions.has(adopted) ? 0 : this.#killedOnClose;
-        this.#emit({ type: 'disconnected', protocol: adopted.protocol, error, killedStreams, ...(goaway && { goaway }) });
+        this.#emit({ type: 'disconnected', protocol: this.#upgraded.has(adopted) ? 'websocket' : adopted.protocol, error, killedStreams, ...(goaway && { goaway }) });
         this.#setState('disconnected');
         return throwError(() => error);
       }),
@@ -375,6 +421,15 @@ export class Connection extends Observable<ConnectionEvent> {
     this.#emit({ type: 'connected', protocol: session.protocol, attempt });
     this.#attempt = 0;
     this.#pump();
+  }
+
+  #onUpgraded(socket: Socket, protocol: string): void {
+    const session = [...this.#sessions].find(s => s.socket === socket);
+    if (!session) return;
+    this.#upgraded.set(session, protocol);
+    this.#emit({ type: 'upgraded', protocol });
+    const refusal = this.#refusal();
+    if (refusal) this.#rejectQueue(refusal);
   }
 
   #onRetry(attempt: number, delay: number, error: RxconnError): void {
@@ -447,6 +502,8 @@ export class Connection extends Observable<ConnectionEvent> {
   /** Why a new request cannot be accepted, if it cannot. */
   #refusal(): RxconnError | undefined {
     if (this.#failure) return this.#failure;
+    const upgradedTo = this.#session && this.#upgraded.get(this.#session);
+    if (upgradedTo) return new UnsupportedError(`the connection was upgraded to ${upgradedTo}: no HTTP requests until it reconnects`);
     if (this.#ending || this.#finished) return new ConnectionClosedError(`the connection is ${this.#ending === 'shutdown' && !this.#finished ? 'shutting down' : 'closed'}: no new requests`);
     return undefined;
   }

@@ -27,8 +27,8 @@ export interface DisconnectedEvent {
 }
 /** The next attempt is scheduled `delay` ms from now. */
 export interface RetryingEvent { readonly type: 'retrying'; readonly attempt: number; readonly delay: number; readonly error: RxconnError }
-/** An HTTP/1.1 connection switched protocol. */
-export interface UpgradedEvent { readonly type: 'upgraded'; readonly protocol: 'websocket' }
+/** An HTTP/1.1 connection switched protocol (`'websocket'`, or what `upgrade()` asked for). */
+export interface UpgradedEvent { readonly type: 'upgraded'; readonly protocol: 'websocket' | (string & {}) }
 /** A graceful close began: by `shutdown()`, or by the server (GOAWAY, `connection: close`, WebSocket close). */
 export interface ClosingEvent {
   readonly type: 'closing';

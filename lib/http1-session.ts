@@ -16,7 +16,7 @@ import { ResponseParser } from './http1-parser.js';
 import type { ResponseHandler } from './http1-parser.js';
 import type { ResolvedOptions } from './options.js';
 import type { PreparedRequest } from './request-init.js';
-import type { Session, SessionFactory, SessionListener, StreamSink } from './session.js';
+import type { Session, SessionFactory, SessionListener, StreamSink, UpgradeSink } from './session.js';
 
 /** Most bytes read and discarded to keep the socket after a cancel. */
 export const DRAIN_LIMIT = 64 * 1024;
@@ -28,12 +28,12 @@ const CHUNK_END = Buffer.from('\r\n');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n');
 
 /** The request head: request line, host, the request's headers and the body framing. */
-function serializeHead(request: PreparedRequest, host: string, length: number | undefined, closing: boolean): string {
+function serializeHead(request: PreparedRequest, host: string, length: number | undefined, connection: string | undefined): string {
   let head = `${request.method} ${request.path} HTTP/1.1\r\nhost: ${host}\r\n`;
   for (const [name, value] of request.headers) head += `${name}: ${value}\r\n`;
   if (length === undefined) head += 'transfer-encoding: chunked\r\n';
   else if (length > 0 || METHODS_WITH_BODY.has(request.method)) head += `content-length: ${length}\r\n`;
-  if (closing) head += 'connection: close\r\n';
+  if (connection) head += connection;
   return head + '\r\n';
 }
 
@@ -44,12 +44,15 @@ class Exchange implements ResponseHandler {
   constructor(
     readonly session: Http1Session,
     public sink: StreamSink,
+    /** Set for an upgrade request: where the socket goes on a 101. */
+    readonly upgrade?: UpgradeSink,
   ) {}
   onInform(status: number, headers: Headers): void {
     this.sink.next({ type: 'inform', status, headers });
   }
   onHead(status: number, headers: Headers): void {
-    this.sink.next({ type: 'response', status, headers });
+    if (status === 101) this.session.switching(this, headers);
+    else this.sink.next({ type: 'response', status, headers });
   }
   onData(chunk: Buffer): void {
     this.sink.next({ type: 'data', data: chunk });
@@ -71,6 +74,9 @@ class Http1Session implements Session {
   readonly #listener: SessionListener;
   readonly #host: string;
   #current: Exchange | undefined;
+  /** A 101 arrived for this upgrade: the socket is handed over once the parser returns. */
+  #switching: { exchange: Exchange; headers: Headers } | undefined;
+  #upgraded = false;
   #draining = false;
   #closed = false;
   #drainTimer: NodeJS.Timeout | undefined;
@@ -93,17 +99,24 @@ class Http1Session implements Session {
   }
 
   canStart(): boolean {
-    return !this.#current && !this.#draining && !this.#closed;
+    return !this.#current && !this.#draining && !this.#closed && !this.#upgraded;
   }
 
   start(request: PreparedRequest, sink: StreamSink): () => void {
-    const exchange = new Exchange(this, sink);
+    return this.#send(new Exchange(this, sink), request, this.#draining ? 'connection: close\r\n' : undefined);
+  }
+
+  upgrade(request: PreparedRequest, protocol: string, sink: UpgradeSink): () => void {
+    return this.#send(new Exchange(this, sink, sink), request, `connection: upgrade\r\nupgrade: ${protocol}\r\n`);
+  }
+
+  #send(exchange: Exchange, request: PreparedRequest, connection: string | undefined): () => void {
     const length = fixedLength(request.body);
     this.#current = exchange;
     this.#parser.expect(request.method, exchange);
     const socket = this.socket;
     socket.cork();
-    socket.write(serializeHead(request, this.#host, length, this.#draining));
+    socket.write(serializeHead(request, this.#host, length, connection));
     exchange.body = sendBody(request.body, {
       write: chunk => {
         if (length !== undefined) {
@@ -130,7 +143,26 @@ class Http1Session implements Session {
 
   shutdown(): void {
     this.#draining = true;
-    if (!this.#current) this.#end();
+    // An upgraded socket belongs to its new protocol, which runs its own closing handshake.
+    if (!this.#current && !this.#upgraded) this.#end();
+  }
+
+  /** A 101 arrived for `exchange`. */
+  switching(exchange: Exchange, headers: Headers): void {
+    if (!exchange.upgrade) throw new ProtocolError('the server switched protocols (101) without being asked to');
+    this.#switching = { exchange, headers };
+  }
+
+  /** Hands the socket over after a 101: this session no longer reads it, and reports only its close. */
+  #handOver(head: Buffer): void {
+    const { exchange, headers } = this.#switching!;
+    this.#switching = undefined;
+    this.#current = undefined;
+    this.#upgraded = true;
+    this.socket.off('data', this.#onData);
+    this.socket.off('end', this.#onEnd);
+    this.socket.pause();
+    exchange.upgrade!.switched({ type: 'switched', socket: this.socket, head, headers });
   }
 
   destroy(error: RxconnError): void {
@@ -208,7 +240,8 @@ class Http1Session implements Session {
 
   readonly #onData = (chunk: Buffer): void => {
     try {
-      this.#parser.execute(chunk);
+      const rest = this.#parser.execute(chunk);
+      if (this.#switching) this.#handOver(rest ?? Buffer.alloc(0));
     } catch (error) {
       this.#fail(error instanceof RxconnError ? error : new ProtocolError(describe(error)));
     }

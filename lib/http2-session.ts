@@ -1,7 +1,221 @@
-// Placeholder while the HTTP/2 session is written (issue 3).
-import { UnsupportedError } from './errors.js';
-import type { SessionFactory } from './session.js';
+/**
+ * The HTTP/2 session: one `node:http2` client session on an already connected socket (TLS with
+ * ALPN `h2`, or cleartext prior-knowledge h2c), every request one stream on it.
+ *
+ * It reports facts to the core through its {@link SessionListener}: ready when the server's
+ * SETTINGS arrived, a free slot whenever a stream closes (or the server raises its
+ * `maxConcurrentStreams`), draining on a server GOAWAY, and its close, exactly once and last.
+ */
+import http2 from 'node:http2';
+import type { ClientHttp2Session, Settings } from 'node:http2';
+import type { Socket } from 'node:net';
+import { Observable } from 'rxjs';
+import type { RxconnError } from './errors.js';
+import {
+  ConnectionClosedError,
+  ConnectionDownError,
+  KeepaliveTimeoutError,
+  ProtocolError,
+  describe,
+} from './errors.js';
+import type { GoawayInfo } from './events.js';
+import { errorCodeName } from './http2-headers.js';
+import { startKeepalive } from './http2-keepalive.js';
+import { startHttp2Request } from './http2-stream.js';
+import type { Http2Request, Http2StreamOwner } from './http2-stream.js';
+import type { ResolvedOptions } from './options.js';
+import type { PreparedRequest } from './request-init.js';
+import type { Session, SessionFactory, SessionListener, StreamSink } from './session.js';
 
-export const createHttp2Session: SessionFactory = () => {
-  throw new UnsupportedError('HTTP/2 is not implemented yet');
-};
+/** Client stream ids are odd and end at 2^31-1: past this many streams the session drains. */
+const MAX_STREAMS_PER_SESSION = 2 ** 30 - 1;
+const NO_CANCEL = (): void => {};
+
+class Http2Session implements Session, Http2StreamOwner {
+  readonly protocol = 'http2';
+  readonly socket: Socket;
+  readonly session: ClientHttp2Session;
+  readonly scheme: 'http' | 'https';
+  readonly authority: string;
+  readonly maxHeaderSize: number;
+  readonly #listener: SessionListener;
+  readonly #streams = new Set<Http2Request>();
+  /** The server's SETTINGS_MAX_CONCURRENT_STREAMS, cached (node's getter reads the native state each time). */
+  #maxStreams = 0;
+  #started = 0;
+  #ready = false;
+  /** No new stream may start: our shutdown, a server GOAWAY, or stream ids running out. */
+  #draining = false;
+  #shuttingDown = false;
+  #goaway: GoawayInfo | undefined;
+  /** `onClose` was called. */
+  #closed = false;
+  /** Why the session is ending, first cause wins. */
+  #reason: RxconnError | undefined;
+  #stopKeepalive: (() => void) | undefined;
+
+  constructor(socket: Socket, options: ResolvedOptions, listener: SessionListener) {
+    this.socket = socket;
+    this.#listener = listener;
+    this.scheme = options.secure ? 'https' : 'http';
+    this.authority = options.origin.host;
+    this.maxHeaderSize = options.maxHeaderSize;
+    this.session = http2.connect(options.origin, {
+      createConnection: () => socket,
+      // maxSessionMemory stays at node's 10 MB: it bounds all of node's per-session buffers
+      // (HPACK tables, queued frames), not one header block, so it is unrelated to maxHeaderSize.
+      settings: {
+        // Server push is refused: SETTINGS_ENABLE_PUSH=0, so a conforming server never
+        // sends PUSH_PROMISE, and node treats one as a connection error.
+        enablePush: false,
+        // Advertised to the server; node resets a stream whose response headers exceed it
+        // (ENHANCE_YOUR_CALM) once the server acknowledged our SETTINGS. Before that,
+        // http2-stream.ts checks the size itself.
+        maxHeaderListSize: options.maxHeaderSize,
+      },
+    });
+    const session = this.session;
+    session.on('remoteSettings', this.#onRemoteSettings);
+    session.on('goaway', this.#onGoaway);
+    session.on('error', this.#onError);
+    session.on('close', this.#onSessionClose);
+    if (options.keepalive) {
+      const { interval, timeout } = options.keepalive;
+      this.#stopKeepalive = startKeepalive(session, interval, timeout, () => this.destroy(new KeepaliveTimeoutError(timeout)));
+    }
+  }
+
+  canStart(): boolean {
+    return this.#ready && !this.#draining && this.#streams.size < this.#maxStreams;
+  }
+
+  start(request: PreparedRequest, sink: StreamSink): () => void {
+    if (!this.canStart()) {
+      throw new Error(`HTTP/2 session: start() called while canStart() is false (${this.#streams.size} of ${this.#maxStreams} streams active, draining: ${this.#draining})`);
+    }
+    const stream = startHttp2Request(this, request, sink);
+    if (stream === undefined) return NO_CANCEL;
+    this.#streams.add(stream);
+    if (++this.#started >= MAX_STREAMS_PER_SESSION) this.#drainOnOurSide('stream ids are running out on this session');
+    return () => stream.cancel();
+  }
+
+  shutdown(): void {
+    if (this.#closed || this.#shuttingDown) return;
+    this.#shuttingDown = true;
+    this.#draining = true;
+    this.#reason ??= new ConnectionClosedError('the connection was shut down');
+    // GOAWAY(NO_ERROR); node destroys the session once the last active stream has closed.
+    this.session.close();
+  }
+
+  destroy(error: RxconnError): void {
+    if (this.#closed) return;
+    this.#reason = error;
+    this.session.destroy();
+    this.socket.destroy();
+    this.#finish();
+  }
+
+  ping(): Observable<number> {
+    return new Observable<number>(subscriber => {
+      if (this.#closed || this.session.destroyed) {
+        subscriber.error(new ConnectionClosedError('ping(): the HTTP/2 session is closed'));
+        return;
+      }
+      try {
+        this.session.ping((error, duration) => {
+          if (error) subscriber.error(new ConnectionDownError(`ping(): no PING answer: ${describe(error)}`, { cause: error }));
+          else {
+            subscriber.next(duration);
+            subscriber.complete();
+          }
+        });
+      } catch (error) {
+        subscriber.error(new ConnectionClosedError(`ping(): ${describe(error)}`, { cause: error }));
+      }
+    });
+  }
+
+  isGone(): boolean {
+    return this.#closed || this.session.destroyed;
+  }
+
+  release(stream: Http2Request): void {
+    if (!this.#streams.delete(stream) || this.isGone()) return;
+    if (this.canStart()) this.#listener.onCapacity();
+  }
+
+  /** Our own reason to stop starting streams here: finish the active ones, then close. */
+  #drainOnOurSide(reason: string): void {
+    if (this.#draining) return;
+    this.shutdown();
+    this.#listener.onDraining({ reason });
+  }
+
+  readonly #onRemoteSettings = (settings: Settings): void => {
+    const previous = this.#maxStreams;
+    this.#maxStreams = settings.maxConcurrentStreams ?? 2 ** 32 - 1;
+    if (this.#closed) return;
+    if (!this.#ready) {
+      this.#ready = true;
+      this.#listener.onReady();
+    } else if (this.#maxStreams > previous && this.canStart()) {
+      this.#listener.onCapacity();
+    }
+  };
+
+  readonly #onGoaway = (errorCode: number, lastStreamId: number, data?: Buffer): void => {
+    if (this.#closed) return;
+    this.#draining = true;
+    // node closes the streams above lastStreamId itself (REFUSED_STREAM) right after this
+    // event, or, for an error code, destroys the whole session: settle them first.
+    for (const stream of this.#streams) {
+      const id = stream.id;
+      if (id === undefined || id > lastStreamId) stream.refuse(lastStreamId);
+    }
+    if (this.#goaway !== undefined || this.#shuttingDown) return;
+    const goaway: GoawayInfo = { errorCode, lastStreamId, debugData: data?.toString('utf8') ?? '' };
+    this.#goaway = goaway;
+    const reason = `the server sent GOAWAY with ${errorCodeName(errorCode)}, last stream id ${lastStreamId}${goaway.debugData ? ` (${JSON.stringify(goaway.debugData)})` : ''}`;
+    this.#reason ??= new ConnectionDownError(`the server closed the connection: ${reason}`);
+    this.#listener.onDraining({ goaway, reason });
+  };
+
+  readonly #onError = (error: Error): void => {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'ERR_HTTP2_ERROR') {
+      this.#reason ??= new ProtocolError(
+        this.#ready
+          ? `the server broke the HTTP/2 protocol: ${error.message}`
+          : `the server did not answer with an HTTP/2 preface: ${error.message}`,
+        { cause: error },
+      );
+    } else {
+      this.#reason ??= new ConnectionDownError(`the connection was lost: ${describe(error)}`, { cause: error });
+    }
+  };
+
+  readonly #onSessionClose = (): void => {
+    this.#reason ??= new ConnectionDownError('the server closed the connection');
+    this.#finish();
+  };
+
+  #finish(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#draining = true;
+    this.#stopKeepalive?.();
+    this.#stopKeepalive = undefined;
+    this.#listener.onClose(this.#reason ?? new ConnectionDownError('the server closed the connection'));
+  }
+}
+
+/**
+ * Creates the HTTP/2 session on a connected socket (see {@link SessionFactory}). Server push is
+ * refused (SETTINGS_ENABLE_PUSH=0). `listener.onReady()` follows the server's SETTINGS.
+ *
+ * @example
+ * const session = createHttp2Session(socket, resolveOptions('http://127.0.0.1:8080', { protocols: ['http2'] }), listener);
+ */
+export const createHttp2Session: SessionFactory = (socket, options, listener) => new Http2Session(socket, options, listener);

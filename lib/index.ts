@@ -3,7 +3,8 @@
  */
 export { open } from './open.js';
 export { Connection } from './connection.js';
-export type { ConnectionInfo, RequestOptions, ShutdownOptions } from './connection.js';
+export type { ConnectionInfo, RequestOptions, ShutdownOptions, UpgradeEvent, UpgradeInit } from './connection.js';
+export type { Switched } from './session.js';
 export { body, json, text } from './collect.js';
 export type { CollectOptions, CollectedResponse } from './collect.js';
 export type { ConnectionOptions, KeepaliveOptions, RetryOptions } from './options.js';

@@ -5,9 +5,17 @@
 import type { Subscriber } from 'rxjs';
 import type { ResponseEvent } from './events.js';
 import type { PreparedRequest } from './request-init.js';
-import type { Session, StreamSink } from './session.js';
+import { UnsupportedError } from './errors.js';
+import type { Session, Switched, UpgradeSink } from './session.js';
 
-export class PendingRequest implements StreamSink {
+/** Set for a protocol upgrade instead of a plain request. */
+export interface UpgradeIntent {
+  readonly protocol: string;
+  /** The socket was handed over (the request is settled by then). */
+  readonly onSwitched: (switched: Switched) => void;
+}
+
+export class PendingRequest implements UpgradeSink {
   /** The session it runs on, once started. */
   session: Session | undefined;
   #cancel: (() => void) | undefined;
@@ -18,6 +26,7 @@ export class PendingRequest implements StreamSink {
     readonly subscriber: Subscriber<ResponseEvent>,
     /** Called once, when it settles (completes, errors, or is cancelled). */
     readonly onSettled: (request: PendingRequest) => void,
+    readonly upgrade?: UpgradeIntent,
   ) {}
 
   get settled(): boolean {
@@ -27,7 +36,15 @@ export class PendingRequest implements StreamSink {
   /** Starts it on `session`. */
   start(session: Session): void {
     this.session = session;
-    const cancel = session.start(this.request, this);
+    let cancel: () => void;
+    if (!this.upgrade) {
+      cancel = session.start(this.request, this);
+    } else if (session.upgrade) {
+      cancel = session.upgrade(this.request, this.upgrade.protocol, this);
+    } else {
+      this.error(new UnsupportedError(`a protocol upgrade needs HTTP/1.1; this connection speaks ${session.protocol === 'http2' ? 'HTTP/2' : session.protocol}`));
+      return;
+    }
     // A session may settle the stream synchronously (e.g. an immediate write failure).
     if (this.#settled) cancel();
     else this.#cancel = cancel;
@@ -43,6 +60,11 @@ export class PendingRequest implements StreamSink {
 
   complete(): void {
     if (this.#settle()) this.subscriber.complete();
+  }
+
+  switched(switched: Switched): void {
+    if (this.#settle()) this.upgrade?.onSwitched(switched);
+    else switched.socket.destroy();
   }
 
   /**

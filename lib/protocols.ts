@@ -48,26 +48,25 @@ export function release(session: Session): void {
 
 function runSession({ socket, protocol }: Dialed, options: ResolvedOptions, hooks: SessionHooks): Observable<Session> {
   return new Observable<Session>(subscriber => {
-    let ready = false;
-    let closed = false;
-    let session: Session | undefined;
-    const create = FACTORIES[protocol];
-    session = create(socket, options, {
+    // The listener may be called during `create`, before the session is returned: hold it in a box.
+    const box: { session?: Session; ready?: boolean; closed?: boolean } = {};
+    box.session = FACTORIES[protocol](socket, options, {
       onReady: () => {
-        ready = true;
-        if (session) subscriber.next(session);
+        box.ready = true;
+        if (box.session && !box.closed) subscriber.next(box.session);
       },
-      onCapacity: () => session && hooks.onCapacity(session),
-      onDraining: detail => session && hooks.onDraining(session, detail),
+      onCapacity: () => box.session && hooks.onCapacity(box.session),
+      onDraining: detail => box.session && hooks.onDraining(box.session, detail),
       onClose: (error: RxconnError) => {
-        closed = true;
-        if (session) hooks.onClose(session, error);
+        box.closed = true;
+        if (box.session) hooks.onClose(box.session, error);
         subscriber.error(error);
       },
     });
-    if (ready && !closed) subscriber.next(session);
+    if (box.ready && !box.closed) subscriber.next(box.session);
     return () => {
-      if (session && !closed && !released.has(session)) session.destroy(new ConnectionClosedError('the connection was closed'));
+      const session = box.session;
+      if (session && !box.closed && !released.has(session)) session.destroy(new ConnectionClosedError('the connection was closed'));
     };
   });
 }

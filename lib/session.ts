@@ -6,7 +6,7 @@
 import type { Socket } from 'node:net';
 import type { Observable } from 'rxjs';
 import type { RxconnError } from './errors.js';
-import type { GoawayInfo, Protocol, ResponseEvent } from './events.js';
+import type { GoawayInfo, Headers, Protocol, ResponseEvent } from './events.js';
 import type { ResolvedOptions } from './options.js';
 import type { PreparedRequest } from './request-init.js';
 
@@ -17,6 +17,22 @@ export interface StreamSink {
   error(error: Error): void;
   /** The response ended. */
   complete(): void;
+}
+
+/** A socket handed over by a protocol upgrade (HTTP/1.1 101 Switching Protocols). */
+export interface Switched {
+  readonly type: 'switched';
+  /** The socket, now speaking the new protocol; whoever holds it owns it. */
+  readonly socket: Socket;
+  /** Bytes already read past the 101 response: the first bytes of the new protocol. */
+  readonly head: Buffer;
+  /** The 101 response's headers. */
+  readonly headers: Headers;
+}
+
+/** Where an upgrade request's events go: a 101 ends in `switched`; any other response flows as usual. */
+export interface UpgradeSink extends StreamSink {
+  switched(switched: Switched): void;
 }
 
 /** What a session tells the core. Every method may be called synchronously from any session call. */
@@ -56,6 +72,13 @@ export interface Session {
   shutdown(): void;
   /** Abrupt close: the socket is destroyed now; `onClose(error)` follows. Idempotent. */
   destroy(error: RxconnError): void;
+  /**
+   * HTTP/1.1 only: sends `request` with `connection: upgrade` and `upgrade: <protocol>`. On a
+   * 101 it stops reading the socket and hands it to `sink.switched`; from then on it starts no
+   * stream and reports `onClose` when the socket closes. Any other response is delivered as a
+   * normal stream and the session stays usable. Returns the cancel function, as `start` does.
+   */
+  upgrade?(request: PreparedRequest, protocol: string, sink: UpgradeSink): () => void;
   /** Round-trip time of one keepalive ping, in ms, where the protocol has one. */
   ping?(): Observable<number>;
 }

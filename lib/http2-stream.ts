@@ -1,0 +1,247 @@
+/**
+ * One request on an HTTP/2 session: one `node:http2` client stream, its response events mapped
+ * to a {@link StreamSink}, its request body fed by `sendBody`, and its cancellation.
+ *
+ * Flow control, response side: the node stream is a Readable in flowing mode (we listen to
+ * `data`), so every DATA frame is handed to the sink synchronously as it arrives and node
+ * returns the window to the server as it goes; rxconn keeps no response buffer of its own.
+ * What the server may have in flight is bounded by the HTTP/2 stream and connection windows.
+ * A subscriber that buffers asynchronously (`observeOn`, a slow `concatMap`) holds its own buffer.
+ *
+ * Flow control, request side: an Observable cannot be paused, so each chunk goes to
+ * `stream.write()` as it is emitted; node sends what the server's window allows and keeps the
+ * rest in the stream's write buffer. The producer sets the pace: rxconn does not drop, reorder
+ * or copy chunks, and the buffer is freed when the stream ends or is cancelled.
+ *
+ * The rapid-reset rule: a stream is reset (RST_STREAM) only while its response is still in
+ * flight, never after its response ended; servers count resets and end a session after ~1000.
+ * The one exception is a response that ends before our request body: the server no longer
+ * reads it, so the unsent rest is cancelled (as Go's client does) unless the server already
+ * closed the stream itself (RFC 9113 §8.1, RST_STREAM(NO_ERROR)).
+ */
+import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
+import { constants } from 'node:http2';
+import type { Subscription } from 'rxjs';
+import { fixedLength, sendBody } from './body-source.js';
+import {
+  InvalidArgumentError,
+  ProtocolError,
+  StreamRefusedError,
+  StreamResetError,
+  describe,
+} from './errors.js';
+import { errorCodeName, headerListSize, requestHeaders, responseHeaders } from './http2-headers.js';
+import type { PreparedRequest } from './request-init.js';
+import type { StreamSink } from './session.js';
+
+const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_ENHANCE_YOUR_CALM } = constants;
+
+/** What a stream needs from its session. */
+export interface Http2StreamOwner {
+  readonly session: ClientHttp2Session;
+  readonly scheme: 'http' | 'https';
+  /** `:authority`: the origin's host and port. */
+  readonly authority: string;
+  readonly maxHeaderSize: number;
+  /** Whether the whole session is going down: then its streams are the core's to fail, not ours. */
+  isGone(): boolean;
+  /** The stream is closed on the wire: its slot is free. */
+  release(stream: Http2Request): void;
+}
+
+/** Maps an error thrown by `session.request()` (the request never went out). */
+function requestFailure(error: unknown): Error {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (code === 'ERR_HTTP2_INVALID_SESSION' || code === 'ERR_HTTP2_GOAWAY_SESSION' || code === 'ERR_HTTP2_OUT_OF_STREAMS') {
+    return new StreamRefusedError(`the HTTP/2 session cannot start a stream (${describe(error)}): the request was not sent`, { cause: error });
+  }
+  return new InvalidArgumentError(`the request cannot be sent over HTTP/2: ${describe(error)}`, { cause: error });
+}
+
+/** One in-flight request. Create it with {@link startHttp2Request}. */
+export class Http2Request {
+  readonly #owner: Http2StreamOwner;
+  readonly #sink: StreamSink;
+  readonly #stream: ClientHttp2Stream;
+  /** The sink has had its last call (or the core cancelled): it hears nothing more. */
+  #settled = false;
+  #responded = false;
+  /** The response ended (END_STREAM received). */
+  #ended = false;
+  #body: Subscription | undefined;
+  /** The request body was handed over in full and `end()` was called. */
+  #bodyDone = false;
+  #error: Error | undefined;
+
+  constructor(owner: Http2StreamOwner, stream: ClientHttp2Stream, sink: StreamSink) {
+    this.#owner = owner;
+    this.#stream = stream;
+    this.#sink = sink;
+    stream.on('headers', this.#onInform);
+    stream.on('response', this.#onResponse);
+    stream.on('data', this.#onData);
+    stream.on('trailers', this.#onTrailers);
+    stream.on('end', this.#onEnd);
+    stream.on('error', this.#onError);
+    stream.on('close', this.#onClose);
+  }
+
+  /** The HTTP/2 stream id, or `undefined` while node has not assigned one yet. */
+  get id(): number | undefined {
+    return this.#stream.id;
+  }
+
+  /** Starts sending the request body (after the constructor, so a synchronous failure finds the stream set up). */
+  sendBody(request: PreparedRequest, endStream: boolean): void {
+    if (endStream) {
+      this.#bodyDone = true;
+      return;
+    }
+    const stream = this.#stream;
+    this.#body = sendBody(request.body, {
+      write: chunk => {
+        if (!stream.destroyed) stream.write(chunk);
+      },
+      end: () => {
+        this.#bodyDone = true;
+        if (!stream.destroyed) stream.end();
+      },
+      fail: error => this.#fail(error),
+    });
+    if (this.#settled) this.#body?.unsubscribe();
+  }
+
+  /** The core gave up on this stream: silence it, and RST_STREAM(CANCEL) it if its response is still in flight. */
+  cancel(): void {
+    this.#settled = true;
+    this.#stopBody();
+    this.#reset();
+  }
+
+  /** The server will never process this stream (GOAWAY above its id): error it now; node closes it. */
+  refuse(lastStreamId: number): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#stopBody();
+    this.#sink.error(
+      new StreamRefusedError(`the server sent GOAWAY with last stream id ${lastStreamId}: this stream was not processed, a retry is safe`),
+    );
+  }
+
+  #stopBody(): void {
+    this.#body?.unsubscribe();
+    this.#body = undefined;
+  }
+
+  /** RST_STREAM(CANCEL), only while the response is in flight and the stream open. */
+  #reset(): void {
+    const stream = this.#stream;
+    if (!this.#ended && !stream.closed && !stream.destroyed) stream.close(NGHTTP2_CANCEL);
+  }
+
+  #fail(error: Error): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#stopBody();
+    this.#sink.error(error);
+    this.#reset();
+  }
+
+  /** Whether a received header block is within `maxHeaderSize`; fails the stream if not. */
+  #fits(raw: IncomingHttpHeaders, what: string): boolean {
+    const size = headerListSize(raw);
+    if (size <= this.#owner.maxHeaderSize) return true;
+    this.#fail(new ProtocolError(`the ${what} (${size} bytes) exceed options.maxHeaderSize (${this.#owner.maxHeaderSize} bytes)`));
+    return false;
+  }
+
+  readonly #onInform = (raw: IncomingHttpHeaders): void => {
+    if (this.#settled || !this.#fits(raw, 'informational response headers')) return;
+    this.#sink.next({ type: 'inform', status: Number(raw[':status']), headers: responseHeaders(raw) });
+  };
+
+  readonly #onResponse = (raw: IncomingHttpHeaders): void => {
+    if (this.#settled || !this.#fits(raw, 'response headers')) return;
+    this.#responded = true;
+    this.#sink.next({ type: 'response', status: Number(raw[':status']), headers: responseHeaders(raw) });
+  };
+
+  readonly #onData = (data: Buffer): void => {
+    if (!this.#settled) this.#sink.next({ type: 'data', data });
+  };
+
+  readonly #onTrailers = (raw: IncomingHttpHeaders): void => {
+    if (this.#settled || !this.#fits(raw, 'trailers')) return;
+    this.#sink.next({ type: 'trailers', headers: responseHeaders(raw) });
+  };
+
+  readonly #onEnd = (): void => {
+    if (!this.#bodyDone && !this.#settled) {
+      // The response ended before our body: the server will not read the rest (see module doc).
+      this.#stopBody();
+      const stream = this.#stream;
+      if (!stream.closed && !stream.destroyed) stream.close(NGHTTP2_CANCEL);
+    }
+    this.#ended = true;
+    if (this.#settled) return;
+    if (!this.#responded) {
+      // RST_STREAM(NO_ERROR) before any response: node ends the readable side without an error.
+      this.#fail(new StreamResetError(0, 'the server closed the stream (NO_ERROR) without a response'));
+      return;
+    }
+    this.#settled = true;
+    this.#sink.complete();
+  };
+
+  readonly #onError = (error: Error): void => {
+    this.#error ??= error;
+  };
+
+  readonly #onClose = (): void => {
+    this.#stopBody();
+    if (!this.#settled) {
+      this.#settled = true;
+      // On a connection loss the core fails the active streams itself (and counts them).
+      if (!this.#owner.isGone()) this.#sink.error(this.#closeError());
+    }
+    this.#owner.release(this);
+  };
+
+  /** Why a stream closed before its response ended, the session being alive. */
+  #closeError(): Error {
+    const code = this.#stream.rstCode;
+    const errorCode = (this.#error as { code?: unknown } | undefined)?.code;
+    if (code === NGHTTP2_REFUSED_STREAM || errorCode === 'ERR_HTTP2_GOAWAY_SESSION') {
+      return new StreamRefusedError(`the server refused the stream (${errorCodeName(NGHTTP2_REFUSED_STREAM)}): it was not processed, a retry is safe`);
+    }
+    if (code === NGHTTP2_ENHANCE_YOUR_CALM && !this.#responded) {
+      // node resets a stream itself with ENHANCE_YOUR_CALM when the response headers exceed
+      // the maxHeaderListSize we advertised; a server sending it at this point is rate-limiting us.
+      return new ProtocolError(
+        `the stream was reset with ${errorCodeName(code)} before a response: the response headers exceed options.maxHeaderSize (${this.#owner.maxHeaderSize} bytes), or the server is rate-limiting`,
+      );
+    }
+    if (code !== undefined && code !== 0) return new StreamResetError(code, `the stream was reset with ${errorCodeName(code)}`);
+    return new StreamResetError(0, `the stream closed before its response ended${this.#error ? `: ${describe(this.#error)}` : ''}`);
+  }
+}
+
+/**
+ * Opens one stream for `request` on the owner's session: HEADERS (with END_STREAM when there is
+ * no body), then the body. Returns `undefined` when node refuses to open it; the sink has then
+ * already errored (invalid headers → `RXCONN_INVALID_ARGUMENT`, a closing session →
+ * `RXCONN_STREAM_REFUSED`).
+ */
+export function startHttp2Request(owner: Http2StreamOwner, request: PreparedRequest, sink: StreamSink): Http2Request | undefined {
+  const endStream = fixedLength(request.body) === 0;
+  let stream: ClientHttp2Stream;
+  try {
+    stream = owner.session.request(requestHeaders(request, owner.scheme, owner.authority), { endStream });
+  } catch (error) {
+    sink.error(requestFailure(error));
+    return undefined;
+  }
+  const handle = new Http2Request(owner, stream, sink);
+  handle.sendBody(request, endStream);
+  return handle;
+}

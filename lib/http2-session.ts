@@ -16,6 +16,7 @@ import {
   ConnectionDownError,
   KeepaliveTimeoutError,
   ProtocolError,
+  StreamRefusedError,
   describe,
 } from './errors.js';
 import type { GoawayInfo } from './events.js';
@@ -52,6 +53,7 @@ class Http2Session implements Session, Http2StreamOwner {
   #closed = false;
   /** Why the session is ending, first cause wins. */
   #reason: RxconnError | undefined;
+  readonly #keepalive: ResolvedOptions['keepalive'];
   #stopKeepalive: (() => void) | undefined;
 
   constructor(socket: Socket, options: ResolvedOptions, listener: SessionListener) {
@@ -79,10 +81,7 @@ class Http2Session implements Session, Http2StreamOwner {
     session.on('goaway', this.#onGoaway);
     session.on('error', this.#onError);
     session.on('close', this.#onSessionClose);
-    if (options.keepalive) {
-      const { interval, timeout } = options.keepalive;
-      this.#stopKeepalive = startKeepalive(session, interval, timeout, () => this.destroy(new KeepaliveTimeoutError(timeout)));
-    }
+    this.#keepalive = options.keepalive;
   }
 
   canStart(): boolean {
@@ -91,7 +90,9 @@ class Http2Session implements Session, Http2StreamOwner {
 
   start(request: PreparedRequest, sink: StreamSink): () => void {
     if (!this.canStart()) {
-      throw new Error(`HTTP/2 session: start() called while canStart() is false (${this.#streams.size} of ${this.#maxStreams} streams active, draining: ${this.#draining})`);
+      // The core only starts streams when canStart() is true; answer a slip with a retry-safe error.
+      sink.error(new StreamRefusedError(`the HTTP/2 session cannot start a stream now (${this.#streams.size} of ${this.#maxStreams} active${this.#draining ? ', draining' : ''}): the request was not sent`));
+      return NO_CANCEL;
     }
     const stream = startHttp2Request(this, request, sink);
     if (stream === undefined) return NO_CANCEL;
@@ -159,6 +160,10 @@ class Http2Session implements Session, Http2StreamOwner {
     if (this.#closed) return;
     if (!this.#ready) {
       this.#ready = true;
+      if (this.#keepalive) {
+        const { interval, timeout } = this.#keepalive;
+        this.#stopKeepalive = startKeepalive(this.session, interval, timeout, () => this.destroy(new KeepaliveTimeoutError(timeout)));
+      }
       this.#listener.onReady();
     } else if (this.#maxStreams > previous && this.canStart()) {
       this.#listener.onCapacity();

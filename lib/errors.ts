@@ -148,6 +148,7 @@ export class InvalidBodyError extends RxconnError {
 
 /** A short human description of any thrown value, for messages. */
 export function describe(error: unknown): string {
+  if (error instanceof RxconnError) return error.message;
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     return typeof code === 'string' && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;

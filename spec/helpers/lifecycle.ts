@@ -1,0 +1,52 @@
+/**
+ * Helpers to watch a connection: record its events, wait for one, check nothing is left open.
+ */
+import { expect } from 'vitest';
+import { filter, firstValueFrom } from 'rxjs';
+import type { Connection, ConnectionEvent } from '../../lib/index.js';
+
+/** Records every event (and the error or completion) of a connection from now on. */
+export function record(conn: Connection): { events: ConnectionEvent[]; types: () => string[]; error: () => unknown; done: Promise<void> } {
+  const events: ConnectionEvent[] = [];
+  let error: unknown;
+  const done = new Promise<void>(resolve => {
+    conn.subscribe({
+      next: event => events.push(event),
+      error: e => {
+        error = e;
+        resolve();
+      },
+      complete: () => resolve(),
+    });
+  });
+  return { events, types: () => events.map(e => e.type), error: () => error, done };
+}
+
+/** The next event of `type`. */
+export function next<T extends ConnectionEvent['type']>(conn: Connection, type: T): Promise<Extract<ConnectionEvent, { type: T }>> {
+  return firstValueFrom(conn.pipe(filter((e): e is Extract<ConnectionEvent, { type: T }> => e.type === type)));
+}
+
+/** Resolves once the connection's state is `connected`. */
+export function connected(conn: Connection): Promise<unknown> {
+  return firstValueFrom(conn.state$.pipe(filter(s => s === 'connected')));
+}
+
+/** The handles that count as leaks: sockets and timers. */
+function handles(): string[] {
+  return process.getActiveResourcesInfo().filter(r => r === 'TCPSocketWrap' || r === 'TLSWrap' || r === 'Timeout');
+}
+
+/** Snapshot now; `check()` later asserts no socket or timer was added and left open. */
+export function leakCheck(): { check: () => Promise<void> } {
+  const before = handles().length;
+  return {
+    check: async () => {
+      // Handles (ours and the test server's) close asynchronously: give the loop a few bounded turns.
+      for (let turn = 0; turn < 50 && handles().length > before; turn++) {
+        await new Promise(resolve => setTimeout(resolve, 2));
+      }
+      expect(handles().length, `open handles: ${handles().join(", ")}`).toBeLessThanOrEqual(before);
+    },
+  };
+}

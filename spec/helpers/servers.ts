@@ -1,0 +1,117 @@
+/**
+ * Real loopback servers for tests: node:http and node:http2 (h2c) behind one handler type, and
+ * scripted raw TCP peers. Each can be killed (every socket destroyed) and restarted on its port.
+ */
+import { once } from 'node:events';
+import http from 'node:http';
+import http2 from 'node:http2';
+import net from 'node:net';
+import type { Protocol } from '../../lib/index.js';
+
+/** A request handler that works for both node:http and node:http2's compatibility API. */
+export type Handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
+
+export interface TestServer {
+  readonly port: number;
+  readonly origin: string;
+  /** Connections (HTTP/1.1 sockets or HTTP/2 sessions) accepted so far. */
+  readonly connections: number;
+  /** Requests received so far. */
+  readonly requests: number;
+  /** Stops listening and destroys every open socket: a crash, as seen by the client. */
+  kill(): Promise<void>;
+  /** Listens again on the same port. */
+  restart(): Promise<void>;
+  /** Closes the server (graceful for the listener; open sockets destroyed). */
+  close(): Promise<void>;
+  /** The underlying server, for protocol-specific calls. */
+  readonly server: http.Server | http2.Http2Server;
+}
+
+async function listen(server: net.Server, port = 0): Promise<number> {
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  return (server.address() as net.AddressInfo).port;
+}
+
+/** Starts a server speaking `protocol` (http1: node:http; http2: h2c prior knowledge). */
+export async function startServer(protocol: Protocol, handler: Handler, options: { keepAliveTimeout?: number } = {}): Promise<TestServer> {
+  let requests = 0;
+  let connections = 0;
+  const sockets = new Set<net.Socket>();
+  const counted: Handler = (req, res) => {
+    requests++;
+    handler(req, res);
+  };
+  const server =
+    protocol === 'http1'
+      ? http.createServer(counted as http.RequestListener)
+      : http2.createServer(counted as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
+  if (server instanceof http.Server && options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;
+  server.on('connection', (socket: net.Socket) => {
+    connections++;
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  const port = await listen(server);
+  const destroyAll = (): void => {
+    for (const socket of sockets) socket.destroy();
+  };
+  const stop = async (): Promise<void> => {
+    if (!server.listening) return;
+    const closed = once(server, 'close');
+    server.close();
+    destroyAll();
+    await closed;
+  };
+  return {
+    port,
+    origin: `http://127.0.0.1:${port}`,
+    server,
+    get connections() {
+      return connections;
+    },
+    get requests() {
+      return requests;
+    },
+    kill: stop,
+    restart: async () => {
+      await listen(server, port);
+    },
+    close: stop,
+  };
+}
+
+/** A port with nothing listening on it (bound, then released). */
+export async function deadPort(): Promise<number> {
+  const server = net.createServer();
+  const port = await listen(server);
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** A scripted raw TCP peer: `onSocket` plays the server side. */
+export async function rawServer(onSocket: (socket: net.Socket) => void): Promise<{ port: number; origin: string; received: () => Buffer; close: () => Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const chunks: Buffer[] = [];
+  const server = net.createServer(socket => {
+    sockets.add(socket);
+    socket.on('data', chunk => chunks.push(chunk));
+    socket.on('error', () => {});
+    socket.once('close', () => sockets.delete(socket));
+    onSocket(socket);
+  });
+  const port = await listen(server);
+  return {
+    port,
+    origin: `http://127.0.0.1:${port}`,
+    received: () => Buffer.concat(chunks),
+    close: async () => {
+      const closed = once(server, 'close');
+      server.close();
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}

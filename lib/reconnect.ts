@@ -11,7 +11,8 @@ import type { RetryPolicy } from './options.js';
  * at `maxDelay`; with full jitter, a uniform whole number of ms in [0, that ceiling].
  */
 export function backoffDelay(policy: RetryPolicy, attempt: number): number {
-  const ceiling = Math.min(policy.maxDelay, policy.initialDelay * policy.factor ** (attempt - 1));
+  // initialDelay 0 stays 0: 0 × factor^n would be NaN once factor^n overflows to Infinity.
+  const ceiling = policy.initialDelay === 0 ? 0 : Math.min(policy.maxDelay, policy.initialDelay * policy.factor ** (attempt - 1));
   return policy.jitter === 'full' ? Math.round(policy.random() * ceiling) : ceiling;
 }
 
@@ -29,8 +30,9 @@ function delayFor(policy: RetryPolicy, attempt: number, error: RxconnError): num
   if (!policy.delay) return backoffDelay(policy, attempt);
   const delay = policy.delay(attempt, error);
   if (delay === null) return null;
-  if (typeof delay !== 'number' || !(delay >= 0)) {
-    throw new InvalidArgumentError(`options.retry.delay must return a number ≥ 0 or null (got ${String(delay)})`);
+  // Infinity is refused too: a timer cannot wait that long (Node clamps it to 1 ms).
+  if (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0) {
+    throw new InvalidArgumentError(`options.retry.delay must return a finite number ≥ 0 or null (got ${String(delay)})`);
   }
   return delay;
 }
@@ -61,8 +63,10 @@ export function reconnect<T>(policy: RetryPolicy, onRetry: RetryListener, schedu
         }),
         catchError((raw: unknown) => {
           if (raw instanceof GiveUp) return throwError(() => raw.error);
-          if (raw instanceof RetriesExhaustedError || (raw instanceof RxconnError && !raw.retryable)) return throwError(() => raw);
-          return throwError(() => new RetriesExhaustedError(failures, toConnectionError(raw)));
+          if (raw instanceof RetriesExhaustedError) return throwError(() => raw);
+          const error = toConnectionError(raw);
+          if (!error.retryable) return throwError(() => error);
+          return throwError(() => new RetriesExhaustedError(failures, error));
         }),
       );
     });

@@ -4,6 +4,7 @@
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { SchedulerLike } from 'rxjs';
 import { InvalidArgumentError } from './errors.js';
+import { CONNECTION_HEADERS, isFieldValue, isToken } from './request-init.js';
 import type { RxconnError } from './errors.js';
 import type { Protocol } from './events.js';
 
@@ -158,7 +159,7 @@ function resolveRetry(value: unknown): RetryPolicy {
   if (value === false) return { maxRetries: 0, initialDelay: 0, maxDelay: 0, factor: 1, jitter: 'none', random: Math.random };
   const retry = value === undefined ? {} : plainObject('options.retry', value);
   checkKeys('options.retry', retry, KNOWN_RETRY);
-  const jitter = retry.jitter ?? 'full';
+  const jitter = retry.jitter === undefined ? 'full' : retry.jitter;
   if (jitter !== 'full' && jitter !== 'none') fail(`options.retry.jitter must be 'full' or 'none' (got ${shown(jitter)})`);
   if (retry.delay !== undefined && typeof retry.delay !== 'function') fail(`options.retry.delay must be a function (got ${shown(retry.delay)})`);
   if (retry.random !== undefined && typeof retry.random !== 'function') fail(`options.retry.random must be a function (got ${shown(retry.random)})`);
@@ -200,7 +201,12 @@ function resolveHeaders(value: unknown): Readonly<Record<string, string>> {
   if (value === undefined) return {};
   const headers = plainObject('options.headers', value);
   for (const [name, v] of Object.entries(headers)) {
-    if (typeof v !== 'string') fail(`options.headers[${JSON.stringify(name)}] must be a string (got ${shown(v)})`);
+    const at = `options.headers[${JSON.stringify(name)}]`;
+    if (typeof v !== 'string') fail(`${at} must be a string (got ${shown(v)})`);
+    if (!isToken(name)) fail(`${at}: the name is not a valid token`);
+    const lower = name.toLowerCase();
+    if (CONNECTION_HEADERS.has(lower) || lower === 'host') fail(`${at} is managed by rxconn and cannot be set`);
+    if (!isFieldValue(v)) fail(`${at} has a forbidden character (CR, LF, NUL or a control character) in its value`);
   }
   return headers as Record<string, string>;
 }
@@ -213,7 +219,7 @@ export function resolveOptions(originArg: unknown, optionsArg: unknown): Resolve
   const secure = origin.protocol === 'https:';
   const tls = options.tls === undefined ? {} : plainObject('options.tls', options.tls);
   const scheduler = options.scheduler as SchedulerLike | undefined;
-  if (scheduler !== undefined && typeof (scheduler as Partial<SchedulerLike>).schedule !== 'function') {
+  if (scheduler !== undefined && (scheduler === null || typeof (scheduler as Partial<SchedulerLike>).schedule !== 'function')) {
     fail('options.scheduler must be an RxJS SchedulerLike');
   }
   return {

@@ -1,0 +1,258 @@
+/**
+ * HTTP/1.1 specifics against real node:http servers and scripted raw peers: cancel and reuse,
+ * server-initiated closes, informational responses, trailers, malformed peers.
+ */
+import { describe, expect, it } from 'vitest';
+import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
+import { json, open, text } from '../lib/index.js';
+import type { ResponseEvent } from '../lib/index.js';
+import { connected, leakCheck, next, record } from './helpers/lifecycle.js';
+import { rawServer, startServer } from './helpers/servers.js';
+
+const fast = { retry: { initialDelay: 5, maxDelay: 20 } } as const;
+
+describe('HTTP/1.1 connection', () => {
+  it('keeps the socket after a cancel mid-body when the rest is small', async () => {
+    let finish!: () => void;
+    const server = await startServer('http1', (req, res) => {
+      if (req.url === '/big') {
+        res.writeHead(200, { 'content-length': '8000' });
+        res.write('x'.repeat(1000));
+        finish = () => res.end('y'.repeat(7000));
+        return;
+      }
+      res.end('next');
+    });
+    const conn = open(server.origin, fast);
+    const log = record(conn);
+    const first = await lastValueFrom(conn.get('/big').pipe(take(2), toArray()));
+    expect(first.map(e => e.type)).toEqual(['response', 'data']);
+    finish();
+    expect(await firstValueFrom(conn.get('/after').pipe(text()))).toMatchObject({ body: 'next' });
+    expect(server.connections).toBe(1);
+    expect(log.types()).not.toContain('disconnected');
+    await conn.shutdown();
+    await server.close();
+  });
+
+  it('reopens the socket when a cancelled response is too large to drain', async () => {
+    const server = await startServer('http1', (req, res) => {
+      if (req.url === '/huge') {
+        res.writeHead(200, { 'content-length': String(4 * 1024 * 1024) });
+        res.write(Buffer.alloc(1024));
+        res.end(Buffer.alloc(4 * 1024 * 1024 - 1024));
+        return;
+      }
+      res.end('next');
+    });
+    const conn = open(server.origin, fast);
+    const down = next(conn, 'disconnected');
+    await lastValueFrom(conn.get('/huge').pipe(take(2)));
+    expect(await down).toMatchObject({ killedStreams: 0, error: { code: 'RXCONN_CONNECTION_DOWN', message: 'a cancelled response exceeded 65536 bytes: the socket was closed' } });
+    expect(await firstValueFrom(conn.get('/after').pipe(text()))).toMatchObject({ body: 'next' });
+    expect(server.connections).toBe(2);
+    await conn.shutdown();
+    await server.close();
+  });
+
+  it('reconnects after a connection: close response and serves the next request at once', async () => {
+    const server = await startServer('http1', (req, res) => {
+      if (req.url === '/bye') res.setHeader('connection', 'close');
+      res.end(`${req.url}`);
+    });
+    const conn = open(server.origin, fast);
+    const log = record(conn);
+    expect(await firstValueFrom(conn.get('/bye').pipe(text()))).toMatchObject({ body: '/bye' });
+    expect(await firstValueFrom(conn.get('/again').pipe(text()))).toMatchObject({ body: '/again' });
+    expect(server.connections).toBe(2);
+    const types = log.types();
+    expect(types.slice(0, 4)).toEqual(['connecting', 'connected', 'closing', 'disconnected']);
+    expect(log.events[2]).toMatchObject({ type: 'closing', initiator: 'server' });
+    expect(log.events[3]).toMatchObject({ killedStreams: 0 });
+    await conn.shutdown();
+    await server.close();
+  });
+
+  it('reconnects when the server closes an idle keep-alive socket', async () => {
+    const server = await startServer('http1', (_req, res) => res.end('ok'), { keepAliveTimeout: 20 });
+    const conn = open(server.origin, fast);
+    await firstValueFrom(conn.get('/'));
+    const down = await next(conn, 'disconnected');
+    expect(down).toMatchObject({ killedStreams: 0, error: { message: 'the server closed the connection' } });
+    await next(conn, 'connected');
+    expect(await firstValueFrom(conn.get('/').pipe(text()))).toMatchObject({ body: 'ok' });
+    await conn.shutdown();
+    await server.close();
+  });
+
+  it('delivers 1xx informational responses, then the response, data and trailers', async () => {
+    const server = await startServer('http1', (_req, res) => {
+      const r = res as import('node:http').ServerResponse;
+      r.writeEarlyHints({ link: '</style.css>; rel=preload' });
+      r.writeHead(200, { 'content-type': 'text/plain', trailer: 'x-checksum' });
+      r.write('abc');
+      r.addTrailers({ 'x-checksum': '42' });
+      r.end('def');
+    });
+    const conn = open(server.origin, fast);
+    const events: ResponseEvent[] = await lastValueFrom(conn.get('/').pipe(toArray()));
+    expect(events.map(e => e.type)).toEqual(['inform', 'response', 'data', 'data', 'trailers']);
+    expect(events[0]).toMatchObject({ status: 103, headers: { link: '</style.css>; rel=preload' } });
+    expect(events[4]).toEqual({ type: 'trailers', headers: { 'x-checksum': '42' } });
+    const collected = await firstValueFrom(conn.get('/').pipe(text()));
+    expect(collected).toMatchObject({ status: 200, body: 'abcdef', trailers: { 'x-checksum': '42' } });
+    await conn.shutdown();
+    await server.close();
+  });
+
+  it('handles HEAD, 204 and 304 without bodies on a reused socket', async () => {
+    const server = await startServer('http1', (req, res) => {
+      if (req.url === '/204') res.writeHead(204).end();
+      else if (req.url === '/304') res.writeHead(304, { etag: '"a"' }).end();
+      else res.writeHead(200, { 'content-length': '5' }).end(req.method === 'HEAD' ? undefined : 'hello');
+    });
+    const conn = open(server.origin, fast);
+    expect(await firstValueFrom(conn.head('/').pipe(text()))).toMatchObject({ status: 200, body: '' });
+    expect(await firstValueFrom(conn.get('/204').pipe(text()))).toMatchObject({ status: 204, body: '' });
+    expect(await firstValueFrom(conn.get('/304').pipe(text()))).toMatchObject({ status: 304, body: '' });
+    expect(await firstValueFrom(conn.get('/').pipe(text()))).toMatchObject({ status: 200, body: 'hello' });
+    expect(server.connections).toBe(1);
+    await conn.shutdown();
+    await server.close();
+  });
+
+  it('reads a body delimited by the end of the connection, then reconnects', async () => {
+    const peer = await rawServer(socket => {
+      socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nuntil the end'));
+    });
+    const conn = open(peer.origin, fast);
+    const log = record(conn);
+    const down = next(conn, 'disconnected');
+    expect(await firstValueFrom(conn.get('/').pipe(text()))).toMatchObject({ status: 200, body: 'until the end' });
+    await down;
+    expect(log.events.find(e => e.type === 'disconnected')).toMatchObject({ killedStreams: 0 });
+    conn.close();
+    await log.done;
+    await peer.close();
+  });
+
+  it('fails a malformed response with RXCONN_PROTOCOL and reconnects', async () => {
+    let n = 0;
+    const peer = await rawServer(socket => {
+      const reply = n++ === 0 ? 'SPDY/9 banana\r\n\r\n' : 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok';
+      socket.once('data', () => socket.write(reply));
+    });
+    const conn = open(peer.origin, fast);
+    const down = next(conn, 'disconnected');
+    await expect(firstValueFrom(conn.get('/'))).rejects.toMatchObject({ code: 'RXCONN_PROTOCOL', message: 'malformed status line: "SPDY/9 banana"' });
+    expect(await down).toMatchObject({ error: { code: 'RXCONN_PROTOCOL' }, killedStreams: 0 });
+    expect(await firstValueFrom(conn.get('/').pipe(text()))).toMatchObject({ body: 'ok' });
+    await conn.shutdown();
+    await peer.close();
+  });
+
+  it('ends endless headers at maxHeaderSize with RXCONN_PROTOCOL', async () => {
+    const peer = await rawServer(socket => {
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 OK\r\n');
+        let i = 0;
+        const more = (): void => {
+          if (socket.destroyed || i++ > 200) return;
+          socket.write(`x-filler-${i}: ${'z'.repeat(100)}\r\n`, () => setImmediate(more));
+        };
+        more();
+      });
+    });
+    const conn = open(peer.origin, { ...fast, maxHeaderSize: 4096 });
+    await expect(firstValueFrom(conn.get('/'))).rejects.toMatchObject({
+      code: 'RXCONN_PROTOCOL',
+      message: 'response head exceeds maxHeaderSize (4096 bytes)',
+    });
+    conn.close();
+    await peer.close();
+  });
+
+  it('errors json() on a body that is not JSON, with the status in the message', async () => {
+    const server = await startServer('http1', (_req, res) => res.writeHead(502, { 'content-type': 'text/html' }).end('<html>bad gateway</html>'));
+    const conn = open(server.origin, fast);
+    await expect(firstValueFrom(conn.get('/').pipe(json()))).rejects.toMatchObject({
+      code: 'RXCONN_INVALID_BODY',
+      message: expect.stringMatching(/^response body is not valid JSON \(status 502, content-type text\/html\): /),
+    });
+    await conn.shutdown();
+    await server.close();
+  });
+
+  it('refuses ping() with RXCONN_UNSUPPORTED and keeps the connection', async () => {
+    const server = await startServer('http1', (_req, res) => res.end('ok'));
+    const conn = open(server.origin, fast);
+    await connected(conn);
+    await expect(firstValueFrom(conn.ping())).rejects.toMatchObject({
+      code: 'RXCONN_UNSUPPORTED',
+      message: 'ping() needs HTTP/2; this connection speaks HTTP/1.1',
+    });
+    expect(conn.state).toBe('connected');
+    expect(await firstValueFrom(conn.get('/').pipe(text()))).toMatchObject({ body: 'ok' });
+    await conn.shutdown();
+    await server.close();
+  });
+
+  it('closes cleanly when close() is called before the first dial', async () => {
+    const leaks = leakCheck();
+    const server = await startServer('http1', (_req, res) => res.end('ok'));
+    const conn = open(server.origin, fast);
+    const log = record(conn);
+    conn.close();
+    await log.done;
+    expect(log.types()).toEqual(['closed']);
+    expect(server.connections).toBe(0);
+    await server.close();
+    await leaks.check();
+  });
+
+  it('gives up on the first loss with retry: false', async () => {
+    const server = await startServer('http1', (_req, res) => res.end('ok'));
+    const conn = open(server.origin, { retry: false });
+    const log = record(conn);
+    await connected(conn);
+    await server.kill();
+    await log.done;
+    expect(log.types()).toEqual(['connecting', 'connected', 'disconnected']);
+    expect(log.error()).toMatchObject({ code: 'RXCONN_RETRIES_EXHAUSTED', attempts: 1 });
+    expect(conn.state).toBe('failed');
+  });
+
+  it('refuses requests beyond maxQueued with RXCONN_QUEUE_FULL', async () => {
+    const peer = await rawServer(() => {});
+    const conn = open(peer.origin, { ...fast, maxQueued: 2 });
+    await connected(conn);
+    const subs = [conn.get('/1').subscribe({ error: () => {} }), conn.get('/2').subscribe({ error: () => {} }), conn.get('/3').subscribe({ error: () => {} })];
+    await expect(firstValueFrom(conn.get('/4'))).rejects.toMatchObject({ code: 'RXCONN_QUEUE_FULL', message: 'too many requests waiting (options.maxQueued = 2)' });
+    expect(conn.info()).toMatchObject({ activeStreams: 1, queuedRequests: 2 });
+    subs.forEach(s => s.unsubscribe());
+    conn.close();
+    await conn.whenClosed();
+    await peer.close();
+  });
+
+  it('times out a connect attempt against a silent TLS peer', async () => {
+    const peer = await rawServer(() => {});
+    const conn = open(`https://127.0.0.1:${peer.port}`, { connectTimeout: 30, retry: { maxRetries: 1, initialDelay: 1 } });
+    const log = record(conn);
+    await log.done;
+    expect(log.error()).toMatchObject({ code: 'RXCONN_RETRIES_EXHAUSTED', cause: { code: 'RXCONN_CONNECT_TIMEOUT', message: 'connect attempt exceeded connectTimeout (30 ms)' } });
+    expect(log.types()).toEqual(['connecting', 'retrying', 'connecting']);
+    await peer.close();
+  });
+
+  it('leaves the socket alone when a queued request is cancelled', async () => {
+    const server = await startServer('http1', (req, res) => res.end(`${req.url}`));
+    const conn = open(server.origin, fast);
+    const cancelled = conn.get('/never').subscribe();
+    cancelled.unsubscribe();
+    expect(await firstValueFrom(conn.get('/yes').pipe(text()))).toMatchObject({ body: '/yes' });
+    expect(server.requests).toBe(1);
+    await conn.shutdown();
+    await server.close();
+  });
+});

@@ -57,7 +57,16 @@ function headerValue(name: string, value: unknown): string {
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   if (typeof value !== 'string') fail(`header ${JSON.stringify(name)} must be a string, a finite number or an array of strings`);
   if (!isFieldValue(value)) fail(`header ${JSON.stringify(name)} has a forbidden character (CR, LF, NUL or a control character) in its value`);
-  return value.trim();
+  return trimOws(value);
+}
+
+/** Strips SP and HTAB at both ends: only they are optional whitespace in HTTP (String#trim would also strip \xa0, which is obs-text). */
+function trimOws(value: string): string {
+  let start = 0;
+  let end = value.length;
+  while (start < end && (value[start] === ' ' || value[start] === '\t')) start++;
+  while (end > start && (value[end - 1] === ' ' || value[end - 1] === '\t')) end--;
+  return value.slice(start, end);
 }
 
 function prepareHeaders(

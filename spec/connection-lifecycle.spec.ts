@@ -255,19 +255,6 @@ describe.each(PROTOCOLS)('connection lifecycle over %s', protocol => {
 
 /** A server for `protocol` on a given (free) port. */
 async function startServerOn(protocol: Protocol, port: number): Promise<{ close: () => Promise<void> }> {
-  const http = await import('node:http');
-  const http2 = await import('node:http2');
-  const { once } = await import('node:events');
-  const handler = (req: { url?: string }, res: { end: (s: string) => void }): void => res.end(`late ${req.url}`);
-  const server = protocol === 'http1' ? http.createServer(handler) : http2.createServer(handler);
-  server.listen(port, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    close: async () => {
-      const closed = once(server, 'close');
-      server.close();
-      if ('closeAllConnections' in server) server.closeAllConnections();
-      await closed;
-    },
-  };
+  const server = await startServer(protocol, (req, res) => res.end(`late ${req.url}`), { port });
+  return { close: () => server.close() };
 }

@@ -87,7 +87,7 @@ describe('HTTP/1.1 connection', () => {
 
   it('delivers 1xx informational responses, then the response, data and trailers', async () => {
     const server = await startServer('http1', (_req, res) => {
-      const r = res as import('node:http').ServerResponse;
+      const r = res;
       r.writeEarlyHints({ link: '</style.css>; rel=preload' });
       r.writeHead(200, { 'content-type': 'text/plain', trailer: 'x-checksum' });
       r.write('abc');
@@ -109,7 +109,7 @@ describe('HTTP/1.1 connection', () => {
     const server = await startServer('http1', (req, res) => {
       if (req.url === '/204') res.writeHead(204).end();
       else if (req.url === '/304') res.writeHead(304, { etag: '"a"' }).end();
-      else res.writeHead(200, { 'content-length': '5' }).end(req.method === 'HEAD' ? undefined : 'hello');
+      else res.writeHead(200, { 'content-length': '5' }).end(req.method === 'HEAD' ? '' : 'hello');
     });
     const conn = open(server.origin, fast);
     expect(await firstValueFrom(conn.head('/').pipe(text()))).toMatchObject({ status: 200, body: '' });

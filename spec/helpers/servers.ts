@@ -8,8 +8,11 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import type { Protocol } from '../../lib/index.js';
 
-/** A request handler that works for both node:http and node:http2's compatibility API. */
-export type Handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
+/**
+ * A request handler, typed as node:http's; node:http2's compatibility API accepts the same calls
+ * (writeHead, write, end, setHeader, addTrailers), which is all the tests use.
+ */
+export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
 export interface TestServer {
   readonly port: number;
@@ -35,7 +38,7 @@ async function listen(server: net.Server, port = 0): Promise<number> {
 }
 
 /** Starts a server speaking `protocol` (http1: node:http; http2: h2c prior knowledge). */
-export async function startServer(protocol: Protocol, handler: Handler, options: { keepAliveTimeout?: number } = {}): Promise<TestServer> {
+export async function startServer(protocol: Protocol, handler: Handler, options: { keepAliveTimeout?: number; port?: number } = {}): Promise<TestServer> {
   let requests = 0;
   let connections = 0;
   const sockets = new Set<net.Socket>();
@@ -46,14 +49,14 @@ export async function startServer(protocol: Protocol, handler: Handler, options:
   const server =
     protocol === 'http1'
       ? http.createServer(counted as http.RequestListener)
-      : http2.createServer(counted as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
+      : http2.createServer(counted as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
   if (server instanceof http.Server && options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;
   server.on('connection', (socket: net.Socket) => {
     connections++;
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  const port = await listen(server);
+  const port = await listen(server, options.port);
   const destroyAll = (): void => {
     for (const socket of sockets) socket.destroy();
   };

@@ -1,0 +1,155 @@
+/**
+ * `conn.websocket(path)`: a shared WebSocket on the connection, as an Observable of messages
+ * plus `send()` and `close()`.
+ */
+import { Observable, Subject, share } from 'rxjs';
+import type { Connection } from '../connection.js';
+import { ConnectionClosedError, InvalidArgumentError, QueueFullError } from '../errors.js';
+import type { RxconnError } from '../errors.js';
+import type { Headers } from '../events.js';
+import type { ResolvedOptions } from '../options.js';
+import { Link } from './link.js';
+import type { LinkEnd, WebSocketMessage } from './link.js';
+import { resolveWebSocketOptions } from './options.js';
+import type { ResolvedWebSocketOptions, WebSocketOptions } from './options.js';
+import { checkClose, isMessage } from './validation.js';
+
+export type { WebSocketMessage } from './link.js';
+
+/** A WebSocket of the channel opened: the handshake succeeded. */
+export interface WebSocketOpenEvent {
+  readonly type: 'open';
+  /** The subprotocol the server chose, `''` if none was offered. */
+  readonly subprotocol: string;
+  /** The headers of the server's 101. */
+  readonly headers: Headers;
+}
+
+/** A WebSocket of the channel that had opened is closed. */
+export interface WebSocketCloseEvent {
+  readonly type: 'close';
+  /** The server's close code, or 1006 when no close frame arrived. */
+  readonly code: number;
+  readonly reason: string;
+  /** What the channel's subscribers errored with; `undefined` when they completed. */
+  readonly error: RxconnError | undefined;
+}
+
+/** What {@link WebSocketChannel.events} reports. */
+export type WebSocketChannelEvent = WebSocketOpenEvent | WebSocketCloseEvent;
+
+const ENDED = new Set(['closing', 'closed', 'failed']);
+
+/**
+ * A WebSocket on a connection (`conn.websocket(path, options)`): an Observable of incoming
+ * messages (text frames as `string`, binary frames as `Uint8Array`) plus {@link send} and
+ * {@link close}. It is **shared and lazy**: the first subscriber performs the upgrade on the
+ * connection (waiting for it to be connected and idle), later subscribers share the same
+ * WebSocket, and the last unsubscribe closes it with 1000.
+ *
+ * It **completes** when the WebSocket closes normally: a server close with 1000, 1001 or no
+ * code; a `close()` of ours; a graceful `conn.shutdown()` (close 1001 and its echo). It
+ * **errors** with `RXCONN_WEBSOCKET_CLOSED` (any other server code, with `closeCode` and
+ * `reason`; a server that ends the connection without a close frame, 1006; a protocol error of
+ * the server, e.g. a message over `maxPayload`, closed with 1009), `RXCONN_KEEPALIVE_TIMEOUT`
+ * (no pong within `keepalive.timeout`), `RXCONN_CONNECTION_DOWN` (the socket failed),
+ * `RXCONN_CONNECTION_CLOSED` (`conn.close()`, or a shutdown whose close handshake timed out),
+ * `RXCONN_PROTOCOL` with a {@link WebSocketHandshakeError} (the server refused the upgrade —
+ * `status` and `body` are on the error — or answered a broken 101), and `RXCONN_UNSUPPORTED` on
+ * an HTTP/2 connection. The WebSocket takes over the HTTP/1.1 connection (`upgraded`); when it
+ * closes, the connection reconnects as plain HTTP, and resubscribing (e.g. `retry()`) upgrades
+ * again on the next connection.
+ *
+ * @example
+ * const chat = conn.websocket('/chat', { protocols: ['chat.v2'] });
+ * chat.pipe(retry({ delay: 1000 })).subscribe(message => console.log(message));
+ * chat.send('hello'); // queued until the WebSocket is open
+ */
+export class WebSocketChannel extends Observable<WebSocketMessage> {
+  /**
+   * Hot: `open` each time a WebSocket of this channel opens (with the chosen subprotocol), `close`
+   * when it closes. Completes when the connection does.
+   */
+  readonly events: Observable<WebSocketChannelEvent>;
+  readonly #connection: Connection;
+  readonly #options: ResolvedWebSocketOptions;
+  readonly #events = new Subject<WebSocketChannelEvent>();
+  /** Messages waiting for the WebSocket to open, in order. */
+  readonly #queue: WebSocketMessage[] = [];
+  /** The WebSocket of the current shared subscription. */
+  #link: Link | undefined;
+
+  /** @internal Use `conn.websocket(path, options)`. */
+  constructor(connection: Connection, path: string, options: WebSocketOptions | undefined, connectionOptions: Pick<ResolvedOptions, 'keepalive' | 'closeTimeout'>) {
+    const resolved = resolveWebSocketOptions(path, options, connectionOptions);
+    const box: { shared?: Observable<WebSocketMessage> } = {};
+    super(subscriber => box.shared!.subscribe(subscriber));
+    this.#connection = connection;
+    this.#options = resolved;
+    box.shared = new Observable<WebSocketMessage>(subscriber => {
+      const link = new Link(connection, resolved, subscriber, { onOpen: this.#onOpen, onEnd: this.#onEnd });
+      this.#link = link;
+      link.start();
+      return () => link.release();
+    }).pipe(share());
+    this.events = this.#events.asObservable();
+    const endEvents = (): void => this.#events.complete();
+    connection.subscribe({ error: endEvents, complete: endEvents });
+  }
+
+  /** How many messages wait for the WebSocket to open. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /** The subprotocol the server chose for the open WebSocket (`''` if none, or none open). */
+  get subprotocol(): string {
+    return this.#link?.subprotocol ?? '';
+  }
+
+  /**
+   * Sends one message: a `string` as a text frame, a `Uint8Array` as a binary frame. While the
+   * WebSocket is not open (before the first subscribe, during the upgrade, between a loss and the
+   * next subscription) the message is queued, in order, and sent as soon as a WebSocket of this
+   * channel opens. Never drops silently: it throws `RXCONN_QUEUE_FULL` when `maxQueued` messages
+   * already wait, `RXCONN_CONNECTION_CLOSED` once the connection is shutting down or closed, and
+   * `RXCONN_INVALID_ARGUMENT` for anything but a string or bytes. A message handed to an open
+   * WebSocket is written to its socket; like any network write, it is lost if the connection
+   * dies before the server reads it.
+   */
+  send(data: WebSocketMessage): void {
+    if (!isMessage(data)) throw new InvalidArgumentError('websocket send() takes a string (text frame) or a Uint8Array (binary frame)');
+    const link = this.#link;
+    if (this.#queue.length === 0 && link?.send(data)) return;
+    if (ENDED.has(this.#connection.state)) throw new ConnectionClosedError(`the connection is ${this.#connection.state}: the message cannot be sent`);
+    if (this.#queue.length >= this.#options.maxQueued) {
+      throw new QueueFullError(`the websocket send queue is full (websocket options.maxQueued = ${this.#options.maxQueued}): the message was not queued`);
+    }
+    this.#queue.push(data);
+  }
+
+  /**
+   * Starts the closing handshake of the open WebSocket with `code` (default 1000) and `reason`
+   * (at most 123 bytes of UTF-8); subscribers complete when the server answers, or after
+   * `closeTimeout` (the socket is then destroyed). During the upgrade, it closes right after the
+   * queued messages are sent. Without subscribers it does nothing. Throws
+   * `RXCONN_INVALID_ARGUMENT` for a code outside 1000–1003, 1007–1014, 3000–4999.
+   */
+  close(code = 1000, reason = ''): void {
+    checkClose(code, reason);
+    this.#link?.close(code, reason);
+  }
+
+  readonly #onOpen = (link: Link, headers: Headers): void => {
+    const queue = this.#queue;
+    let sent = 0;
+    while (sent < queue.length && link.send(queue[sent]!)) sent++;
+    queue.splice(0, sent);
+    this.#events.next({ type: 'open', subprotocol: link.subprotocol, headers });
+  };
+
+  readonly #onEnd = (link: Link, end: LinkEnd | undefined): void => {
+    if (this.#link === link) this.#link = undefined;
+    if (end) this.#events.next({ type: 'close', ...end });
+  };
+}

@@ -1,0 +1,271 @@
+/**
+ * One WebSocket on the connection, from the upgrade request to the socket's close: the
+ * handshake, ws on the switched socket, keepalive, the closing handshakes (ours, the server's,
+ * the connection's graceful shutdown) and the mapping of how it ended to complete or error.
+ * A {@link WebSocketChannel} runs one link per shared subscription.
+ */
+import type { Socket } from 'node:net';
+import type { Subscriber, Subscription } from 'rxjs';
+import type WebSocket from 'ws';
+import type { Connection } from '../connection.js';
+import { ConnectionDownError, ProtocolError, RxconnError, UnsupportedError, WebSocketClosedError, describe, toConnectionError } from '../errors.js';
+import type { ConnectionEvent, Headers } from '../events.js';
+import type { Switched } from '../session.js';
+import { clientWebSocket } from './client-socket.js';
+import { closeCodeOf, closeOutcome } from './close-outcome.js';
+import type { CloseInitiator } from './close-outcome.js';
+import { checkSwitched, createKey, handshakeHeaders } from './handshake.js';
+import { MAX_REFUSAL_BODY, WebSocketHandshakeError } from './handshake-error.js';
+import { startKeepalive } from './keepalive.js';
+import type { ResolvedWebSocketOptions } from './options.js';
+
+/** An incoming message: a text frame as a `string`, a binary one as a `Uint8Array`. */
+export type WebSocketMessage = string | Uint8Array;
+
+/** How a link that opened has ended. */
+export interface LinkEnd {
+  /** The close code: the server's close frame, or 1006 when none arrived. */
+  readonly code: number;
+  readonly reason: string;
+  /** The channel's error, or `undefined` when it completed. */
+  readonly error: RxconnError | undefined;
+}
+
+/** What a link tells its channel. */
+export interface LinkHooks {
+  /** The WebSocket is open (called before any incoming message): flush what waited. */
+  onOpen(link: Link, headers: Headers): void;
+  /** The link is over, just before its subscriber completes or errors. `end` is set if it had opened. */
+  onEnd(link: Link, end: LinkEnd | undefined): void;
+}
+
+/** A refused upgrade's answer, as it arrives. */
+interface Refusal {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly chunks: Buffer[];
+  size: number;
+}
+
+export class Link {
+  readonly #connection: Connection;
+  readonly #options: ResolvedWebSocketOptions;
+  readonly #subscriber: Subscriber<WebSocketMessage>;
+  readonly #hooks: LinkHooks;
+  #upgrade: Subscription | undefined;
+  #events: Subscription | undefined;
+  #socket: Socket | undefined;
+  #ws: WebSocket | undefined;
+  #subprotocol = '';
+  #stopKeepalive: (() => void) | undefined;
+  #closeTimer: NodeJS.Timeout | undefined;
+  /** Who started the closing handshake, if we did. */
+  #initiator: CloseInitiator | undefined;
+  /** A `close()` asked for before the WebSocket opened: done right after the queue is flushed. */
+  #pendingClose: { readonly code: number; readonly reason: string } | undefined;
+  #shutdown = false;
+  #failure: RxconnError | undefined;
+  #connectionLost = false;
+  #done = false;
+
+  constructor(connection: Connection, options: ResolvedWebSocketOptions, subscriber: Subscriber<WebSocketMessage>, hooks: LinkHooks) {
+    this.#connection = connection;
+    this.#options = options;
+    this.#subscriber = subscriber;
+    this.#hooks = hooks;
+  }
+
+  /** Whether messages can be sent now. */
+  get isOpen(): boolean {
+    return !this.#done && this.#initiator === undefined && this.#ws?.readyState === 1;
+  }
+
+  /** The subprotocol the server chose (`''` if none, or not open yet). */
+  get subprotocol(): string {
+    return this.#subprotocol;
+  }
+
+  /** Sends the upgrade request (once the connection is up and idle). */
+  start(): void {
+    const { path, headers, protocols, handshakeTimeout } = this.#options;
+    const key = createKey();
+    this.#events = this.#connection.subscribe({ next: this.#onConnectionEvent, error: () => {} });
+    let refusal: Refusal | undefined;
+    this.#upgrade = this.#connection
+      .upgrade('websocket', { path, headers: handshakeHeaders(key, protocols, headers), ...(handshakeTimeout !== undefined && { timeout: handshakeTimeout }) })
+      .subscribe({
+        next: event => {
+          switch (event.type) {
+            case 'switched':
+              this.#onSwitched(event, key);
+              break;
+            case 'response':
+              refusal = { status: event.status, headers: event.headers, chunks: [], size: 0 };
+              break;
+            case 'data':
+              if (refusal && refusal.size < MAX_REFUSAL_BODY) {
+                const room = MAX_REFUSAL_BODY - refusal.size;
+                const chunk = Buffer.from(event.data.buffer, event.data.byteOffset, Math.min(room, event.data.byteLength));
+                refusal.chunks.push(Buffer.from(chunk));
+                refusal.size += chunk.length;
+              }
+              break;
+            default:
+              break; // 1xx and trailers of a refusal: nothing to keep
+          }
+        },
+        error: (error: unknown) => this.#end(this.#upgradeError(error)),
+        complete: () => {
+          // After a 101 the upgrade completes when the socket closes: ws's 'close' ends the link.
+          if (this.#socket) return;
+          this.#end(
+            refusal
+              ? new WebSocketHandshakeError(`websocket handshake refused: the server answered ${refusal.status} instead of 101`, refusal.status, refusal.headers, Buffer.concat(refusal.chunks))
+              : new ProtocolError('websocket handshake failed: the upgrade ended without a response'),
+          );
+        },
+      });
+  }
+
+  /** Sends one message; `false` if the WebSocket is not open (the channel queues it). */
+  send(data: WebSocketMessage): boolean {
+    if (!this.isOpen) return false;
+    this.#ws!.send(data, { binary: typeof data !== 'string', compress: false });
+    return true;
+  }
+
+  /** `close(code, reason)` from the user: once open (and flushed), send the close frame; complete on the echo. */
+  close(code: number, reason: string): void {
+    if (this.#done) return;
+    if (!this.#ws) this.#pendingClose ??= { code, reason };
+    else this.#beginClose(code, reason, 'user');
+  }
+
+  /** The last subscriber left: cancel the upgrade, or close with 1000 and let it finish on its own. */
+  release(): void {
+    if (this.#done) return;
+    if (!this.#ws) {
+      this.#end(undefined); // unsubscribing the upgrade cancels it (or destroys a socket that switched meanwhile)
+      return;
+    }
+    this.#beginClose(1000, '', 'release');
+  }
+
+  // ---- the handshake ----
+
+  #upgradeError(raw: unknown): RxconnError {
+    const error = toConnectionError(raw);
+    if (error instanceof UnsupportedError && this.#connection.info().protocol === 'http2') {
+      return new UnsupportedError(
+        "websocket() needs an HTTP/1.1 connection: this one speaks HTTP/2, and WebSocket over HTTP/2 (RFC 8441 extended CONNECT) is not supported; open the connection with protocols: ['http1']",
+        { cause: error },
+      );
+    }
+    return error;
+  }
+
+  #onSwitched({ socket, head, headers }: Switched, key: string): void {
+    this.#socket = socket;
+    let ws: WebSocket;
+    try {
+      this.#subprotocol = checkSwitched(headers, key, this.#options.protocols);
+      ws = clientWebSocket(socket, head, { maxPayload: this.#options.maxPayload });
+    } catch (error) {
+      // The socket is ours and speaks nothing we accept: destroy it (the connection reconnects).
+      socket.destroy();
+      this.#end(error instanceof RxconnError ? error : new ProtocolError(describe(error)));
+      return;
+    }
+    this.#ws = ws;
+    ws.on('message', this.#onMessage);
+    ws.on('error', this.#onWsError);
+    ws.on('close', this.#onWsClose);
+    socket.on('error', this.#onSocketError);
+    const { keepalive } = this.#options;
+    if (keepalive) {
+      this.#stopKeepalive = startKeepalive(ws, keepalive, error => {
+        this.#failure ??= error;
+        // Through the socket's 'error', the connection reports the loss with this cause, then reconnects.
+        socket.destroy(error);
+      });
+    }
+    socket.resume();
+    this.#hooks.onOpen(this, headers);
+    if (this.#shutdown) this.#beginClose(1001, '', 'shutdown');
+    else if (this.#pendingClose) this.#beginClose(this.#pendingClose.code, this.#pendingClose.reason, 'user');
+  }
+
+  // ---- closing ----
+
+  #beginClose(code: number, reason: string, initiator: CloseInitiator): void {
+    const ws = this.#ws;
+    if (this.#done || !ws) return;
+    if (this.#initiator === undefined && ws.readyState === 1) {
+      this.#initiator = initiator;
+      this.#stopKeepalive?.();
+      ws.close(code, reason);
+    }
+    this.#armCloseTimer();
+  }
+
+  /** A closing handshake always has a bound: `closeTimeout`, then the socket is destroyed. */
+  #armCloseTimer(): void {
+    if (this.#closeTimer || this.#done) return;
+    const socket = this.#socket;
+    this.#closeTimer = setTimeout(() => socket?.destroy(), this.#options.closeTimeout);
+  }
+
+  readonly #onConnectionEvent = (event: ConnectionEvent): void => {
+    if (event.type === 'closing' && event.initiator === 'client') {
+      // The connection's graceful shutdown: WebSocket's step is close 1001 and wait for the echo.
+      if (this.#ws) this.#beginClose(1001, '', 'shutdown');
+      else this.#shutdown = true;
+    } else if (event.type === 'disconnected' && this.#socket) {
+      this.#connectionLost = true;
+    }
+  };
+
+  // ---- the WebSocket's events ----
+
+  readonly #onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? Buffer.from(data) : data;
+    this.#subscriber.next(isBinary ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes.toString('utf8'));
+  };
+
+  readonly #onWsError = (error: Error): void => {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('WS_ERR_')) {
+      // The server broke the protocol; ws answers with a close frame (1002, 1007, 1009...).
+      const closeCode = closeCodeOf(code);
+      this.#failure ??= new WebSocketClosedError(closeCode, error.message, `websocket protocol error: ${error.message} (closed with ${closeCode})`);
+      this.#stopKeepalive?.();
+      this.#armCloseTimer();
+    } else {
+      this.#failure ??= new ConnectionDownError(`the connection was lost: ${describe(error)}`, { cause: error });
+    }
+  };
+
+  readonly #onSocketError = (error: Error): void => {
+    this.#failure ??= new ConnectionDownError(`the connection was lost: ${describe(error)}`, { cause: error });
+  };
+
+  readonly #onWsClose = (code: number, reasonBytes: Buffer): void => {
+    const reason = reasonBytes.toString('utf8');
+    const error = closeOutcome({ code, reason, initiator: this.#initiator, failure: this.#failure, connectionLost: this.#connectionLost });
+    this.#end(error, { code, reason, error });
+  };
+
+  /** The link is over: release everything, tell the channel, then the subscriber. */
+  #end(error: RxconnError | undefined, end?: LinkEnd): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#stopKeepalive?.();
+    clearTimeout(this.#closeTimer);
+    this.#events?.unsubscribe();
+    this.#upgrade?.unsubscribe();
+    this.#socket?.off('error', this.#onSocketError);
+    this.#hooks.onEnd(this, end);
+    if (error) this.#subscriber.error(error);
+    else this.#subscriber.complete();
+  }
+}

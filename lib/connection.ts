@@ -46,6 +46,8 @@ import { reconnect } from './reconnect.js';
 import { isToken, prepareRequest } from './request-init.js';
 import type { RequestBody, RequestInit } from './request-init.js';
 import type { Session, Switched } from './session.js';
+import { WebSocketChannel } from './websocket/channel.js';
+import type { WebSocketOptions } from './websocket/options.js';
 
 /** A request without method and path, for the shorthand methods. */
 export type RequestOptions = Omit<RequestInit, 'method' | 'path' | 'body'>;
@@ -198,6 +200,21 @@ export class Connection extends Observable<ConnectionEvent> {
         socket?.destroy();
       };
     });
+  }
+
+  /**
+   * A WebSocket on this HTTP/1.1 connection (Gun's `ws_upgrade`): a shared, lazy
+   * {@link WebSocketChannel} of incoming messages with `send()` and `close()`. Nothing happens
+   * until the first subscribe, which upgrades the connection; see {@link WebSocketChannel} for
+   * completion and errors. Throws `RXCONN_INVALID_ARGUMENT` for a bad path or option.
+   *
+   * @example
+   * const chat = conn.websocket('/chat');
+   * chat.subscribe(message => console.log(message));
+   * chat.send('hello');
+   */
+  websocket(path: string, options?: WebSocketOptions): WebSocketChannel {
+    return new WebSocketChannel(this, path, options, this.#options);
   }
 
   /** Validates and queues one request; returns its teardown. */

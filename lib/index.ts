@@ -47,3 +47,9 @@ export {
   WebSocketClosedError,
 } from './errors.js';
 export type { RxconnErrorCode } from './errors.js';
+export { WebSocketChannel } from './websocket/channel.js';
+export type { WebSocketChannelEvent, WebSocketCloseEvent, WebSocketMessage, WebSocketOpenEvent } from './websocket/channel.js';
+export type { WebSocketOptions } from './websocket/options.js';
+export { WebSocketHandshakeError } from './websocket/handshake-error.js';
+export { ReconnectingWebSocket, webSocket } from './websocket/reconnecting.js';
+export type { ReconnectingWebSocketEvent, WebSocketConnectOptions } from './websocket/reconnecting.js';

@@ -134,7 +134,7 @@ export class ResponseParser {
           const eol = buf.indexOf(CRLF, at);
           if (eol === -1) {
             if (buf.length - at > (this.#state === 'trailers' ? this.#maxHeaderSize : MAX_CHUNK_SIZE_LINE)) {
-              throw new ProtocolError(`response ${this.#state === 'trailers' ? 'trailers exceed maxHeaderSize' : 'chunk-size line is too long'}`);
+              throw new ProtocolError(this.#state === 'trailers' ? `response trailers exceed maxHeaderSize (${this.#maxHeaderSize} bytes)` : 'response chunk-size line is too long');
             }
             this.#pending = buf.subarray(at);
             return undefined;
@@ -206,27 +206,26 @@ export class ResponseParser {
     const transferEncoding = single(headers, 'transfer-encoding');
     const contentLength = single(headers, 'content-length');
     const noBody = this.#method === 'HEAD' || status === 204 || status === 304;
-    this.#handler?.onHead(status, headers);
+    // The framing is settled (and validated) before the head is reported: a response with a
+    // broken framing is an error, never a response followed by an error.
+    let body: State;
     if (noBody) {
-      this.#finish();
+      body = 'idle';
     } else if (transferEncoding !== undefined) {
-      if (/(?:^|,)\s*chunked\s*$/i.test(transferEncoding)) {
-        this.#state = 'chunk-size';
-      } else {
-        this.#state = 'until-close';
-        this.#keepAlive = false;
-      }
+      body = /(?:^|,)\s*chunked\s*$/i.test(transferEncoding) ? 'chunk-size' : 'until-close';
     } else if (contentLength !== undefined) {
       const values = new Set(contentLength.split(',').map(v => v.trim()));
       const [value] = values;
       if (values.size !== 1 || !/^\d{1,15}$/.test(value)) throw new ProtocolError(`invalid content-length in response: ${JSON.stringify(contentLength.slice(0, 64))}`);
       this.#remaining = Number(value);
-      this.#state = 'length';
-      if (this.#remaining === 0) this.#finish();
+      body = this.#remaining === 0 ? 'idle' : 'length';
     } else {
-      this.#state = 'until-close';
-      this.#keepAlive = false;
+      body = 'until-close';
     }
+    if (body === 'until-close') this.#keepAlive = false;
+    this.#state = body === 'idle' ? 'head' : body;
+    this.#handler?.onHead(status, headers);
+    if (body === 'idle') this.#finish();
   }
 
   #onLine(buf: Buffer, at: number, eol: number): void {

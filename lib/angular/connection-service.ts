@@ -1,0 +1,162 @@
+/**
+ * `ConnectionService`: one rxconn connection owned by an Angular injector.
+ */
+import { DestroyRef, NgZone, PendingTasks, computed, inject } from '@angular/core';
+import type { Signal } from '@angular/core';
+import { toSignal } from '@angular/core/rxjs-interop';
+import { EMPTY, Observable, catchError, finalize, ignoreElements, of } from 'rxjs';
+import type { Connection, ConnectionInfo, RequestOptions, ShutdownOptions } from '../connection.js';
+import type { RxconnError } from '../errors.js';
+import type { ConnectionEvent, ConnectionState, ResponseEvent } from '../events.js';
+import { open } from '../open.js';
+import type { ConnectionOptions } from '../options.js';
+import type { RequestBody, RequestInit } from '../request-init.js';
+import { outsideZone, zoneRunner } from './zone.js';
+import type { ZoneRunner } from './zone.js';
+
+/** An origin, or a function that returns one, called in the injection context (it may `inject()`). */
+export type OriginSource = string | URL | (() => string | URL);
+
+/**
+ * One permanent rxconn connection owned by an Angular injector; create it with
+ * {@link provideConnection} or {@link injectConnection}.
+ *
+ * - The connection is opened outside the Angular zone, so its sockets, backoff and keepalive
+ *   timers never trigger change detection; what it delivers to you (`events$`, responses) is
+ *   handed back inside the zone, like `HttpClient` does.
+ * - {@link status} is a read-only Signal of the connection state (`toSignal(state$, { requireSync: true })`).
+ * - When the injector is destroyed (`DestroyRef`), the connection shuts down gracefully: requests
+ *   in flight finish within `closeTimeout`, new ones error with `RXCONN_CONNECTION_CLOSED`.
+ * - Requests keep the application unstable (Angular `PendingTasks`) while in flight, so
+ *   server-side rendering waits for them as it waits for `HttpClient`.
+ *
+ * rxconn speaks through `node:net`/`node:tls`: this runs where Angular runs on Node (server-side
+ * rendering, Electron's main process, tests), not in a browser.
+ *
+ * @example
+ * // app.config.ts
+ * providers: [provideConnection('https://api.example.com', { retry: { maxRetries: Infinity } })]
+ * // a component
+ * readonly api = inject(ConnectionService);
+ * readonly online = computed(() => this.api.status() === 'connected');
+ * items$ = this.api.get('/items').pipe(json<Item[]>());
+ */
+export class ConnectionService {
+  /**
+   * The underlying connection. Subscribing to it directly delivers outside the Angular zone; use
+   * {@link events$} and this service's request methods to be called back inside it.
+   */
+  readonly connection: Connection;
+  /** The connection state as a read-only Signal; `'closed'` or `'failed'` at the end. */
+  readonly status: Signal<ConnectionState>;
+  /** Whether the connection is usable right now (`status() === 'connected'`). */
+  readonly connected: Signal<boolean>;
+  /** The last lifecycle event, `undefined` until the first one arrives. */
+  readonly lastEvent: Signal<ConnectionEvent | undefined>;
+  /** Why the connection gave up (`RXCONN_RETRIES_EXHAUSTED`, `RXCONN_TLS`...) once `status()` is `'failed'`. */
+  readonly failure: Signal<RxconnError | undefined>;
+  /**
+   * The hot lifecycle events (`connecting`, `connected`, `disconnected`, `retrying`, `closing`,
+   * `closed`...), delivered inside the Angular zone. Completes after `closed`; errors when the
+   * connection gives up.
+   */
+  readonly events$: Observable<ConnectionEvent>;
+  /** The connection state, replayed on subscribe and delivered inside the Angular zone. */
+  readonly status$: Observable<ConnectionState>;
+  readonly #zone: ZoneRunner;
+  readonly #pendingTasks: PendingTasks | null;
+
+  /**
+   * Opens the connection. Must run in an injection context (a provider factory, a field
+   * initializer, `runInInjectionContext`): use {@link provideConnection} or {@link injectConnection}.
+   *
+   * @param origin - where to connect, as for `open()`
+   * @param options - the options of `open()`
+   */
+  constructor(origin: OriginSource, options?: ConnectionOptions) {
+    this.#zone = zoneRunner(inject(NgZone, { optional: true }));
+    this.#pendingTasks = inject(PendingTasks, { optional: true });
+    const destroyRef = inject(DestroyRef);
+    const resolved = typeof origin === 'function' ? origin() : origin;
+    const connection = this.#zone.runOutsideAngular(() => open(resolved, options));
+    this.connection = connection;
+    this.events$ = outsideZone(this.#zone, connection);
+    this.status$ = outsideZone(this.#zone, connection.state$);
+    this.status = this.#zone.runOutsideAngular(() => toSignal(connection.state$, { requireSync: true }));
+    this.connected = computed(() => this.status() === 'connected');
+    this.lastEvent = this.#zone.runOutsideAngular(() => toSignal(connection.pipe(catchError(() => EMPTY)), { initialValue: undefined }));
+    this.failure = this.#zone.runOutsideAngular(() =>
+      toSignal(connection.pipe(ignoreElements(), catchError((error: RxconnError) => of(error))), { initialValue: undefined }),
+    );
+    destroyRef.onDestroy(() => {
+      void connection.shutdown().catch(() => undefined);
+    });
+  }
+
+  /**
+   * A request on the connection: **cold** (sent on subscribe, again on each subscribe, cancelled on
+   * unsubscribe), delivered inside the Angular zone. See `Connection.request`.
+   */
+  request(init: RequestInit): Observable<ResponseEvent> {
+    return this.#wrap(this.connection.request(init));
+  }
+
+  /** `GET path`. See {@link request}. */
+  get(path: string, options?: RequestOptions): Observable<ResponseEvent> {
+    return this.#wrap(this.connection.get(path, options));
+  }
+
+  /** `HEAD path`. See {@link request}. */
+  head(path: string, options?: RequestOptions): Observable<ResponseEvent> {
+    return this.#wrap(this.connection.head(path, options));
+  }
+
+  /** `DELETE path`. See {@link request}. */
+  delete(path: string, options?: RequestOptions): Observable<ResponseEvent> {
+    return this.#wrap(this.connection.delete(path, options));
+  }
+
+  /** `POST path` with a body. See {@link request}. */
+  post(path: string, body?: RequestBody, options?: RequestOptions): Observable<ResponseEvent> {
+    return this.#wrap(this.connection.post(path, body, options));
+  }
+
+  /** `PUT path` with a body. See {@link request}. */
+  put(path: string, body?: RequestBody, options?: RequestOptions): Observable<ResponseEvent> {
+    return this.#wrap(this.connection.put(path, body, options));
+  }
+
+  /** `PATCH path` with a body. See {@link request}. */
+  patch(path: string, body?: RequestBody, options?: RequestOptions): Observable<ResponseEvent> {
+    return this.#wrap(this.connection.patch(path, body, options));
+  }
+
+  /** A snapshot of the connection (state, protocol, ports, active streams...). */
+  info(): ConnectionInfo {
+    return this.connection.info();
+  }
+
+  /**
+   * Graceful close before the injector is destroyed (which does the same). Idempotent; resolves
+   * when the connection is closed.
+   */
+  shutdown(options?: ShutdownOptions): Promise<void> {
+    return this.#zone.runOutsideAngular(() => this.connection.shutdown(options));
+  }
+
+  /** Abrupt close: the socket is destroyed now, active requests error. Idempotent. */
+  close(): void {
+    this.#zone.runOutsideAngular(() => this.connection.close());
+  }
+
+  /** Outside the zone, back inside for delivery, and a pending task while in flight. */
+  #wrap(request: Observable<ResponseEvent>): Observable<ResponseEvent> {
+    const tasks = this.#pendingTasks;
+    const zoned = outsideZone(this.#zone, request);
+    if (!tasks) return zoned;
+    return new Observable<ResponseEvent>(subscriber => {
+      const done = tasks.add();
+      return zoned.pipe(finalize(done)).subscribe(subscriber);
+    });
+  }
+}

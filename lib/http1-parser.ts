@@ -36,13 +36,22 @@ export function parseHeaderLines(lines: readonly string[], from: number): Header
     const name = line.slice(0, colon);
     if (!TOKEN.test(name)) throw new ProtocolError(`invalid header name in response: ${JSON.stringify(name.slice(0, 64))}`);
     const key = name.toLowerCase();
-    const value = line.slice(colon + 1).trim();
+    const value = trimOws(line.slice(colon + 1));
     const prior = headers[key];
     if (prior === undefined) headers[key] = key === 'set-cookie' ? [value] : value;
     else if (Array.isArray(prior)) prior.push(value);
     else headers[key] = [prior, value];
   }
   return headers;
+}
+
+/** Strips SP and HTAB at both ends (String#trim would also strip \xa0, which is obs-text). */
+function trimOws(value: string): string {
+  let start = 0;
+  let end = value.length;
+  while (start < end && (value[start] === ' ' || value[start] === '\t')) start++;
+  while (end > start && (value[end - 1] === ' ' || value[end - 1] === '\t')) end--;
+  return value.slice(start, end);
 }
 
 function single(headers: Headers, name: string): string | undefined {

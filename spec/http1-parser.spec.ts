@@ -508,6 +508,10 @@ describe('parseHeaderLines', () => {
     });
   });
 
+  it('trims only SP and HTAB: a leading or trailing \\xa0 (obs-text) is part of the value', () => {
+    expect(parseHeaderLines(['X-A: \xa0a\xa0 ', 'X-B:\t\xa0'], 0)).toEqual({ 'x-a': '\xa0a\xa0', 'x-b': '\xa0' });
+  });
+
   it('keeps commas inside a value: it does not split lists', () => {
     expect(parseHeaderLines(['Set-Cookie: a=1; Expires=Wed, 21 Oct 2015 07:28:00 GMT'], 0)).toEqual({
       'set-cookie': ['a=1; Expires=Wed, 21 Oct 2015 07:28:00 GMT'],

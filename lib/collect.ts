@@ -96,7 +96,8 @@ export function text(options?: CollectOptions): OperatorFunction<ResponseEvent, 
  */
 export function json<T = unknown>(options?: CollectOptions): OperatorFunction<ResponseEvent, CollectedResponse<T>> {
   return collect((bytes, { status, headers }) => {
-    const source = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    let source = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    if (source.charCodeAt(0) === 0xfeff) source = source.slice(1); // a UTF-8 byte order mark, as fetch() strips it
     if (source.trim() === '') return undefined as T;
     try {
       return JSON.parse(source) as T;

@@ -222,6 +222,8 @@ export class ResponseParser {
       body = 'idle';
     } else if (transferEncoding !== undefined) {
       body = /(?:^|,)\s*chunked\s*$/i.test(transferEncoding) ? 'chunk-size' : 'until-close';
+      // Both framings at once is a smuggling signature (RFC 9112 §6.1): chunked wins, and the socket is not reused.
+      if (contentLength !== undefined) this.#keepAlive = false;
     } else if (contentLength !== undefined) {
       const values = new Set(contentLength.split(',').map(v => v.trim()));
       const [value] = values;

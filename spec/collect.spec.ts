@@ -180,6 +180,11 @@ describe('json()', () => {
     expect(notFound).toEqual({ status: 404, headers: {}, trailers: {}, body: { error: 'nope' } });
   });
 
+  it('skips a UTF-8 byte order mark, as fetch() does', () => {
+    const bom = new Uint8Array([0xef, 0xbb, 0xbf]);
+    expect(run(of(response(200), data(bom), data('{"a":1}')).pipe(json())).values[0].body).toEqual({ a: 1 });
+  });
+
   it('parses scalars', () => {
     expect(run(of(response(200), data('42')).pipe(json())).values[0].body).toBe(42);
     expect(run(of(response(200), data('"s"')).pipe(json())).values[0].body).toBe('s');

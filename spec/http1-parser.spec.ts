@@ -127,11 +127,11 @@ describe('ResponseParser: framing', () => {
     ]);
   });
 
-  it('lets transfer-encoding chunked win over content-length', () => {
+  it('lets transfer-encoding chunked win over content-length, and does not reuse the connection', () => {
     expect(whole('HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n')).toEqual([
       ['head', 200, { 'content-length': '100', 'transfer-encoding': 'chunked' }],
       ['data', 'ok'],
-      ['end', true],
+      ['end', false],
     ]);
   });
 

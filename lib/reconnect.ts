@@ -6,13 +6,16 @@ import type { MonoTypeOperatorFunction, Observable, SchedulerLike } from 'rxjs';
 import { InvalidArgumentError, RetriesExhaustedError, RxconnError, toConnectionError } from './errors.js';
 import type { RetryPolicy } from './options.js';
 
+/** Node's timers fire at once past 2^31−1 ms: longer delays are capped there (~24.8 days). */
+const MAX_TIMER = 2 ** 31 - 1;
+
 /**
  * The backoff delay before retry `attempt` (1-based): `initialDelay × factor^(attempt−1)`, capped
  * at `maxDelay`; with full jitter, a uniform whole number of ms in [0, that ceiling].
  */
 export function backoffDelay(policy: RetryPolicy, attempt: number): number {
   // initialDelay 0 stays 0: 0 × factor^n would be NaN once factor^n overflows to Infinity.
-  const ceiling = policy.initialDelay === 0 ? 0 : Math.min(policy.maxDelay, policy.initialDelay * policy.factor ** (attempt - 1));
+  const ceiling = policy.initialDelay === 0 ? 0 : Math.min(policy.maxDelay, MAX_TIMER, policy.initialDelay * policy.factor ** (attempt - 1));
   return policy.jitter === 'full' ? Math.round(policy.random() * ceiling) : ceiling;
 }
 
@@ -34,7 +37,7 @@ function delayFor(policy: RetryPolicy, attempt: number, error: RxconnError): num
   if (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0) {
     throw new InvalidArgumentError(`options.retry.delay must return a finite number ≥ 0 or null (got ${String(delay)})`);
   }
-  return delay;
+  return Math.min(delay, MAX_TIMER);
 }
 
 /**

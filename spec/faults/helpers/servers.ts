@@ -35,9 +35,13 @@ export function clientOptions(variant: Variant, extra: ConnectionOptions = {}): 
   };
 }
 
-export type Request = http.IncomingMessage | http2.Http2ServerRequest;
-export type Response = http.ServerResponse | http2.Http2ServerResponse;
-export type Handler = (req: Request, res: Response) => void;
+/**
+ * A request handler, typed with node:http's classes; HTTP/2 servers run it on their
+ * compatibility API (`Http2ServerRequest`/`Http2ServerResponse`), which has the same surface
+ * for what these tests use (`url`, `method`, `headers`, events, `writeHead`, `write`, `end`).
+ */
+export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+type H2Handler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
 
 export interface FaultServer {
   readonly variant: Variant;
@@ -63,16 +67,16 @@ async function listen(server: net.Server, port = 0): Promise<number> {
 
 function create(variant: Variant, handler: Handler): net.Server {
   const tls = { cert: fixture('server.pem'), key: fixture('server.key') };
-  const listener = handler as (req: never, res: never) => void;
+  const h2 = handler as unknown as H2Handler;
   switch (variant) {
     case 'http1':
-      return http.createServer({ keepAliveTimeout: 60_000 }, listener);
+      return http.createServer({ keepAliveTimeout: 60_000 }, handler);
     case 'https1':
-      return https.createServer({ ...tls, keepAliveTimeout: 60_000 }, listener);
+      return https.createServer({ ...tls, keepAliveTimeout: 60_000 }, handler);
     case 'h2c':
-      return http2.createServer({}, listener);
+      return http2.createServer({}, h2);
     case 'h2':
-      return http2.createSecureServer({ ...tls, allowHTTP1: false }, listener);
+      return http2.createSecureServer({ ...tls, allowHTTP1: false }, h2);
   }
 }
 

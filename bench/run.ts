@@ -1,0 +1,174 @@
+/**
+ * `npm run bench [-- --quick] [-- --only=h2c,tls,h1,ws,mem]`: starts the server process, measures
+ * every client side by side, prints the markdown report and writes it to bench/results/
+ * (latest.md + ratios.svg + latest.json; a --quick run writes quick.* instead).
+ */
+import { spawn } from 'node:child_process';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import type { HttpDriver } from './common.js';
+import { gotHttp2 } from './clients/got.js';
+import { http2Wrapper } from './clients/http2-wrapper.js';
+import { nodeHttp } from './clients/node-http.js';
+import { nodeHttp2 } from './clients/node-http2.js';
+import { rxconnHttp, rxconnWs } from './clients/rxconn.js';
+import { undiciHttp1, undiciHttp2 } from './clients/undici.js';
+import { rawWs } from './clients/ws.js';
+import { tlsFixtures, WS, withTimeout } from './common.js';
+import type { MemoryClient, MemoryJob, MemoryResult } from './memory.js';
+import type { MemoryRow, Report } from './report.js';
+import { toMarkdown } from './report.js';
+import type { Row, RunSettings, WsMode } from './scenarios.js';
+import { httpScenario, wsScenario } from './scenarios.js';
+import type { BenchServer } from './server-control.js';
+import { hasTaskset, pinSelf, startServer, tsNodeArgs } from './server-control.js';
+import { ratiosSvg } from './svg.js';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const onlyArg = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const only = new Set(onlyArg ? onlyArg.split(',') : ['h2c', 'tls', 'h1', 'ws', 'mem']);
+const clientsArg = args.find((a) => a.startsWith('--clients='))?.slice('--clients='.length);
+/** `--clients=node:http2,rxconn`: keep only these clients (the floor of each section always runs). */
+const keep = <T extends { readonly name: string }>(drivers: T[]): T[] =>
+  clientsArg ? drivers.filter((d, i) => i === 0 || clientsArg.split(',').includes(d.name)) : drivers;
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+/** Fixed request counts per measurement; --quick divides them. */
+const scale = quick ? 0.2 : 1;
+/** A scaled count, a multiple of 16 (the WebSocket ack interval), at least 64. */
+const n = (count: number): number => Math.max(64, Math.round((count * scale) / 16) * 16);
+/** Warm-up before the first round: a fifth of a measurement (already scaled). */
+const warm = (count: number): number => Math.max(64, Math.round(count / 5 / 16) * 16);
+const HTTP_COUNTS: Record<string, number> = { '64:1': 3_000, '64:64': 12_000, '65536:1': 1_500, '65536:64': 3_000 };
+const H1_COUNTS: Record<string, number> = { '64:1': 3_000, '64:64': 6_000, '65536:1': 1_500, '65536:64': 2_000 };
+const WS_COUNTS: Record<string, number> = { 'round trip:64': 3_000, 'round trip:65536': 1_000, 'send:64': 20_000, 'send:65536': 2_000, 'receive:64': 20_000, 'receive:65536': 2_000 };
+const MEMORY = quick ? { total: 20_000, idle: 50, churn: 200 } : { total: 100_000, idle: 200, churn: 1_000 };
+
+const settings: RunSettings = { rounds: 3, timeoutMs: quick ? 10_000 : 20_000, noisyCpu: 0.25, retries: { left: quick ? 10 : 40 }, log };
+
+async function httpSections(server: BenchServer): Promise<Row[]> {
+  const { ca } = tlsFixtures();
+  const sections: { key: string; section: string; origin: string; drivers: HttpDriver[]; counts: Record<string, number> }[] = [
+    { key: 'h2c', section: 'HTTP/2 h2c', origin: `http://127.0.0.1:${server.ports.h2c}`, drivers: [nodeHttp2, http2Wrapper, rxconnHttp('http2')], counts: HTTP_COUNTS },
+    { key: 'tls', section: 'HTTP/2 TLS', origin: `https://127.0.0.1:${server.ports.h2tls}`, drivers: [nodeHttp2, http2Wrapper, gotHttp2, undiciHttp2, rxconnHttp('http2')], counts: HTTP_COUNTS },
+    { key: 'h1', section: 'HTTP/1.1', origin: `http://127.0.0.1:${server.ports.http1}`, drivers: [nodeHttp, undiciHttp1(1), undiciHttp1(10), rxconnHttp('http1')], counts: H1_COUNTS },
+  ];
+  const rows: Row[] = [];
+  for (const s of sections) {
+    if (!only.has(s.key)) continue;
+    for (const size of [64, 65_536]) {
+      for (const concurrency of [1, 64]) {
+        const count = n(s.counts[`${size}:${concurrency}`] ?? 1_000);
+        rows.push(...(await httpScenario(server, settings, { section: s.section, target: { origin: s.origin, ca }, drivers: keep(s.drivers), size, concurrency, count, warmup: warm(count) })));
+      }
+    }
+  }
+  return rows;
+}
+
+async function wsSection(server: BenchServer): Promise<Row[]> {
+  if (!only.has('ws')) return [];
+  const rows: Row[] = [];
+  for (const mode of ['send', 'receive', 'round trip'] as WsMode[]) {
+    for (const size of [64, 65_536]) {
+      const count = n(WS_COUNTS[`${mode}:${size}`] ?? 1_000);
+      rows.push(...(await wsScenario(server, settings, { url: `ws://127.0.0.1:${server.ports.ws}${WS.path}`, drivers: keep([rawWs, rxconnWs]), mode, size, count, warmup: warm(count) })));
+    }
+  }
+  return rows;
+}
+
+/** Runs one memory job in its own `node --expose-gc` process. */
+function memoryJob(job: MemoryJob): Promise<MemoryResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--expose-gc', ...tsNodeArgs('./memory.ts'), JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      resolve(line ? (JSON.parse(line.slice(7)) as MemoryResult) : { mode: 'error', message: `memory job exited (${code ?? signal}) without a result` });
+    });
+  });
+}
+
+async function memorySection(server: BenchServer): Promise<MemoryRow[]> {
+  if (!only.has('mem')) return [];
+  const h2c = `http://127.0.0.1:${server.ports.h2c}`;
+  const h1 = `http://127.0.0.1:${server.ports.http1}`;
+  const rows: MemoryRow[] = [];
+  const plan: [MemoryRow['test'], MemoryClient, string][] = [
+    ['growth', 'node:http2', h2c],
+    ['growth', 'rxconn http2', h2c],
+    ['growth', 'node:http agent', h1],
+    ['growth', 'rxconn http1', h1],
+    ['idle', 'node:http2', h2c],
+    ['idle', 'rxconn http2', h2c],
+    ['idle', 'net', h1],
+    ['idle', 'rxconn http1', h1],
+    ['churn', 'node:http2', h2c],
+    ['churn', 'rxconn http2', h2c],
+    ['churn', 'net', h1],
+    ['churn', 'rxconn http1', h1],
+  ];
+  for (const [test, client, origin] of plan) {
+    log(`  memory ${test} ${client}`);
+    const job: MemoryJob = test === 'growth' ? { mode: test, client, origin, total: MEMORY.total, concurrency: 64 } : { mode: test, client, origin, count: test === 'idle' ? MEMORY.idle : MEMORY.churn };
+    const result = await memoryJob(job);
+    if (result.mode === 'error') log(`    ${client}: n/a: ${result.message}`);
+    rows.push({ test, client, result });
+  }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const loadBefore = loadavg()[0] ?? Number.NaN;
+  const pinned = hasTaskset() && pinSelf(0);
+  log(`rxconn bench${quick ? ' --quick' : ''}: ${pinned ? 'client on core 0, server on core 1' : 'no taskset: processes not pinned'}`);
+  const server = await startServer(pinned ? 1 : null);
+  let report: Report;
+  try {
+    const rows = [...(await httpSections(server)), ...(await wsSection(server))];
+    const memory = await memorySection(server);
+    report = {
+      date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+      node: process.version,
+      cpu: cpus()[0]?.model.trim() ?? 'unknown CPU',
+      cores: cpus().length,
+      pinned,
+      quick,
+      rounds: settings.rounds,
+      durationS: (performance.now() - t0) / 1000,
+      load: [loadBefore, loadavg()[0] ?? Number.NaN],
+      counts: quick ? 'request counts ÷5 (--quick), memory 20k requests' : 'HTTP/2 3k–12k requests per measurement, memory 100k requests',
+      rows,
+      memory,
+    };
+  } finally {
+    await withTimeout(server.stop(), 5_000, 'server stop').catch(() => undefined);
+  }
+  const markdown = toMarkdown(report);
+  process.stdout.write(`${markdown}\n`);
+  const dir = fileURLToPath(new URL('./results/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  const base = quick ? 'quick' : 'latest';
+  writeFileSync(`${dir}${base}.md`, `${markdown.replace('(ratios.svg)', quick ? '(quick.svg)' : '(ratios.svg)')}\n`);
+  writeFileSync(`${dir}${quick ? 'quick.svg' : 'ratios.svg'}`, ratiosSvg(report.rows, `rxconn bench: throughput relative to the floor (${report.date}, Node ${report.node})`));
+  writeFileSync(`${dir}${base}.json`, `${JSON.stringify(report, null, 1)}\n`);
+  log(`wrote bench/results/${base}.md (${report.durationS.toFixed(0)} s)`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error('bench failed:', error);
+    process.exit(1);
+  },
+);

@@ -10,6 +10,7 @@ import http2 from 'node:http2';
 import https from 'node:https';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import tls from 'node:tls';
 import type { ConnectionOptions, Protocol } from '../../../lib/index.js';
 
 /** A wire variant: the protocol, and whether it runs over TLS (ALPN picks the protocol). */
@@ -135,22 +136,37 @@ export interface RawPeer {
   close(): Promise<void>;
 }
 
-export async function startRawPeer(onSocket: (socket: net.Socket) => void): Promise<RawPeer> {
+/**
+ * Starts a raw peer on 127.0.0.1 port 0: plain TCP, or TLS with the test certificate offering
+ * `tls.alpn` (then `onSocket` runs once the handshake is done).
+ */
+export async function startRawPeer(onSocket: (socket: net.Socket) => void, options: { tls?: { alpn: string[] } } = {}): Promise<RawPeer> {
   const sockets = new Set<net.Socket>();
   const chunks: Buffer[] = [];
   let connections = 0;
-  const server = net.createServer(socket => {
+  const accept = (socket: net.Socket): void => {
     connections++;
     sockets.add(socket);
     socket.on('data', chunk => chunks.push(chunk));
     socket.on('error', () => {});
     socket.once('close', () => sockets.delete(socket));
     onSocket(socket);
-  });
+  };
+  const server = options.tls
+    ? tls.createServer({ cert: fixture('server.pem'), key: fixture('server.key'), ALPNProtocols: options.tls.alpn }, accept)
+    : net.createServer(accept);
+  if (options.tls) {
+    server.on('tlsClientError', () => {});
+    server.on('connection', (socket: net.Socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.once('close', () => sockets.delete(socket));
+    });
+  }
   const port = await listen(server);
   return {
     port,
-    origin: `http://127.0.0.1:${port}`,
+    origin: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     sockets,
     get connections() {
       return connections;

@@ -55,6 +55,8 @@ class Http2Session implements Session, Http2StreamOwner {
   #reason: RxconnError | undefined;
   readonly #keepalive: ResolvedOptions['keepalive'];
   #stopKeepalive: (() => void) | undefined;
+  readonly #lingerMs: number;
+  #linger: NodeJS.Timeout | undefined;
 
   constructor(socket: Socket, options: ResolvedOptions, listener: SessionListener) {
     this.socket = socket;
@@ -82,6 +84,7 @@ class Http2Session implements Session, Http2StreamOwner {
     session.on('error', this.#onError);
     session.on('close', this.#onSessionClose);
     this.#keepalive = options.keepalive;
+    this.#lingerMs = Math.min(options.closeTimeout, 1_000);
   }
 
   canStart(): boolean {
@@ -108,11 +111,14 @@ class Http2Session implements Session, Http2StreamOwner {
     this.#reason ??= new ConnectionClosedError('the connection was shut down');
     // GOAWAY(NO_ERROR); node destroys the session once the last active stream has closed.
     this.session.close();
+    this.#lingerWhenIdle();
   }
 
   destroy(error: RxconnError): void {
     if (this.#closed) return;
     this.#reason = error;
+    this.#draining = true;
+    for (const stream of this.#streams) stream.completeIfEnded();
     this.session.destroy();
     this.socket.destroy();
     this.#finish();
@@ -145,6 +151,21 @@ class Http2Session implements Session, Http2StreamOwner {
   release(stream: Http2Request): void {
     if (!this.#streams.delete(stream) || this.isGone()) return;
     if (this.canStart()) this.#listener.onCapacity();
+    else this.#lingerWhenIdle();
+  }
+
+  /**
+   * Draining and idle: node has ended its side of the socket and waits for the peer to close
+   * its own. Wait at most `min(closeTimeout, 1 s)` for that, then destroy the socket, so that a
+   * peer that never closes (or keeps streams we no longer have) cannot hold the session open.
+   */
+  #lingerWhenIdle(): void {
+    if (!this.#draining || this.#streams.size > 0 || this.#closed || this.#linger !== undefined) return;
+    this.#linger = setTimeout(() => {
+      this.#linger = undefined;
+      this.session.destroy();
+      this.socket.destroy();
+    }, this.#lingerMs);
   }
 
   /** Our own reason to stop starting streams here: finish the active ones, then close. */
@@ -178,7 +199,10 @@ class Http2Session implements Session, Http2StreamOwner {
     for (const stream of this.#streams) {
       const id = stream.id;
       if (id === undefined || id > lastStreamId) stream.refuse(lastStreamId);
+      // An error code makes node destroy the session right after this event.
+      else if (errorCode !== 0) stream.completeIfEnded();
     }
+    this.#lingerWhenIdle();
     if (this.#goaway !== undefined || this.#shuttingDown) return;
     const goaway: GoawayInfo = { errorCode, lastStreamId, debugData: data?.toString('utf8') ?? '' };
     this.#goaway = goaway;
@@ -212,6 +236,8 @@ class Http2Session implements Session, Http2StreamOwner {
     this.#draining = true;
     this.#stopKeepalive?.();
     this.#stopKeepalive = undefined;
+    if (this.#linger !== undefined) clearTimeout(this.#linger);
+    this.#linger = undefined;
     this.#listener.onClose(this.#reason ?? new ConnectionDownError('the server closed the connection'));
   }
 }

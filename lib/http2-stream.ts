@@ -118,6 +118,19 @@ export class Http2Request {
     this.#reset();
   }
 
+  /**
+   * Called just before the session is destroyed: a stream whose END_STREAM already arrived (node
+   * closed it cleanly, every chunk delivered) but whose `end` event is still pending completes
+   * now, so that no completed response is reported as killed.
+   */
+  completeIfEnded(): void {
+    const stream = this.#stream;
+    if (this.#settled || !this.#responded || !stream.closed || stream.rstCode !== 0 || stream.readableLength > 0) return;
+    this.#settled = true;
+    this.#ended = true;
+    this.#sink.complete();
+  }
+
   /** The server will never process this stream (GOAWAY above its id): error it now; node closes it. */
   refuse(lastStreamId: number): void {
     if (this.#settled) return;
@@ -176,6 +189,9 @@ export class Http2Request {
   };
 
   readonly #onEnd = (): void => {
+    // node also ends the readable side of every stream when the session is destroyed, with or
+    // without END_STREAM: such an end is not a complete response (see completeIfEnded).
+    if (this.#owner.isGone()) return;
     if (!this.#bodyDone && !this.#settled) {
       // The response ended before our body: the server will not read the rest (see module doc).
       this.#stopBody();

@@ -4,7 +4,6 @@
  */
 import { once } from 'node:events';
 import { constants } from 'node:http2';
-import type { ServerHttp2Stream } from 'node:http2';
 import { Subject, firstValueFrom, of } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -22,19 +21,20 @@ import { resolveOptions } from '../lib/options.js';
 import { prepareRequest } from '../lib/request-init.js';
 import type { Session } from '../lib/session.js';
 import {
+  answer,
   connectSession,
   dial,
-  pump,
   recorder,
   expectNothingLeft,
   resourceCounts,
   send,
   socketClosed,
   startH2Server,
+  startRoutedH2Server,
   startRawServer,
   startStallProxy,
 } from './helpers/h2-server.js';
-import type { H2Server, Outcome, Started } from './helpers/h2-server.js';
+import type { H2Server, H2ServerOptions, Outcome, RoutedH2Server, Started } from './helpers/h2-server.js';
 
 /** Cleanups of the current test, run last-in first-out. */
 const cleanups: Array<() => unknown> = [];
@@ -42,51 +42,11 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()?.();
 });
 
-/** A server with the usual routes; `held` collects the streams of `/hold` (answer them with `ok`). */
-async function server(options: Parameters<typeof startH2Server>[1] = {}): Promise<H2Server & { held: ServerHttp2Stream[]; heldCount: (n: number) => Promise<void> }> {
-  const held: ServerHttp2Stream[] = [];
-  const waiters: Array<() => void> = [];
-  const s = await startH2Server((stream, headers) => {
-    const path = headers[':path'] ?? '/';
-    if (path === '/hello') {
-      stream.additionalHeaders({ ':status': 103, link: '</style.css>; rel=preload' });
-      stream.respond({ ':status': 200, 'set-cookie': ['a=1', 'b=2'], 'x-a': 'v' }, { waitForTrailers: true });
-      stream.on('wantTrailers', () => stream.sendTrailers({ 'x-checksum': 'abc' }));
-      stream.end('hello');
-    } else if (path === '/echo') {
-      stream.respond({ ':status': 200 });
-      stream.pipe(stream);
-    } else if (path.startsWith('/big/')) {
-      stream.respond({ ':status': 200 });
-      pump(stream, Number(path.slice(5)));
-    } else if (path === '/hold' || path === '/hold-data') {
-      held.push(stream);
-      if (path === '/hold-data') {
-        stream.respond({ ':status': 200 });
-        stream.write('first');
-      }
-      for (const w of waiters.splice(0)) w();
-    } else if (path === '/rst') {
-      stream.respond({ ':status': 200 });
-      stream.write('partial', () => stream.destroy(new Error('server handler failed')));
-    } else if (path === '/refuse') {
-      stream.close(constants.NGHTTP2_REFUSED_STREAM);
-    } else if (path === '/huge-headers') {
-      stream.respond({ ':status': 200, 'x-big': 'b'.repeat(2000) });
-      stream.end('x');
-    } else if (path === '/early') {
-      stream.respond({ ':status': 413 });
-      stream.end('too large');
-    } else {
-      stream.respond({ ':status': 200, 'content-type': 'text/plain' });
-      stream.end('ok');
-    }
-  }, options);
+/** A routed server (see startRoutedH2Server), closed after the test. */
+async function server(options: H2ServerOptions = {}): Promise<RoutedH2Server> {
+  const s = await startRoutedH2Server(options);
   cleanups.push(() => s.close());
-  const heldCount = async (n: number): Promise<void> => {
-    while (held.length < n) await new Promise<void>(resolve => waiters.push(resolve));
-  };
-  return { ...s, held, heldCount };
+  return s;
 }
 
 async function connect(s: H2Server, options: Parameters<typeof connectSession>[1] = {}, onCapacity?: () => void) {
@@ -96,12 +56,6 @@ async function connect(s: H2Server, options: Parameters<typeof connectSession>[1
     await socketClosed(c.socket);
   });
   return c;
-}
-
-/** Answers a held server stream. */
-function answer(stream: ServerHttp2Stream, body = 'ok'): void {
-  if (!stream.headersSent) stream.respond({ ':status': 200 });
-  stream.end(body);
 }
 
 const types = (events: ResponseEvent[]): string[] => events.map(e => e.type);
@@ -337,7 +291,7 @@ describe('HTTP/2 session: streams', () => {
 });
 
 describe('HTTP/2 session: GOAWAY, shutdown and loss', () => {
-  async function fourHeld(s: Awaited<ReturnType<typeof server>>, sess: Session): Promise<Started[]> {
+  async function fourHeld(s: RoutedH2Server, sess: Session): Promise<Started[]> {
     const streams = Array.from({ length: 4 }, () => send(sess, { path: '/hold' }));
     await s.heldCount(4);
     expect(s.held.map(h => h.id)).toEqual([1, 3, 5, 7]);

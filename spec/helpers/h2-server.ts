@@ -95,6 +95,72 @@ export async function startH2Server(handler: StreamHandler, options: H2ServerOpt
   };
 }
 
+/** A node:http2 server with the routes the HTTP/2 specs share. */
+export interface RoutedH2Server extends H2Server {
+  /** Streams of `/hold` and `/hold-data`, in arrival order: answer them with {@link answer}. */
+  readonly held: ServerHttp2Stream[];
+  /** Resolves once `n` streams are held. */
+  heldCount(n: number): Promise<void>;
+}
+
+/**
+ * Routes: `/hello` (103, headers with set-cookie, body, trailers), `/echo` (echoes the body as it
+ * comes), `/big/N` (N bytes with backpressure), `/hold` (no answer until {@link answer}),
+ * `/hold-data` (headers and `first`, then held), `/rst` (resets after a chunk), `/refuse`
+ * (REFUSED_STREAM), `/huge-headers` (a 2 kB header), `/early` (413 without reading the body);
+ * anything else: 200 `ok`.
+ */
+export async function startRoutedH2Server(options: H2ServerOptions = {}): Promise<RoutedH2Server> {
+  const held: ServerHttp2Stream[] = [];
+  const waiters: Array<() => void> = [];
+  const s = await startH2Server((stream, headers) => {
+    const path = headers[':path'] ?? '/';
+    if (path === '/hello') {
+      stream.additionalHeaders({ ':status': 103, link: '</style.css>; rel=preload' });
+      stream.respond({ ':status': 200, 'set-cookie': ['a=1', 'b=2'], 'x-a': 'v' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'x-checksum': 'abc' }));
+      stream.end('hello');
+    } else if (path === '/echo') {
+      stream.respond({ ':status': 200 });
+      stream.pipe(stream);
+    } else if (path.startsWith('/big/')) {
+      stream.respond({ ':status': 200 });
+      pump(stream, Number(path.slice(5)));
+    } else if (path === '/hold' || path === '/hold-data') {
+      held.push(stream);
+      if (path === '/hold-data') {
+        stream.respond({ ':status': 200 });
+        stream.write('first');
+      }
+      for (const w of waiters.splice(0)) w();
+    } else if (path === '/rst') {
+      stream.respond({ ':status': 200 });
+      stream.write('partial', () => stream.destroy(new Error('server handler failed')));
+    } else if (path === '/refuse') {
+      stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+    } else if (path === '/huge-headers') {
+      stream.respond({ ':status': 200, 'x-big': 'b'.repeat(2000) });
+      stream.end('x');
+    } else if (path === '/early') {
+      stream.respond({ ':status': 413 });
+      stream.end('too large');
+    } else {
+      stream.respond({ ':status': 200, 'content-type': 'text/plain' });
+      stream.end('ok');
+    }
+  }, options);
+  const heldCount = async (n: number): Promise<void> => {
+    while (held.length < n) await new Promise<void>(resolve => waiters.push(resolve));
+  };
+  return { ...s, held, heldCount };
+}
+
+/** Answers a held server stream with 200 and `body`. */
+export function answer(stream: ServerHttp2Stream, body = 'ok'): void {
+  if (!stream.headersSent) stream.respond({ ':status': 200 });
+  stream.end(body);
+}
+
 /** Dials 127.0.0.1:port as the transport does: TCP, or TLS offering ALPN h2 and verifying the test CA. */
 export async function dial(port: number, secure = false, alpn: string[] = ['h2']): Promise<net.Socket> {
   const socket = secure
@@ -235,18 +301,24 @@ export function pump(stream: ServerHttp2Stream, total: number, end = true): void
   go();
 }
 
-/** A TCP proxy to `targetPort` that can stop forwarding in both directions (a dead path). */
+/** A TCP proxy to `targetPort`; `stall()` stops forwarding on the connections open now (a dead path), new ones still pass. */
 export interface StallProxy {
   readonly port: number;
+  readonly origin: string;
   stall(): void;
   close(): Promise<void>;
 }
 
 export async function startStallProxy(targetPort: number): Promise<StallProxy> {
   const sockets = new Set<net.Socket>();
-  let stalled = false;
+  const stallers = new Set<() => void>();
   const server = net.createServer(client => {
     const upstream = net.connect({ host: '127.0.0.1', port: targetPort });
+    let stalled = false;
+    const stall = (): void => {
+      stalled = true;
+    };
+    stallers.add(stall);
     for (const s of [client, upstream]) {
       sockets.add(s);
       s.on('error', () => {});
@@ -258,15 +330,20 @@ export async function startStallProxy(targetPort: number): Promise<StallProxy> {
     upstream.on('data', data => {
       if (!stalled) client.write(data);
     });
-    client.on('close', () => upstream.destroy());
+    client.on('close', () => {
+      stallers.delete(stall);
+      upstream.destroy();
+    });
     upstream.on('close', () => client.destroy());
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
   return {
-    port: (server.address() as AddressInfo).port,
+    port,
+    origin: `http://127.0.0.1:${port}`,
     stall: () => {
-      stalled = true;
+      for (const stall of stallers) stall();
     },
     close: async () => {
       for (const s of sockets) s.destroy();

@@ -12,7 +12,17 @@ export default defineConfig([
     splitting: true,
     dts: true,
     sourcemap: true,
-    clean: true,
+    // The CLI below is built in parallel into the same folder: do not clean its files away.
+    clean: ['!cli.js', '!cli.js.map'],
+    target: 'node20',
+    external,
+  },
+  {
+    // The `rxconn` command (package.json "bin"): ESM only, the shebang kept from lib/cli/bin.ts.
+    entry: { cli: 'lib/cli/bin.ts' },
+    format: ['esm'],
+    sourcemap: true,
+    clean: false,
     target: 'node20',
     external,
   },

@@ -1,0 +1,179 @@
+/**
+ * The command line of `rxconn`, parsed without I/O and without a dependency.
+ */
+
+/** The HTTP commands, by the method they send. */
+export const HTTP_COMMANDS = { get: 'GET', head: 'HEAD', delete: 'DELETE', post: 'POST', put: 'PUT', patch: 'PATCH' } as const;
+
+/** A command name. */
+export type CommandName = keyof typeof HTTP_COMMANDS | 'ws';
+
+/** What the command line asks for. */
+export interface CliCommand {
+  readonly kind: 'run';
+  readonly command: CommandName;
+  /** The URL as given (`http(s)://` for requests; `ws(s)://` or `http(s)://` for `ws`). */
+  readonly url: URL;
+  /** `--data`: the body, `@file` to read a file, `@-` to read stdin. */
+  readonly data: string | undefined;
+  /** `-H 'name: value'`, in order. */
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+  /** `--http2` / `--http1`: the one protocol to speak; default: rxconn's (ALPN on TLS, HTTP/1.1 on cleartext). */
+  readonly protocol: 'http1' | 'http2' | undefined;
+  /** `-k, --insecure`: do not verify the server certificate. */
+  readonly insecure: boolean;
+  /** `--retry N`: reconnect attempts after a failure; default 0. */
+  readonly retry: number;
+  /** `--timeout MS`: bound on connecting and on the whole request. */
+  readonly timeout: number | undefined;
+  /** `-v, --verbose`: print request and response headers on stderr. */
+  readonly verbose: boolean;
+  /** `-q, --quiet`: no lifecycle events or progress on stderr (errors still). */
+  readonly quiet: boolean;
+}
+
+/** The parse result: a command, a request for help or version, or a usage error. */
+export type ParsedArgs = CliCommand | { readonly kind: 'help' } | { readonly kind: 'version' } | { readonly kind: 'usage-error'; readonly message: string };
+
+/** The text of `rxconn --help`. */
+export const USAGE = `Usage: rxconn <command> <url> [options]
+
+Commands:
+  get <url>                 GET the URL, print the body on stdout
+  head | delete <url>       HEAD / DELETE the URL
+  post | put | patch <url>  send --data to the URL, print the response body
+  ws <url>                  a WebSocket: lines of stdin are sent, messages printed (ws:// or wss://)
+
+Options:
+  -d, --data <body>         request body; @file reads a file, @- reads stdin
+  -H, --header <name: value>  add a request header (repeatable)
+      --http2               speak HTTP/2 only (h2c prior knowledge on http://)
+      --http1               speak HTTP/1.1 only
+  -k, --insecure            do not verify the server certificate
+      --retry <n>           reconnect up to n times after a connection failure (default 0)
+      --timeout <ms>        bound on connecting, and on the whole request
+  -v, --verbose             print request and response headers on stderr
+  -q, --quiet               no lifecycle events or progress on stderr
+  -h, --help                this help
+      --version             the version
+
+Lifecycle events (with the time since start), response status and download progress go to stderr;
+the body or the messages go to stdout.
+
+Exit codes:
+  0  success (a response with status < 400; a WebSocket closed normally)
+  1  the server answered with a status >= 400 (the body is still printed)
+  2  usage error (bad arguments, URL, header)
+  3  connection failure (refused, DNS, TLS, retries exhausted, connection lost)
+  4  timeout (--timeout elapsed)
+  5  protocol error, stream reset, or a WebSocket closed abnormally
+`;
+
+const WITH_VALUE = new Set(['-d', '--data', '-H', '--header', '--retry', '--timeout']);
+
+function usage(message: string): ParsedArgs {
+  return { kind: 'usage-error', message };
+}
+
+function nonNegativeInteger(name: string, text: string): number | string {
+  if (!/^\d+$/.test(text)) return `${name} must be an integer ≥ 0 (got ${JSON.stringify(text)})`;
+  return Number(text);
+}
+
+/** Parses `argv` (without `node` and the script). Never throws. */
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const positional: string[] = [];
+  const headers: Array<readonly [string, string]> = [];
+  let data: string | undefined;
+  let protocol: CliCommand['protocol'];
+  let insecure = false;
+  let retry = 0;
+  let timeout: number | undefined;
+  let verbose = false;
+  let quiet = false;
+  for (let i = 0; i < argv.length; i++) {
+    let arg = argv[i];
+    let value: string | undefined;
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    if (eq > 0) {
+      value = arg.slice(eq + 1);
+      arg = arg.slice(0, eq);
+    }
+    if (WITH_VALUE.has(arg) && value === undefined) {
+      if (i + 1 >= argv.length) return usage(`${arg} needs a value`);
+      value = argv[++i];
+    } else if (!WITH_VALUE.has(arg) && value !== undefined) {
+      return usage(`${arg} takes no value`);
+    }
+    switch (arg) {
+      case '-h':
+      case '--help':
+        return { kind: 'help' };
+      case '--version':
+        return { kind: 'version' };
+      case '-d':
+      case '--data':
+        data = value;
+        break;
+      case '-H':
+      case '--header': {
+        const text = value ?? '';
+        const colon = text.indexOf(':');
+        if (colon <= 0) return usage(`a header must be 'name: value' (got ${JSON.stringify(text)})`);
+        headers.push([text.slice(0, colon).trim(), text.slice(colon + 1).trim()]);
+        break;
+      }
+      case '--http2':
+      case '--http1': {
+        const wanted = arg === '--http2' ? 'http2' : 'http1';
+        if (protocol && protocol !== wanted) return usage('--http1 and --http2 exclude each other');
+        protocol = wanted;
+        break;
+      }
+      case '-k':
+      case '--insecure':
+        insecure = true;
+        break;
+      case '--retry': {
+        const n = nonNegativeInteger('--retry', value ?? '');
+        if (typeof n === 'string') return usage(n);
+        retry = n;
+        break;
+      }
+      case '--timeout': {
+        const n = nonNegativeInteger('--timeout', value ?? '');
+        if (typeof n === 'string') return usage(n);
+        if (n === 0) return usage('--timeout must be at least 1 ms');
+        timeout = n;
+        break;
+      }
+      case '-v':
+      case '--verbose':
+        verbose = true;
+        break;
+      case '-q':
+      case '--quiet':
+        quiet = true;
+        break;
+      default:
+        if (arg.startsWith('-') && arg !== '-') return usage(`unknown option ${arg}`);
+        positional.push(arg);
+    }
+  }
+  if (positional.length === 0) return usage('a command is needed');
+  const [name, target, ...extra] = positional;
+  if (name !== 'ws' && !Object.hasOwn(HTTP_COMMANDS, name)) return usage(`unknown command ${JSON.stringify(name)}`);
+  const command = name as CommandName;
+  if (target === undefined) return usage(`${command} needs a URL`);
+  if (extra.length > 0) return usage(`unexpected argument ${JSON.stringify(extra[0])}`);
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    return usage(`not a URL: ${JSON.stringify(target)}`);
+  }
+  const schemes = command === 'ws' ? ['ws:', 'wss:', 'http:', 'https:'] : ['http:', 'https:'];
+  if (!schemes.includes(url.protocol)) return usage(`${command} needs a ${schemes.map(s => `${s}//`).join(' or ')} URL (got ${url.protocol}//)`);
+  if (data !== undefined && (command === 'get' || command === 'head' || command === 'ws')) return usage(`--data does not go with ${command}`);
+  return { kind: 'run', command, url, data, headers, protocol, insecure, retry, timeout, verbose, quiet };
+}

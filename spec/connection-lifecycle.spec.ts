@@ -10,7 +10,7 @@ import { connected, leakCheck, next, record } from './helpers/lifecycle.js';
 import { deadPort, startServer } from './helpers/servers.js';
 import type { Handler } from './helpers/servers.js';
 
-const PROTOCOLS: Protocol[] = ['http1']; // http2 joins when its session lands
+const PROTOCOLS: Protocol[] = ['http1', 'http2'];
 
 /** Answers `/slow` only when `release()` is called; everything else at once with method and path. */
 function slowHandler(): { handler: Handler; release: () => void; arrived: Promise<void> } {

@@ -3,7 +3,8 @@
  * the IPC messages; plus the driver interfaces every client library implements.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { repoRoot } from './paths.js';
 
 /** Response / message payload sizes measured: 64 bytes and 64 KiB. */
 export const SIZES = [64, 65_536] as const;
@@ -56,7 +57,7 @@ export const WS = {
   push: (count: number, size: number): string => `#push ${count} ${size}`,
 } as const;
 
-const fixture = (name: string): Buffer => readFileSync(fileURLToPath(new URL(`../spec/fixtures/${name}`, import.meta.url)));
+const fixture = (name: string): Buffer => readFileSync(join(repoRoot(), 'spec', 'fixtures', name));
 /** Test PKI of the project: a CA and a server certificate for 127.0.0.1. */
 export const tlsFixtures = (): { ca: Buffer; cert: Buffer; key: Buffer } => ({
   ca: fixture('ca.pem'),

@@ -16,6 +16,8 @@ export interface Sample {
   readonly p99: number;
   /** Client process CPU over wall time, 0..1 per core. */
   readonly clientCpu: number;
+  /** Client process CPU per request (or message), in µs: the cost that noise from other processes barely moves. */
+  readonly cpuPerOp: number;
   readonly elapsedMs: number;
 }
 
@@ -79,6 +81,7 @@ export function runLoad(operation: Operation, options: LoadOptions): Promise<Sam
             p50: percentile(latencies, 50),
             p99: percentile(latencies, 99),
             clientCpu: (cpu.user + cpu.system) / 1000 / elapsedMs,
+            cpuPerOp: (cpu.user + cpu.system) / count,
             elapsedMs,
           });
         }

@@ -17,3 +17,20 @@ export function busyMs(): number {
     return Number.NaN;
   }
 }
+
+/**
+ * Waits, up to `maxMs`, for a 100 ms window in which the machine is busy less than `threshold`
+ * cores (this process and the idle server use next to nothing between measurements). Resolves
+ * with the time waited.
+ */
+export async function waitForQuiet(threshold: number, maxMs: number): Promise<number> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < maxMs) {
+    const b0 = busyMs();
+    const w0 = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const busy = (busyMs() - b0) / Math.max(1, Date.now() - w0);
+    if (!(busy >= threshold)) break; // NaN (no /proc) counts as quiet
+  }
+  return Date.now() - t0;
+}

@@ -7,7 +7,6 @@ import { spawn } from 'node:child_process';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import type { HttpDriver } from './common.js';
 import { gotHttp2 } from './clients/got.js';
 import { http2Wrapper } from './clients/http2-wrapper.js';
@@ -23,7 +22,8 @@ import { toMarkdown } from './report.js';
 import type { Row, RunSettings, WsMode } from './scenarios.js';
 import { httpScenario, wsScenario } from './scenarios.js';
 import type { BenchServer } from './server-control.js';
-import { hasTaskset, pinSelf, startServer, tsNodeArgs } from './server-control.js';
+import { hasTaskset, pinSelf, startServer } from './server-control.js';
+import { bundled, resultsDir, scriptArgs } from './paths.js';
 import { ratiosSvg } from './svg.js';
 
 const args = process.argv.slice(2);
@@ -42,12 +42,13 @@ const scale = quick ? 0.2 : 1;
 const n = (count: number): number => Math.max(64, Math.round((count * scale) / 16) * 16);
 /** Warm-up before the first round: a fifth of a measurement (already scaled). */
 const warm = (count: number): number => Math.max(64, Math.round(count / 5 / 16) * 16);
-const HTTP_COUNTS: Record<string, number> = { '64:1': 3_000, '64:64': 12_000, '65536:1': 1_500, '65536:64': 3_000 };
-const H1_COUNTS: Record<string, number> = { '64:1': 3_000, '64:64': 6_000, '65536:1': 1_500, '65536:64': 2_000 };
-const WS_COUNTS: Record<string, number> = { 'round trip:64': 3_000, 'round trip:65536': 1_000, 'send:64': 20_000, 'send:65536': 2_000, 'receive:64': 20_000, 'receive:65536': 2_000 };
+// Sized for ~0.3 s per floor measurement on a 2-core loopback box, so that the whole run stays under 3 minutes.
+const HTTP_COUNTS: Record<string, number> = { '64:1': 1_200, '64:64': 5_008, '65536:1': 608, '65536:64': 1_200 };
+const H1_COUNTS: Record<string, number> = { '64:1': 1_504, '64:64': 2_496, '65536:1': 800, '65536:64': 800 };
+const WS_COUNTS: Record<string, number> = { 'round trip:64': 2_000, 'round trip:65536': 608, 'send:64': 40_000, 'send:65536': 1_008, 'receive:64': 80_000, 'receive:65536': 2_000 };
 const MEMORY = quick ? { total: 20_000, idle: 50, churn: 200 } : { total: 100_000, idle: 200, churn: 1_000 };
 
-const settings: RunSettings = { rounds: 3, timeoutMs: quick ? 10_000 : 20_000, noisyCpu: 0.25, retries: { left: quick ? 10 : 40 }, log };
+const settings: RunSettings = { rounds: 3, timeoutMs: quick ? 10_000 : 20_000, noisyCpu: 0.25, retries: { left: quick ? 8 : 24 }, quietWait: { left: quick ? 3_000 : 15_000 }, log };
 
 async function httpSections(server: BenchServer): Promise<Row[]> {
   const { ca } = tlsFixtures();
@@ -84,7 +85,7 @@ async function wsSection(server: BenchServer): Promise<Row[]> {
 /** Runs one memory job in its own `node --expose-gc` process. */
 function memoryJob(job: MemoryJob): Promise<MemoryResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--expose-gc', ...tsNodeArgs('./memory.ts'), JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--expose-gc', ...scriptArgs('memory'), JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
@@ -106,7 +107,6 @@ async function memorySection(server: BenchServer): Promise<MemoryRow[]> {
   const plan: [MemoryRow['test'], MemoryClient, string][] = [
     ['growth', 'node:http2', h2c],
     ['growth', 'rxconn http2', h2c],
-    ['growth', 'node:http agent', h1],
     ['growth', 'rxconn http1', h1],
     ['idle', 'node:http2', h2c],
     ['idle', 'rxconn http2', h2c],
@@ -144,10 +144,11 @@ async function main(): Promise<void> {
       cores: cpus().length,
       pinned,
       quick,
+      bundled: bundled(),
       rounds: settings.rounds,
       durationS: (performance.now() - t0) / 1000,
       load: [loadBefore, loadavg()[0] ?? Number.NaN],
-      counts: quick ? 'request counts ÷5 (--quick), memory 20k requests' : 'HTTP/2 3k–12k requests per measurement, memory 100k requests',
+      counts: quick ? 'request counts ÷5 (--quick), memory 20k requests' : 'fixed counts per measurement (HTTP/2 64 B: 1,200 at c=1, 5,008 at c=64), memory 100k requests',
       rows,
       memory,
     };
@@ -156,7 +157,7 @@ async function main(): Promise<void> {
   }
   const markdown = toMarkdown(report);
   process.stdout.write(`${markdown}\n`);
-  const dir = fileURLToPath(new URL('./results/', import.meta.url));
+  const dir = `${resultsDir()}/`;
   mkdirSync(dir, { recursive: true });
   const base = quick ? 'quick' : 'latest';
   writeFileSync(`${dir}${base}.md`, `${markdown.replace('(ratios.svg)', quick ? '(quick.svg)' : '(ratios.svg)')}\n`);

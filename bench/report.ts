@@ -16,6 +16,8 @@ export interface Report {
   readonly cores: number;
   readonly pinned: boolean;
   readonly quick: boolean;
+  /** Whether clients ran from the esbuild bundle (as shipped) or through tsx. */
+  readonly bundled: boolean;
   readonly rounds: number;
   readonly durationS: number;
   /** 1-minute load average at the start and at the end of the run. */
@@ -55,8 +57,8 @@ function statusCell(row: Row): string {
 
 function sectionTable(rows: readonly Row[], unit: string): string[] {
   const out = [
-    `| Scenario | Client | ${unit} (median) | × floor (median) | × floor per round | p50 ms | p99 ms | CPU client / server / other | Notes |`,
-    '| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | --- |',
+    `| Scenario | Client | ${unit} (median) | × floor (median) | × floor per round | p50 ms | p99 ms | client CPU µs per ${unit === 'msg/s' ? 'msg' : 'req'} (× floor) | CPU client / server / other | Notes |`,
+    '| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |',
   ];
   let last = '';
   for (const row of rows) {
@@ -65,7 +67,7 @@ function sectionTable(rows: readonly Row[], unit: string): string[] {
     const name = row.client === RXCONN ? `**${row.client}**` : row.client;
     const problem = statusCell(row);
     if (problem && row.samples.length === 0) {
-      out.push(`| ${scenario} | ${name} | ${problem} | | | | | | |`);
+      out.push(`| ${scenario} | ${name} | ${problem} | | | | | | | |`);
       continue;
     }
     const ratio = row.floor ? '1.00× (floor)' : times(median(row.ratios));
@@ -78,8 +80,12 @@ function sectionTable(rows: readonly Row[], unit: string): string[] {
       row.retried > 0 ? `${row.retried} noisy measurement${row.retried > 1 ? 's' : ''} repeated` : '',
     ].filter(Boolean);
     const cpu = `${pct(medianOf(row, (s) => s.clientCpu))} / ${pct(median(row.serverCpu))} / ${pct(median(row.otherCpu))}`;
+    const perOp = medianOf(row, (s) => s.cpuPerOp);
+    const floorRow = rows.find((r) => r.floor && r.scenario === row.scenario);
+    const floorPerOp = floorRow?.status === 'ok' ? medianOf(floorRow, (s) => s.cpuPerOp) : Number.NaN;
+    const cost = `${perOp >= 100 ? perOp.toFixed(0) : perOp.toFixed(1)}${row.floor ? '' : ` (${times(perOp / floorPerOp)})`}`;
     out.push(
-      `| ${scenario} | ${name} | ${int(medianOf(row, (s) => s.rate))} | ${ratio} | ${perRound} | ${ms(medianOf(row, (s) => s.p50))} | ${ms(medianOf(row, (s) => s.p99))} | ${cpu} | ${notes.join('; ')} |`,
+      `| ${scenario} | ${name} | ${int(medianOf(row, (s) => s.rate))} | ${ratio} | ${perRound} | ${ms(medianOf(row, (s) => s.p50))} | ${ms(medianOf(row, (s) => s.p99))} | ${cost} | ${cpu} | ${notes.join('; ')} |`,
     );
   }
   return out;
@@ -216,7 +222,7 @@ export function toMarkdown(report: Report): string {
   const out: string[] = [
     '# rxconn benchmarks',
     '',
-    `${report.date} · Node ${report.node} · ${report.cpu} × ${report.cores} · ${report.pinned ? 'client pinned to core 0, server process to core 1' : 'not pinned (no taskset)'} · ${report.quick ? '**--quick** run' : 'full run'} · ${report.rounds} rounds, clients alternating · ${report.counts} · load average ${report.load[0].toFixed(2)} at start, ${report.load[1].toFixed(2)} at end · run took ${report.durationS.toFixed(0)} s`,
+    `${report.date} · Node ${report.node} · ${report.cpu} × ${report.cores} · ${report.pinned ? 'client pinned to core 0, server process to core 1' : 'not pinned (no taskset)'} · ${report.quick ? '**--quick** run' : 'full run'} · ${report.bundled ? 'bench and rxconn bundled with esbuild, as tsup builds it' : 'run through tsx (keepNames on: rxconn slower than built)'} · ${report.rounds} rounds, clients alternating · ${report.counts} · load average ${report.load[0].toFixed(2)} at start, ${report.load[1].toFixed(2)} at end · run took ${report.durationS.toFixed(0)} s`,
     '',
     'Ratios are each round\'s rate over the floor\'s rate in the same round, median over rounds. "other" CPU is what other processes on the machine used during the measurement (1 core = 100%); a measurement with more than 25% is repeated once. How to read this: [bench/README.md](../README.md).',
     '',

@@ -10,7 +10,7 @@ import type { HttpClient, HttpDriver, HttpTarget, WsClient, WsDriver } from './c
 import { WS, messageLength, messageText, toError, withTimeout } from './common.js';
 import type { Sample } from './load.js';
 import { runLoad } from './load.js';
-import { busyMs } from './machine.js';
+import { busyMs, waitForQuiet } from './machine.js';
 import type { BenchServer } from './server-control.js';
 
 setFlagsFromString('--expose-gc');
@@ -47,6 +47,8 @@ export interface RunSettings {
   readonly noisyCpu: number;
   /** ...while this budget of repeats for the whole run lasts. */
   retries: { left: number };
+  /** Before each measurement, wait up to 1 s for the machine to be quiet, while this budget (ms) lasts. */
+  quietWait: { left: number };
   /** Logs progress (stderr). */
   readonly log: (line: string) => void;
 }
@@ -92,6 +94,7 @@ async function runRounds<C>(
     for (const c of [...order.slice(shift), ...order.slice(0, shift)]) {
       for (let attempt = 0; attempt < 2 && c.client !== undefined; attempt++) {
         gc();
+        if (settings.quietWait.left > 0) settings.quietWait.left -= await waitForQuiet(settings.noisyCpu, Math.min(1_000, settings.quietWait.left));
         const before = await server.stats();
         const busy0 = busyMs();
         const cpu0 = process.cpuUsage();
@@ -260,7 +263,8 @@ function wsMeasure(mode: WsMode, size: number, count: number, timeoutMs: number)
     );
     const elapsedMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
-    return { rate: (count / elapsedMs) * 1000, p50: Number.NaN, p99: Number.NaN, clientCpu: (cpu.user + cpu.system) / 1000 / elapsedMs, elapsedMs };
+    const cpuMicros = cpu.user + cpu.system;
+    return { rate: (count / elapsedMs) * 1000, p50: Number.NaN, p99: Number.NaN, clientCpu: cpuMicros / 1000 / elapsedMs, cpuPerOp: cpuMicros / count, elapsedMs };
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { scriptArgs } from './paths.js';
 import type { FromServer, Ports, ServerStats, ToServer } from './common.js';
 
 /** Whether `taskset` can pin processes here. */
@@ -35,11 +35,9 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-/** Node arguments that run a TypeScript file of this directory. */
-export const tsNodeArgs = (file: string): string[] => ['--import', 'tsx', fileURLToPath(new URL(file, import.meta.url))];
 
 export function startServer(core: number | null): Promise<BenchServer> {
-  const nodeArgs = [...tsNodeArgs('./server.ts')];
+  const nodeArgs = scriptArgs('server');
   const [command, args] = core === null ? [process.execPath, nodeArgs] : ['taskset', ['-c', String(core), process.execPath, ...nodeArgs]];
   const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const killNow = (): void => {

@@ -48,7 +48,7 @@ export function ratiosSvg(rows: readonly Row[], title: string): string {
       body.push(`<rect x="${labelWidth}" y="${y + 3}" width="${(x(ratio) - labelWidth).toFixed(1)}" height="${rowHeight - 6}" fill="${color}"/>`);
       const [lo, hi] = range(row.ratios);
       if (hi > lo) body.push(`<line x1="${x(lo).toFixed(1)}" x2="${x(hi).toFixed(1)}" y1="${y + 9}" y2="${y + 9}" class="whisker"/>`);
-      body.push(`<text x="${(x(ratio) + 4).toFixed(1)}" y="${y + 13}" class="value">${ratio.toFixed(2)}×</text>`);
+      body.push(`<text x="${labelWidth + plotWidth + 10}" y="${y + 13}" class="value${row.client === RXCONN ? ' rx' : ''}">${ratio.toFixed(2)}×</text>`);
     }
     y += rowHeight;
   }
@@ -59,10 +59,10 @@ export function ratiosSvg(rows: readonly Row[], title: string): string {
   }
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + plotWidth + 70}" height="${height}" viewBox="0 0 ${labelWidth + plotWidth + 70} ${height}" font-family="system-ui, sans-serif">`,
-    '<style>.label{font-size:12px;fill:#222}.section{font-size:13px;font-weight:600;fill:#222}.value{font-size:11px;fill:#222}.na{font-size:11px;fill:#999;font-style:italic}.tick{font-size:10px;fill:#666}.grid{stroke:#e4e4e4}.whisker{stroke:#222;stroke-width:1.5}.floor{stroke:#222;stroke-width:1.5}.target{stroke:#d1495b;stroke-dasharray:4 3}.title{font-size:15px;font-weight:600}</style>',
+    '<style>.label{font-size:12px;fill:#222}.section{font-size:13px;font-weight:600;fill:#222}.value{font-size:11px;fill:#222}.rx{font-weight:600}.na{font-size:11px;fill:#999;font-style:italic}.tick{font-size:10px;fill:#666}.grid{stroke:#e4e4e4}.whisker{stroke:#222;stroke-width:1.5}.floor{stroke:#222;stroke-width:1.5}.target{stroke:#d1495b;stroke-dasharray:4 3}.title{font-size:15px;font-weight:600}</style>',
     '<rect width="100%" height="100%" fill="#fff"/>',
     `<text x="8" y="20" class="title">${escape(title)}</text>`,
-    `<text x="8" y="36" class="tick">bar: median ratio to the floor over rounds · whisker: min–max over rounds · solid line: floor (1.0) · dashed: 0.95 target</text>`,
+    `<text x="8" y="36" class="tick">bar: median ratio to the floor (throughput) over rounds · whisker: min–max over rounds · solid line: floor (1.0) · dashed: 0.95 target · <tspan fill="${COLORS[RXCONN]}" font-weight="600">rxconn</tspan> · peers in other colours</text>`,
     ...ticks,
     ...body,
     `<line x1="${x(1)}" x2="${x(1)}" y1="${top}" y2="${y}" class="floor"/>`,

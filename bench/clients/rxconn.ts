@@ -1,57 +1,35 @@
 /**
- * rxconn drivers, written against the public API of DESIGN.md. lib/ is built concurrently, so it
- * is loaded dynamically and checked at runtime: a missing `open()`, a missing `websocket()`, or a
- * protocol that fails to connect makes `setup` reject, and the harness prints "n/a".
+ * rxconn drivers, written against the public API of DESIGN.md. lib/ is loaded lazily and checked
+ * at runtime: a missing `open()` or `websocket()`, or a protocol that fails to connect, makes
+ * `setup` reject, and the harness prints "n/a" instead of crashing.
  */
-import type { Observable, Subscribable, Unsubscribable } from 'rxjs';
+import type { Unsubscribable } from 'rxjs';
 import type { HttpClient, HttpDriver, HttpTarget, WsClient, WsDriver, WsMessage } from '../common.js';
 import { toError, withTimeout } from '../common.js';
 
-/** The slice of rxconn's `ResponseEvent` the bench reads. */
-interface ResponseEventLike {
-  readonly type: string;
-  readonly status?: number;
-  readonly data?: Uint8Array;
-}
+type Rxconn = typeof import('../../lib/index.js');
+/** rxconn's `Connection`. */
+export type ConnectionLike = InstanceType<Rxconn['Connection']>;
 
-/** The slice of rxconn's `WebSocketChannel` the bench uses. */
-interface ChannelLike extends Subscribable<unknown> {
-  send(data: string | Uint8Array): void;
-  close(code?: number, reason?: string): unknown;
-}
-
-/** The slice of rxconn's `Connection` the bench uses. */
-export interface ConnectionLike extends Subscribable<{ readonly type: string }> {
-  readonly state$: Subscribable<string>;
-  request(init: { method: string; path: string }): Observable<ResponseEventLike>;
-  shutdown(): Promise<void>;
-  close(): unknown;
-  websocket?: (path: string) => ChannelLike;
-}
-
-type OpenLike = (origin: string, options?: Record<string, unknown>) => ConnectionLike;
-
-let openPromise: Promise<OpenLike> | undefined;
+let openPromise: Promise<Rxconn['open']> | undefined;
 
 /** rxconn's `open`, or a rejection saying why it is not there. */
-export function loadOpen(): Promise<OpenLike> {
+export function loadOpen(): Promise<Rxconn['open']> {
   openPromise ??= (async () => {
-    // A computed specifier: the type checker must not require lib/index.ts to exist yet.
-    const specifier = new URL('../../lib/index.js', import.meta.url).href;
-    let mod: { open?: unknown };
+    let mod: Partial<Rxconn>;
     try {
-      mod = (await import(specifier)) as { open?: unknown };
+      mod = await import('../../lib/index.js');
     } catch (error) {
       throw new Error(`not implemented (lib/index.ts: ${toError(error).message.split('\n')[0]})`);
     }
     if (typeof mod.open !== 'function') throw new Error('not implemented (no open() export)');
-    return mod.open as OpenLike;
+    return mod.open;
   })();
   return openPromise;
 }
 
 /** Opens a connection and waits for `connected`; rejects on `failed`/`closed`, an error, or after 5 s. */
-export async function openConnected(origin: string, options: Record<string, unknown>): Promise<ConnectionLike> {
+export async function openConnected(origin: string, options: Parameters<Rxconn['open']>[1]): Promise<ConnectionLike> {
   const open = await loadOpen();
   const conn = open(origin, options);
   const subscriptions: Unsubscribable[] = [];
@@ -102,8 +80,8 @@ export function rxconnHttp(protocol: 'http1' | 'http2'): HttpDriver {
           let status = 0;
           conn.request({ method: 'GET', path }).subscribe({
             next: (event) => {
-              if (event.type === 'data' && event.data) bytes += event.data.byteLength;
-              else if (event.type === 'response') status = event.status ?? 0;
+              if (event.type === 'data') bytes += event.data.byteLength;
+              else if (event.type === 'response') status = event.status;
             },
             error: (error: unknown) => done(toError(error), bytes),
             complete: () => done(status === 200 ? null : new Error(`status ${status}`), bytes),

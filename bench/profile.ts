@@ -1,0 +1,149 @@
+/**
+ * CPU profile of one client under load, summarised: `npx tsx bench/profile.ts --client=rxconn
+ * --section=h2c --size=64 --concurrency=64 --count=60000`. Starts the bench server (core 1),
+ * runs the client in a child process under `node --cpu-prof` (core 0), from the esbuild bundle
+ * (as shipped, see bundle.ts), and prints the functions
+ * and files with the most self time. The raw .cpuprofile stays in bench/results/profiles/ for
+ * Chrome DevTools or speedscope.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import type { HttpDriver } from './common.js';
+import { tlsFixtures } from './common.js';
+import { gotHttp2 } from './clients/got.js';
+import { http2Wrapper } from './clients/http2-wrapper.js';
+import { nodeHttp } from './clients/node-http.js';
+import { nodeHttp2 } from './clients/node-http2.js';
+import { rxconnHttp } from './clients/rxconn.js';
+import { undiciHttp1, undiciHttp2 } from './clients/undici.js';
+import { runLoad } from './load.js';
+import { hasTaskset, pinSelf, startServer } from './server-control.js';
+import { bundle } from './bundle.js';
+import { bundled, repoRoot, resultsDir, scriptArgs } from './paths.js';
+
+type Section = 'h2c' | 'tls' | 'h1';
+
+interface Job {
+  readonly client: string;
+  readonly section: Section;
+  readonly origin: string;
+  readonly size: number;
+  readonly concurrency: number;
+  readonly count: number;
+}
+
+const drivers = (section: Section): Record<string, HttpDriver> =>
+  section === 'h1'
+    ? { 'node:http': nodeHttp, undici1: undiciHttp1(1), undici10: undiciHttp1(10), rxconn: rxconnHttp('http1') }
+    : { 'node:http2': nodeHttp2, 'http2-wrapper': http2Wrapper, got: gotHttp2, undici: undiciHttp2, rxconn: rxconnHttp('http2') };
+
+async function child(job: Job): Promise<void> {
+  const driver = drivers(job.section)[job.client];
+  if (!driver) throw new Error(`unknown client ${job.client}; one of ${Object.keys(drivers(job.section)).join(', ')}`);
+  const client = await driver.setup({ origin: job.origin, ca: tlsFixtures().ca });
+  const load = (count: number): ReturnType<typeof runLoad> =>
+    runLoad((done) => client.request(`/${job.size}`, done), { count, concurrency: job.concurrency, timeoutMs: 120_000, expectBytes: job.size });
+  await load(Math.min(5_000, job.count));
+  const sample = await load(job.count);
+  await client.close();
+  process.stdout.write(`${Math.round(sample.rate)} req/s, p50 ${sample.p50.toFixed(3)} ms, p99 ${sample.p99.toFixed(3)} ms, client CPU ${Math.round(sample.clientCpu * 100)}%\n`);
+}
+
+interface ProfileNode {
+  readonly id: number;
+  readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number };
+}
+interface CpuProfile {
+  readonly nodes: readonly ProfileNode[];
+  readonly samples: readonly number[];
+  readonly timeDeltas: readonly number[];
+}
+
+/** Self time per function and per file, top entries, as text. */
+export function summarise(profile: CpuProfile, top = 30): string {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const self = new Map<number, number>();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const dt = profile.timeDeltas[i] ?? 0;
+    self.set(id, (self.get(id) ?? 0) + dt);
+    total += dt;
+  });
+  const root = `${repoRoot()}/`;
+  const short = (url: string): string => url.replace(/^file:\/\//, '').replace(root, '') || '(native)';
+  const byFunction = new Map<string, number>();
+  const byFile = new Map<string, number>();
+  for (const [id, micros] of self) {
+    const frame = byId.get(id)?.callFrame;
+    if (!frame) continue;
+    const file = short(frame.url);
+    const key = `${frame.functionName || '(anonymous)'}  ${file}${frame.url ? `:${frame.lineNumber + 1}` : ''}`;
+    byFunction.set(key, (byFunction.get(key) ?? 0) + micros);
+    byFile.set(file, (byFile.get(file) ?? 0) + micros);
+  }
+  const table = (map: Map<string, number>, n: number): string[] =>
+    [...map].sort((a, b) => b[1] - a[1]).slice(0, n).map(([key, micros]) => `${((micros / total) * 100).toFixed(1).padStart(5)}%  ${(micros / 1000).toFixed(0).padStart(6)} ms  ${key}`);
+  return [`total ${(total / 1000).toFixed(0)} ms sampled`, '', 'self time by function:', ...table(byFunction, top), '', 'self time by file:', ...table(byFile, 15)].join('\n');
+}
+
+function arg(name: string, fallback: string): string {
+  return process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
+}
+
+async function parent(): Promise<void> {
+  const pinned = hasTaskset() && pinSelf(0);
+  const server = await startServer(pinned ? 1 : null);
+  try {
+    const section = arg('section', 'h2c') as Section;
+    const port = section === 'h2c' ? server.ports.h2c : section === 'tls' ? server.ports.h2tls : server.ports.http1;
+    const job: Job = {
+      client: arg('client', 'rxconn'),
+      section,
+      origin: `${section === 'tls' ? 'https' : 'http'}://127.0.0.1:${port}`,
+      size: Number(arg('size', '64')),
+      concurrency: Number(arg('concurrency', '64')),
+      count: Number(arg('count', '60000')),
+    };
+    const dir = `${resultsDir()}/profiles/`;
+    mkdirSync(dir, { recursive: true });
+    const started = Date.now();
+    const code = await new Promise<number | null>((resolve) => {
+      const proc = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...scriptArgs('profile'), '--child', JSON.stringify(job)], { stdio: 'inherit' });
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 180_000);
+      proc.on('close', (exit) => {
+        clearTimeout(timer);
+        resolve(exit);
+      });
+    });
+    if (code !== 0) throw new Error(`profiled child exited with ${code}`);
+    const latest = readdirSync(dir)
+      // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: thread 0 is the main thread (tsx's loader runs in another).
+      .filter((f) => f.endsWith('.cpuprofile') && f.split('.')[4] === '0')
+      .map((f) => ({ f, t: statSync(dir + f).mtimeMs }))
+      .filter(({ t }) => t >= started)
+      .sort((a, b) => b.t - a.t)[0];
+    if (!latest) throw new Error('no profile written');
+    console.log(`${job.client} ${job.section} ${job.size} B c=${job.concurrency}: bench/results/profiles/${latest.f}\n`);
+    console.log(summarise(JSON.parse(readFileSync(dir + latest.f, 'utf8')) as CpuProfile, Number(arg('top', '30'))));
+  } finally {
+    await server.stop();
+  }
+}
+
+/** From source (tsx): bundle first and run the bundled copy, so that rxconn is profiled as built. */
+async function relaunch(): Promise<number> {
+  const built = await bundle();
+  if ('error' in built) throw new Error(`could not bundle the bench: ${built.error}`);
+  const proc = spawn(process.execPath, [`${built.dir}/profile.mjs`, ...process.argv.slice(2)], { stdio: 'inherit' });
+  return new Promise<number>((resolve) => proc.on('close', (code) => resolve(code ?? 1)));
+}
+
+const childIndex = process.argv.indexOf('--child');
+const main = childIndex >= 0 ? child(JSON.parse(process.argv[childIndex + 1] ?? '{}') as Job) : bundled() ? parent() : relaunch().then((code) => process.exit(code));
+main.then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

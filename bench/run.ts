@@ -1,0 +1,30 @@
+/**
+ * `npm run bench [-- --quick] [-- --only=h2c,tls,h1,ws,mem] [-- --clients=rxconn,got,...]`.
+ * Bundles the bench with esbuild (see bundle.ts) and runs bench/main.ts from the bundle under
+ * plain node; falls back to running it through tsx, with a warning, when bundling fails.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { bundle } from './bundle.js';
+
+async function launch(): Promise<number> {
+  const built = await bundle();
+  if ('error' in built) {
+    process.stderr.write(`bench: could not bundle (${built.error}); running through tsx, which inflates the cost of rxconn's closures\n`);
+    await import('./main.js');
+    return new Promise<number>(() => undefined); // main.ts exits the process itself
+  }
+  const child = spawn(process.execPath, [join(built.dir, 'main.mjs'), ...process.argv.slice(2)], { stdio: 'inherit' });
+  const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  return new Promise<number>((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+}
+
+launch().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error('bench failed:', error);
+    process.exit(1);
+  },
+);

@@ -99,8 +99,11 @@ describe('rxconn/angular', () => {
     expect(posted.body).toBe('POST /items');
 
     injector.destroy();
+    expect(service.status()).toBe('closing');
     await service.connection.whenClosed();
     expect(service.connection.state).toBe('closed');
+    expect(service.status()).toBe('closed'); // the signal follows the connection to its end
+    expect(service.lastEvent()).toEqual({ type: 'closed' });
     await server.close();
     await leaks.check();
   });

@@ -82,12 +82,14 @@ export class ConnectionService {
     this.connection = connection;
     this.events$ = outsideZone(this.#zone, connection);
     this.status$ = outsideZone(this.#zone, connection.state$);
-    this.status = this.#zone.runOutsideAngular(() => toSignal(connection.state$, { requireSync: true }));
+    this.status = this.#zone.runOutsideAngular(() => toSignal(connection.state$, { requireSync: true, manualCleanup: true }));
     this.connected = computed(() => this.status() === 'connected');
-    this.lastEvent = this.#zone.runOutsideAngular(() => toSignal(connection.pipe(catchError(() => EMPTY)), { initialValue: undefined }));
+    this.lastEvent = this.#zone.runOutsideAngular(() => toSignal(connection.pipe(catchError(() => EMPTY)), { initialValue: undefined, manualCleanup: true }));
     this.failure = this.#zone.runOutsideAngular(() =>
-      toSignal(connection.pipe(ignoreElements(), catchError((error: RxconnError) => of(error))), { initialValue: undefined }),
+      toSignal(connection.pipe(ignoreElements(), catchError((error: RxconnError) => of(error))), { initialValue: undefined, manualCleanup: true }),
     );
+    // The signals follow the connection to its end (`closed`/`failed`), past the injector's
+    // destruction: their sources complete then, so `manualCleanup` leaks nothing.
     destroyRef.onDestroy(() => {
       void connection.shutdown().catch(() => undefined);
     });

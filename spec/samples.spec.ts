@@ -1,0 +1,33 @@
+/**
+ * Every sample runs by itself, offline (it starts its own server on 127.0.0.1), and exits 0.
+ * (They are type-checked by `npm run typecheck`: tsconfig includes samples/.)
+ */
+import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+const samples = readdirSync(new URL('../samples/', import.meta.url)).filter(name => name.endsWith('.ts')).sort();
+
+function run(file: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  return new Promise(resolve => {
+    const child = execFile(process.execPath, ['--import', 'tsx', `samples/${file}`], { timeout: 30_000, killSignal: 'SIGKILL' }, (_error, stdout, stderr) =>
+      resolve({ code: child.exitCode, signal: child.signalCode, stdout, stderr }),
+    );
+  });
+}
+
+describe('samples', () => {
+  it('are all here', () => {
+    expect(samples).toEqual(expect.arrayContaining([
+      'angular-service.ts', 'demo.ts', 'graceful-shutdown.ts', 'http1-basics.ts', 'http2-multiplexing.ts', 'reconnect.ts',
+    ]));
+  });
+
+  it.each(samples)('%s runs and exits 0', { timeout: 40_000 }, async file => {
+    const result = await run(file);
+    expect(result.stderr).toBe('');
+    expect(result.signal).toBeNull();
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toBe('');
+  });
+});

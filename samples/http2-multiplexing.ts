@@ -39,7 +39,7 @@ conn.subscribe(event => console.log(`event: ${event.type}${event.type === 'conne
 const started = performance.now();
 const delays = [90, 80, 70, 60, 50, 40, 30, 20, 10, 0];
 const order = await lastValueFrom(
-  merge(...delays.map(delay => conn.get(`/item?delay=${delay}`).pipe(text(), map(r => delay)))).pipe(toArray()),
+  merge(...delays.map(delay => conn.get(`/item?delay=${delay}`).pipe(text(), map(() => delay)))).pipe(toArray()),
 );
 console.log(`10 concurrent streams done in ${Math.round(performance.now() - started)} ms; answer order by delay:`, order.join(' '));
 console.log('server sessions so far:', sessions, '(one connection for everything)');

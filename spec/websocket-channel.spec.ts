@@ -104,6 +104,26 @@ describe('conn.websocket() messages', () => {
     await leaks.check();
   });
 
+  it('a subscribe right after the last unsubscribe waits for the closing WebSocket, then upgrades again', async () => {
+    const leaks = leakCheck();
+    const server = await startWsServer();
+    const conn = open(server.origin, fast);
+    const chat = conn.websocket('/');
+    const first = firstValueFrom(chat.pipe(take(1)));
+    chat.send('one');
+    expect(await first).toBe('one');
+    // take(1) released the WebSocket: it is closing (1000) on the upgraded connection right now.
+    const second = watch(chat.pipe(take(1)));
+    chat.send('two');
+    expect(chat.queued).toBe(1);
+    expect(await second.ended).toEqual({});
+    expect(second.messages).toEqual(['two']);
+    expect(server.peers).toHaveLength(2);
+    expect(await server.peers[0]!.closed).toEqual({ code: 1000, reason: '' });
+    await end(conn, server);
+    await leaks.check();
+  });
+
   it('queues sends before the upgrade up to maxQueued, then throws RXCONN_QUEUE_FULL', async () => {
     const leaks = leakCheck();
     const server = await startWsServer();
@@ -198,6 +218,26 @@ describe('conn.websocket() handshake', () => {
     expect(server.connections).toBe(1);
     expect(log.types()).toEqual(['connecting', 'connected']);
     await end(conn, server);
+    await leaks.check();
+  });
+
+  it('errors RXCONN_TIMEOUT after handshakeTimeout; the connection keeps its socket and the next upgrade succeeds', async () => {
+    const leaks = leakCheck();
+    const server = await rawWsServer(() => {}, { lateRefusal: 60 });
+    const conn = open(server.origin, fast);
+    const log = record(conn);
+    const chat = conn.websocket('/', { handshakeTimeout: 20 });
+    const { error } = await watch(chat).ended;
+    expect(error).toMatchObject({ code: 'RXCONN_TIMEOUT', message: 'request exceeded its timeout (20 ms)' });
+    // A channel without a deadline: its upgrade waits until the late refusal has been read, on the same socket.
+    const patient = conn.websocket('/');
+    const again = watch(patient);
+    await nextEvent(patient.events, 'open');
+    expect(log.types()).toEqual(['connecting', 'connected', 'upgraded']);
+    conn.close();
+    expect((await again.ended).error).toMatchObject({ code: 'RXCONN_CONNECTION_CLOSED' });
+    await conn.whenClosed();
+    await server.close();
     await leaks.check();
   });
 

@@ -215,9 +215,15 @@ export interface RawWsServer {
 /**
  * A raw TCP peer that answers every WebSocket handshake with a 101 (a correct
  * `sec-websocket-accept` unless `accept` is given; `after101` bytes in the same write), then
- * hands the socket to `script`. It never answers pings or close frames on its own.
+ * hands the socket to `script`. It never answers pings or close frames on its own. With
+ * `lateRefusal`, the server's first upgrade request is answered 503 (keep-alive) after that many
+ * ms instead, and the next request on the socket gets the 101.
  */
-export async function rawWsServer(script: (peer: RawPeer) => void = () => {}, options: { after101?: Buffer; accept?: string } = {}): Promise<RawWsServer> {
+export async function rawWsServer(
+  script: (peer: RawPeer) => void = () => {},
+  options: { after101?: Buffer; accept?: string; lateRefusal?: number } = {},
+): Promise<RawWsServer> {
+  let requests = 0;
   const sockets = new Set<net.Socket>();
   let waiting: Array<(peer: RawPeer) => void> = [];
   const unclaimed: RawPeer[] = [];
@@ -235,6 +241,11 @@ export async function rawWsServer(script: (peer: RawPeer) => void = () => {}, op
         if (end < 0) return;
         const request = buffered.subarray(0, end).toString('latin1');
         buffered = buffered.subarray(end + 4);
+        if (++requests === 1 && options.lateRefusal !== undefined) {
+          // The very first upgrade is answered late, with a keep-alive refusal: the socket stays usable.
+          setTimeout(() => socket.write('HTTP/1.1 503 Service Unavailable\r\ncontent-length: 4\r\n\r\nlate'), options.lateRefusal);
+          return;
+        }
         const key = /sec-websocket-key: *(.+)/i.exec(request)?.[1]?.trim() ?? '';
         const accept = options.accept ?? createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
         socket.write(

@@ -9,7 +9,7 @@ import { WebSocketHandshakeError, webSocket } from '../lib/index.js';
 import type { ReconnectingWebSocket, ReconnectingWebSocketEvent, WebSocketMessage } from '../lib/index.js';
 import { leakCheck } from './helpers/lifecycle.js';
 import { deadPort, startServer } from './helpers/servers.js';
-import { startWsServer } from './websocket-helpers.js';
+import { rawWsServer, startWsServer } from './websocket-helpers.js';
 
 const retry = { initialDelay: 5, maxDelay: 20, maxRetries: Infinity };
 
@@ -89,6 +89,19 @@ describe('webSocket(url)', () => {
     expect(types.filter(t => t === 'open')).toHaveLength(2);
     expect(types).toContain('retrying');
     await ws.shutdown();
+    expect(await log.messagesEnd).toEqual({});
+    await server.close();
+    await leaks.check();
+  });
+
+  it('asks again at once when a handshake times out on a connection that stays up', async () => {
+    const leaks = leakCheck();
+    const server = await rawWsServer(() => {}, { lateRefusal: 60 });
+    const ws = webSocket(server.origin, { retry, keepalive: false, handshakeTimeout: 20 });
+    const log = recordAll(ws);
+    await nextOf(ws, 'open');
+    expect(log.types()).toEqual(['connecting', 'connected', 'upgraded', 'open']);
+    ws.close();
     expect(await log.messagesEnd).toEqual({});
     await server.close();
     await leaks.check();

@@ -78,6 +78,10 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
   readonly #queue: WebSocketMessage[] = [];
   /** The WebSocket of the current shared subscription. */
   #link: Link | undefined;
+  /** A released WebSocket still in its closing handshake. */
+  #closing: Link | undefined;
+  /** Starts the next WebSocket once {@link #closing} has ended. */
+  #startNext: (() => void) | undefined;
 
   /** @internal Use `conn.websocket(path, options)`. */
   constructor(connection: Connection, path: string, options: WebSocketOptions | undefined, connectionOptions: Pick<ResolvedOptions, 'keepalive' | 'closeTimeout'>) {
@@ -89,8 +93,14 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
     box.shared = new Observable<WebSocketMessage>(subscriber => {
       const link = new Link(connection, resolved, subscriber, { onOpen: this.#onOpen, onEnd: this.#onEnd });
       this.#link = link;
-      link.start();
-      return () => link.release();
+      // A WebSocket released a moment ago may still be closing: the upgraded connection takes
+      // no request, not even a new upgrade, until its socket is closed. Upgrade after it.
+      if (this.#closing) this.#startNext = () => link.start();
+      else link.start();
+      return () => {
+        link.release();
+        if (!link.done) this.#closing = link;
+      };
     }).pipe(share());
     this.events = this.#events.asObservable();
     const endEvents = (): void => this.#events.complete();
@@ -151,5 +161,11 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
   readonly #onEnd = (link: Link, end: LinkEnd | undefined): void => {
     if (this.#link === link) this.#link = undefined;
     if (end) this.#events.next({ type: 'close', ...end });
+    if (this.#closing === link) {
+      this.#closing = undefined;
+      const startNext = this.#startNext;
+      this.#startNext = undefined;
+      startNext?.();
+    }
   };
 }

@@ -85,8 +85,14 @@ export class Link {
     return this.#subprotocol;
   }
 
+  /** Whether it is over (closed, failed, or released before it started). */
+  get done(): boolean {
+    return this.#done;
+  }
+
   /** Sends the upgrade request (once the connection is up and idle). */
   start(): void {
+    if (this.#done) return;
     const { path, headers, protocols, handshakeTimeout } = this.#options;
     const key = createKey();
     this.#events = this.#connection.subscribe({ next: this.#onConnectionEvent, error: () => {} });

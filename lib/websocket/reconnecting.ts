@@ -3,10 +3,10 @@
  * WebSocket channel: the connection reconnects with backoff and jitter, the channel upgrades
  * again after every `connected`, and `send()` queues while offline.
  */
-import { EMPTY, Observable, Subject, catchError, filter, switchMap, throwError } from 'rxjs';
+import { EMPTY, Observable, Subject, catchError, filter, of, retry, switchMap, throwError } from 'rxjs';
 import type { Subscription } from 'rxjs';
 import type { Connection } from '../connection.js';
-import { InvalidArgumentError, RxconnError, UnsupportedError, toConnectionError } from '../errors.js';
+import { InvalidArgumentError, RxconnError, TimeoutError, UnsupportedError, toConnectionError } from '../errors.js';
 import type { ConnectionEvent, ConnectionState } from '../events.js';
 import { open } from '../open.js';
 import type { ConnectionOptions } from '../options.js';
@@ -109,11 +109,19 @@ export class ReconnectingWebSocket extends Observable<ReconnectingWebSocketEvent
       },
     });
     channel.events.subscribe(event => events.next(event));
-    // Upgrade after every `connected`; a WebSocket that ends for any reason but a refusal waits for the next one.
+    // Upgrade after every `connected`; a WebSocket that ends for any reason but a refusal (its
+    // socket is closed by then, so the connection reconnects) waits for the next one.
     this.#loop = conn
       .pipe(
         filter(event => event.type === 'connected'),
-        switchMap(() => channel.pipe(catchError((error: unknown) => (isFatal(error) ? throwError(() => error) : EMPTY)))),
+        switchMap(() =>
+          channel.pipe(
+            // A handshake that timed out may leave the connection up (the server can still answer
+            // late): ask again at once, as the next request on it. Other ends close the socket.
+            retry({ delay: (error: unknown) => (error instanceof TimeoutError ? of(0) : throwError(() => error)) }),
+            catchError((error: unknown) => (isFatal(error) ? throwError(() => error) : EMPTY)),
+          ),
+        ),
       )
       .subscribe({
         next: message => messages.next(message),

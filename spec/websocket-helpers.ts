@@ -217,11 +217,12 @@ export interface RawWsServer {
  * `sec-websocket-accept` unless `accept` is given; `after101` bytes in the same write), then
  * hands the socket to `script`. It never answers pings or close frames on its own. With
  * `lateRefusal`, the server's first upgrade request is answered 503 (keep-alive) after that many
- * ms instead, and the next request on the socket gets the 101.
+ * ms instead, and the next request on the socket gets the 101. With `gate`, the 101 waits for
+ * the promise it returns (the peer is handed out at once).
  */
 export async function rawWsServer(
   script: (peer: RawPeer) => void = () => {},
-  options: { after101?: Buffer; accept?: string; lateRefusal?: number } = {},
+  options: { after101?: Buffer; accept?: string; lateRefusal?: number; gate?: () => Promise<void> } = {},
 ): Promise<RawWsServer> {
   let requests = 0;
   const sockets = new Set<net.Socket>();
@@ -248,12 +249,16 @@ export async function rawWsServer(
         }
         const key = /sec-websocket-key: *(.+)/i.exec(request)?.[1]?.trim() ?? '';
         const accept = options.accept ?? createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
-        socket.write(
-          Buffer.concat([
-            Buffer.from(`HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: ${accept}\r\n\r\n`),
-            options.after101 ?? Buffer.alloc(0),
-          ]),
-        );
+        const switchProtocols = (): void => {
+          socket.write(
+            Buffer.concat([
+              Buffer.from(`HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: ${accept}\r\n\r\n`),
+              options.after101 ?? Buffer.alloc(0),
+            ]),
+          );
+        };
+        if (options.gate) void options.gate().then(switchProtocols);
+        else switchProtocols();
         const frames: Frame[] = [];
         peer = {
           socket,

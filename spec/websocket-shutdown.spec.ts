@@ -105,6 +105,30 @@ describe('websocket shutdown', () => {
     await leaks.check();
   });
 
+  it('a shutdown while the upgrade is in flight lets the 101 arrive, then closes with 1001', async () => {
+    const leaks = leakCheck();
+    let release!: () => void;
+    const released = new Promise<void>(resolve => (release = resolve));
+    const server = await rawWsServer(() => {}, { gate: () => released });
+    const conn = open(server.origin, { retry, keepalive: false, closeTimeout: 10_000 });
+    const log = record(conn);
+    const chat = conn.websocket('/');
+    const done = ended(chat);
+    chat.send('sent before the close');
+    const peer = await server.nextPeer(); // the upgrade request arrived; no 101 yet
+    const shutdown = conn.shutdown();
+    release();
+    const close = await peer.frame(f => f.opcode === OP.close);
+    expect(close.payload).toEqual(closePayload(1001));
+    expect(peer.frames.map(f => f.payload.toString())[0]).toBe('sent before the close');
+    peer.socket.end(serverFrame(OP.close, closePayload(1001)));
+    await shutdown;
+    expect(await done).toEqual({});
+    expect(log.types()).toEqual(['connecting', 'connected', 'closing', 'upgraded', 'closed']);
+    await server.close();
+    await leaks.check();
+  });
+
   it('a shutdown while the upgrade waits in the queue errors it with RXCONN_CONNECTION_CLOSED', async () => {
     const leaks = leakCheck();
     const server = await startWsServer();

@@ -102,9 +102,19 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
         if (!link.done) this.#closing = link;
       };
     }).pipe(share());
-    this.events = this.#events.asObservable();
-    const endEvents = (): void => this.#events.complete();
-    connection.subscribe({ error: endEvents, complete: endEvents });
+    const events = this.#events;
+    // Per subscriber, so that a channel holds no observer on the connection while nobody listens.
+    this.events = new Observable<WebSocketChannelEvent>(subscriber => {
+      const own = events.subscribe(subscriber);
+      const end = (): void => subscriber.complete();
+      own.add(connection.subscribe({ error: end, complete: end }));
+      return own;
+    });
+  }
+
+  /** Bytes handed to the open WebSocket and not yet written to the socket (ws's `bufferedAmount`); 0 when none is open. */
+  get bufferedAmount(): number {
+    return this.#link?.bufferedAmount ?? 0;
   }
 
   /** How many messages wait for the WebSocket to open. */

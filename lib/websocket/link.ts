@@ -80,6 +80,11 @@ export class Link {
     return !this.#done && this.#initiator === undefined && this.#ws?.readyState === 1;
   }
 
+  /** Bytes queued in ws and the socket, not yet written. */
+  get bufferedAmount(): number {
+    return this.#ws?.bufferedAmount ?? 0;
+  }
+
   /** The subprotocol the server chose (`''` if none, or not open yet). */
   get subprotocol(): string {
     return this.#subprotocol;
@@ -159,6 +164,13 @@ export class Link {
 
   // ---- the handshake ----
 
+  /**
+   * HTTP/2: WebSocket over HTTP/2 (RFC 8441) is an extended CONNECT stream (`:protocol:
+   * websocket`, allowed once the server sends SETTINGS_ENABLE_CONNECT_PROTOCOL). The core's
+   * session interface offers upgrades on HTTP/1.1 only and no duplex stream on HTTP/2, so it would
+   * take a new session method in the core; until then `websocket()` on an HTTP/2 connection errors
+   * with a message that says what to do, and `webSocket()` offers only http/1.1 in ALPN.
+   */
   #upgradeError(raw: unknown): RxconnError {
     const error = toConnectionError(raw);
     if (error instanceof UnsupportedError && this.#connection.info().protocol === 'http2') {

@@ -1,0 +1,191 @@
+/**
+ * An nginx on 127.0.0.1 run by the suite: its own prefix, config and document root in a temp
+ * dir; HTTP/1.1 on a cleartext port, HTTP/2 and HTTP/1.1 over TLS (ALPN) with the test
+ * certificate, h2c prior knowledge on another cleartext port; static files of known content,
+ * a rate-limited copy of them, WebDAV PUT for uploads, a redirect, and a WebSocket proxy.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { NGINX } from './install.js';
+import { freePort, start, tempDir, waitForPort, waitForPortClosed } from './processes.js';
+import type { Proc } from './processes.js';
+
+const run = promisify(execFile);
+const fixture = (name: string): string => new URL(`../../fixtures/${name}`, import.meta.url).pathname;
+
+/** Sizes of the static files, named `<size>.bin` under /files/ and /slow/. */
+export const SIZES = [0, 1, 1_000, 16_383, 16_385, 65_536, 1024 * 1024] as const;
+/** Bytes per second of /slow/: a 1 MiB download takes about a second. */
+export const SLOW_RATE = 1024 * 1024;
+
+export interface Ports {
+  readonly h1: number;
+  readonly tls: number;
+  readonly h2c: number;
+  /** Where /ws is proxied to (websocketd). */
+  readonly ws: number;
+}
+
+export class Nginx {
+  readonly dir: ReturnType<typeof tempDir>;
+  readonly files = new Map<number, Buffer>();
+  #proc: Proc | undefined;
+
+  private constructor(readonly ports: Ports) {
+    this.dir = tempDir('rxconn-nginx-');
+    const prefix = this.dir.path;
+    for (const sub of ['www/files', 'www/dav', 'tmp/body', 'tmp/proxy', 'tmp/fastcgi', 'tmp/uwsgi', 'tmp/scgi', 'logs']) mkdirSync(join(prefix, sub), { recursive: true });
+    for (const size of SIZES) {
+      const content = randomBytes(size);
+      this.files.set(size, content);
+      writeFileSync(join(prefix, 'www/files', `${size}.bin`), content);
+    }
+    writeFileSync(join(prefix, 'nginx.conf'), this.config());
+  }
+
+  /** Writes the config for fresh ports; call {@link start} next. */
+  static async create(wsPort?: number): Promise<Nginx> {
+    return new Nginx({ h1: await freePort(), tls: await freePort(), h2c: await freePort(), ws: wsPort ?? (await freePort()) });
+  }
+
+  get pid(): number | undefined {
+    return this.#proc?.child.pid;
+  }
+
+  origin(kind: 'h1' | 'tls' | 'h2c'): string {
+    return `${kind === 'tls' ? 'https' : 'http'}://127.0.0.1:${this.ports[kind]}`;
+  }
+
+  private config(): string {
+    const p = this.dir.path;
+    // As root, the workers would run as nobody and could not read the temp dir: keep them root.
+    const user = process.getuid?.() === 0 ? 'user root root;' : '';
+    return `
+${user}
+worker_processes 1;
+daemon off;
+pid ${p}/nginx.pid;
+error_log ${p}/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  default_type application/octet-stream;
+  client_body_temp_path ${p}/tmp/body;
+  proxy_temp_path ${p}/tmp/proxy;
+  fastcgi_temp_path ${p}/tmp/fastcgi;
+  uwsgi_temp_path ${p}/tmp/uwsgi;
+  scgi_temp_path ${p}/tmp/scgi;
+  keepalive_requests 100000;
+  keepalive_timeout 60s;
+  server {
+    listen 127.0.0.1:${this.ports.h1};
+    listen 127.0.0.1:${this.ports.tls} ssl http2;
+    listen 127.0.0.1:${this.ports.h2c} http2;
+    ssl_certificate ${fixture('server.pem')};
+    ssl_certificate_key ${fixture('server.key')};
+    root ${p}/www;
+    location /files/ { }
+    location /slow/ { alias ${p}/www/files/; limit_rate ${SLOW_RATE}; }
+    location /dav/ {
+      dav_methods PUT DELETE;
+      create_full_put_path on;
+      client_max_body_size 16m;
+    }
+    location = /redirect { return 301 /files/1.bin; }
+    location /ws {
+      proxy_pass http://127.0.0.1:${this.ports.ws};
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection "upgrade";
+    }
+  }
+}
+`;
+  }
+
+  /** Starts nginx (master and one worker) and waits until every port accepts. */
+  async start(): Promise<void> {
+    const p = this.dir.path;
+    this.#proc = start(NGINX.command, ['-p', p, '-c', join(p, 'nginx.conf'), '-e', join(p, 'logs/error.log')]);
+    try {
+      await Promise.race([
+        Promise.all([waitForPort(this.ports.h1), waitForPort(this.ports.tls), waitForPort(this.ports.h2c)]),
+        this.#proc.exited.then(() => {
+          throw new Error(`nginx exited: ${this.#proc?.output()} ${this.errorLog()}`);
+        }),
+      ]);
+    } catch (error) {
+      await this.#proc.kill9();
+      throw error;
+    }
+  }
+
+  /** `nginx -s <signal>` against this instance. */
+  async signal(signal: 'quit' | 'reload' | 'stop'): Promise<void> {
+    const p = this.dir.path;
+    await run(NGINX.command, ['-p', p, '-c', join(p, 'nginx.conf'), '-e', join(p, 'logs/error.log'), '-s', signal], { timeout: 10_000 });
+  }
+
+  /** `nginx -s quit`: graceful; resolves at once (await {@link exited} for the end). */
+  quit(): Promise<void> {
+    return this.signal('quit');
+  }
+
+  /** Resolves when the master has exited (after a quit, all workers are done too). */
+  async exited(): Promise<void> {
+    await this.#proc?.exited;
+    await waitForPortClosed(this.ports.h1);
+  }
+
+  /** `nginx -s reload`; resolves once a new worker runs (the old one drains on its own). */
+  async reload(): Promise<void> {
+    const before = this.workers();
+    await this.signal('reload');
+    const deadline = Date.now() + 10_000;
+    while (!this.workers().some(pid => !before.includes(pid))) {
+      if (Date.now() > deadline) throw new Error('nginx did not start a new worker after reload');
+      await new Promise(resolve => setTimeout(resolve, 10));
+    }
+  }
+
+  /** The pids of the master's children (the workers). */
+  workers(): number[] {
+    const master = this.pid;
+    if (master === undefined) return [];
+    const pids: number[] = [];
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        if (ppid === master) pids.push(Number(entry));
+      } catch {
+        // The process ended meanwhile.
+      }
+    }
+    return pids;
+  }
+
+  /** kill -9 of the master and its workers. */
+  async kill9(): Promise<void> {
+    await this.#proc?.kill9();
+    await waitForPortClosed(this.ports.h1);
+  }
+
+  errorLog(): string {
+    try {
+      return readFileSync(join(this.dir.path, 'logs/error.log'), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** Stops it (kill -9 of the group) and removes its directory. */
+  async dispose(): Promise<void> {
+    await this.#proc?.kill9();
+    this.dir.remove();
+  }
+}

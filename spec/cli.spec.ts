@@ -9,7 +9,9 @@ import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
+import http from 'node:http';
+import { WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USAGE, parseArgs } from '../lib/cli/args.js';
 import type { CliCommand } from '../lib/cli/args.js';
@@ -283,5 +285,118 @@ describe('rxconn (the real process)', () => {
     expect(result.stderr).toMatch(/^\* \+\d\.\d{3}s connecting \(attempt 0\)\n/);
     expect(result.stderr).toContain('response 500');
     expect(result.code).toBe(EXIT.httpError);
+  });
+});
+
+describe('rxconn ws', () => {
+  let server: http.Server;
+  let wss: WebSocketServer;
+  let origin: string;
+  let dropped = 0;
+  beforeAll(async () => {
+    server = http.createServer((_req, res) => res.end('plain'));
+    wss = new WebSocketServer({ server, path: '/chat' });
+    wss.on('connection', (ws, req) => {
+      ws.on('message', (data, binary) => {
+        const message = data.toString();
+        if (message === 'bye') ws.close(4000, 'asked to leave');
+        else if (message === 'drop' && dropped++ === 0) ws.terminate();
+        else ws.send(binary ? data : `echo ${message} ${req.url}`);
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    origin = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    wss.close();
+    server.closeAllConnections();
+    server.close();
+    await once(server, 'close');
+  });
+
+  /** A terminal whose stdin stays open until the test ends it; `waitErr` resolves when stderr shows `text` (n times). */
+  function interactive(): { t: ReturnType<typeof terminal>; stdin: PassThrough; waitErr: (text: string, times?: number) => Promise<void> } {
+    const t = terminal();
+    const stdin = new PassThrough();
+    const waiters: Array<() => void> = [];
+    const stderr = { write: (chunk: string) => {
+      t.io.stderr.write(chunk);
+      for (const check of [...waiters]) check();
+    } };
+    const waitErr = (text: string, times = 1): Promise<void> =>
+      new Promise(resolve => {
+        const check = (): void => {
+          if (t.err().split(text).length - 1 >= times) {
+            waiters.splice(waiters.indexOf(check), 1);
+            resolve();
+          }
+        };
+        waiters.push(check);
+        check();
+      });
+    return { t: { ...t, io: { ...t.io, stdin, stderr } }, stdin, waitErr };
+  }
+
+  it('sends each line of stdin, prints each message, closes with 1000 at the end of stdin: exit 0', async () => {
+    const leaks = leakCheck();
+    const t = terminal(['hello\n', 'world\n']);
+    expect(await main(['ws', `${origin}/chat?room=1`], t.io)).toBe(EXIT.ok);
+    expect(t.out()).toBe('echo hello /chat?room=1\necho world /chat?room=1\n');
+    const events = t.err().trimEnd().split('\n').map(l => l.replace(/^\* \+\d+\.\d{3}s /, ''));
+    expect(events.slice(0, 4)).toEqual(['connecting (attempt 0)', 'connected over HTTP/1.1', 'upgraded to websocket', 'websocket open']);
+    expect(events.at(-1)).toBe('websocket closed 1000');
+    await leaks.check();
+  });
+
+  it('a server close with another code exits 5 with RXCONN_WEBSOCKET_CLOSED', async () => {
+    const { t, stdin, waitErr } = interactive();
+    const run = main(['ws', `${origin}/chat`], t.io);
+    stdin.write('one\nbye\n');
+    await waitErr('websocket closed');
+    expect(await run).toBe(EXIT.protocol);
+    stdin.end();
+    expect(t.out()).toBe('echo one /chat\n');
+    expect(t.err()).toContain('websocket closed 4000 "asked to leave"');
+    expect(t.err()).toMatch(/rxconn: RXCONN_WEBSOCKET_CLOSED: .*4000/);
+  });
+
+  it('a refused upgrade exits 1; --http2 is a usage error', async () => {
+    const t = terminal([]);
+    expect(await main(['ws', `${origin}/elsewhere`], t.io)).toBe(EXIT.httpError);
+    expect(t.err()).toMatch(/rxconn: RXCONN_PROTOCOL: .*400/);
+    const h2 = terminal([]);
+    expect(await main(['ws', `${origin}/chat`, '--http2'], h2.io)).toBe(EXIT.usage);
+    expect(h2.err()).toContain('ws speaks HTTP/1.1');
+  });
+
+  it('--retry reconnects and upgrades again after a loss; lines queued while offline are sent', async () => {
+    const { t, stdin, waitErr } = interactive();
+    const run = main(['ws', `${origin}/chat`, '--retry', '3'], t.io);
+    await waitErr('websocket open');
+    stdin.write('drop\n'); // the server kills the first connection
+    await waitErr('websocket open', 2);
+    stdin.write('after\n');
+    stdin.end();
+    expect(await run).toBe(EXIT.ok);
+    expect(t.out()).toBe('echo after /chat\n');
+    expect(t.err()).toMatch(/retrying in \d+ ms \(attempt 1\)/);
+    expect(t.err()).toContain('websocket closed 1006');
+  });
+
+  it('Ctrl-C closes the WebSocket cleanly: exit 0', async () => {
+    const { t, stdin, waitErr } = interactive();
+    const interrupt = new AbortController();
+    const run = main(['ws', `${origin}/chat`], { ...t.io, signal: interrupt.signal });
+    stdin.write('ping\n');
+    await waitErr('websocket open');
+    await new Promise<void>(resolve => {
+      const poll = (): void => (t.out().includes('echo ping') ? resolve() : void setImmediate(poll));
+      poll();
+    });
+    interrupt.abort();
+    expect(await run).toBe(EXIT.ok);
+    stdin.end();
+    expect(t.err()).toContain('websocket closed 1000');
   });
 });

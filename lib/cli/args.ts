@@ -42,7 +42,9 @@ Commands:
   get <url>                 GET the URL, print the body on stdout
   head | delete <url>       HEAD / DELETE the URL
   post | put | patch <url>  send --data to the URL, print the response body
-  ws <url>                  a WebSocket: lines of stdin are sent, messages printed (ws:// or wss://)
+  ws <url>                  a WebSocket (ws:// or wss://): each line of stdin is sent as a text
+                            message, each message received is printed on a line; the end of
+                            stdin or Ctrl-C closes it cleanly. With --retry it reconnects.
 
 Options:
   -d, --data <body>         request body; @file reads a file, @- reads stdin
@@ -61,12 +63,13 @@ Lifecycle events (with the time since start), response status and download progr
 the body or the messages go to stdout.
 
 Exit codes:
-  0  success (a response with status < 400; a WebSocket closed normally)
-  1  the server answered with a status >= 400 (the body is still printed)
+  0  success (a response with status < 400; a WebSocket closed normally: 1000, 1001)
+  1  the server answered with a status >= 400 (the body is still printed; a refused WebSocket)
   2  usage error (bad arguments, URL, header)
   3  connection failure (refused, DNS, TLS, retries exhausted, connection lost)
   4  timeout (--timeout elapsed)
-  5  protocol error, stream reset, or a WebSocket closed abnormally
+  5  protocol error, stream reset, or a WebSocket closed abnormally (another close code)
+  130 interrupted (Ctrl-C) during a request
 `;
 
 const WITH_VALUE = new Set(['-d', '--data', '-H', '--header', '--retry', '--timeout']);

@@ -19,7 +19,7 @@ export function busyMs(): number {
 }
 
 /**
- * Waits, up to `maxMs`, for a 100 ms window in which the machine is busy less than `threshold`
+ * Waits, up to `maxMs`, for a 50 ms window in which the machine is busy less than `threshold`
  * cores (this process and the idle server use next to nothing between measurements). Resolves
  * with the time waited.
  */
@@ -28,7 +28,7 @@ export async function waitForQuiet(threshold: number, maxMs: number): Promise<nu
   while (Date.now() - t0 < maxMs) {
     const b0 = busyMs();
     const w0 = Date.now();
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 50));
     const busy = (busyMs() - b0) / Math.max(1, Date.now() - w0);
     if (!(busy >= threshold)) break; // NaN (no /proc) counts as quiet
   }

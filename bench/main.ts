@@ -43,12 +43,23 @@ const n = (count: number): number => Math.max(64, Math.round((count * scale) / 1
 /** Warm-up before the first round: a fifth of a measurement (already scaled). */
 const warm = (count: number): number => Math.max(64, Math.round(count / 5 / 16) * 16);
 // Sized for ~0.3 s per floor measurement on a 2-core loopback box, so that the whole run stays under 3 minutes.
-const HTTP_COUNTS: Record<string, number> = { '64:1': 1_200, '64:64': 5_008, '65536:1': 608, '65536:64': 1_200 };
-const H1_COUNTS: Record<string, number> = { '64:1': 1_504, '64:64': 2_496, '65536:1': 800, '65536:64': 800 };
-const WS_COUNTS: Record<string, number> = { 'round trip:64': 2_000, 'round trip:65536': 608, 'send:64': 40_000, 'send:65536': 1_008, 'receive:64': 80_000, 'receive:65536': 2_000 };
+const HTTP_COUNTS: Record<string, number> = { '64:1': 1_008, '64:64': 4_000, '65536:1': 496, '65536:64': 1_008 };
+const H1_COUNTS: Record<string, number> = { '64:1': 1_200, '64:64': 2_000, '65536:1': 608, '65536:64': 608 };
+const WS_COUNTS: Record<string, number> = { 'round trip:64': 1_600, 'round trip:65536': 496, 'send:64': 32_000, 'send:65536': 800, 'receive:64': 64_000, 'receive:65536': 1_600 };
 const MEMORY = quick ? { total: 20_000, idle: 50, churn: 200 } : { total: 100_000, idle: 200, churn: 1_000 };
 
-const settings: RunSettings = { rounds: 3, timeoutMs: quick ? 10_000 : 20_000, noisyCpu: 0.25, retries: { left: quick ? 8 : 24 }, quietWait: { left: quick ? 3_000 : 15_000 }, log };
+/** Run time budget, from the start: throughput scenarios start only before `throughput`, memory jobs only before `memory`. */
+const BUDGET_MS = quick ? { throughput: 18_000, memory: 27_000 } : { throughput: 120_000, memory: 172_000 };
+const started = performance.now();
+const settings: RunSettings = {
+  rounds: 3,
+  timeoutMs: quick ? 8_000 : 15_000,
+  noisyCpu: 0.25,
+  retries: { left: quick ? 6 : 16 },
+  quietWait: { left: quick ? 2_000 : 8_000 },
+  deadline: started + BUDGET_MS.throughput,
+  log,
+};
 
 async function httpSections(server: BenchServer): Promise<Row[]> {
   const { ca } = tlsFixtures();
@@ -90,7 +101,7 @@ function memoryJob(job: MemoryJob): Promise<MemoryResult> {
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), quick ? 20_000 : 45_000);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const line = out.split('\n').find((l) => l.startsWith('RESULT '));
@@ -107,6 +118,7 @@ async function memorySection(server: BenchServer): Promise<MemoryRow[]> {
   const plan: [MemoryRow['test'], MemoryClient, string][] = [
     ['growth', 'node:http2', h2c],
     ['growth', 'rxconn http2', h2c],
+    ['growth', 'node:http agent', h1],
     ['growth', 'rxconn http1', h1],
     ['idle', 'node:http2', h2c],
     ['idle', 'rxconn http2', h2c],
@@ -118,6 +130,11 @@ async function memorySection(server: BenchServer): Promise<MemoryRow[]> {
     ['churn', 'rxconn http1', h1],
   ];
   for (const [test, client, origin] of plan) {
+    if (performance.now() - started > BUDGET_MS.memory) {
+      log(`  memory ${test} ${client}: skipped (run time budget spent)`);
+      rows.push({ test, client, result: { mode: 'error', message: 'skipped: run time budget spent' } });
+      continue;
+    }
     log(`  memory ${test} ${client}`);
     const job: MemoryJob = test === 'growth' ? { mode: test, client, origin, total: MEMORY.total, concurrency: 64 } : { mode: test, client, origin, count: test === 'idle' ? MEMORY.idle : MEMORY.churn };
     const result = await memoryJob(job);
@@ -128,7 +145,7 @@ async function memorySection(server: BenchServer): Promise<MemoryRow[]> {
 }
 
 async function main(): Promise<void> {
-  const t0 = performance.now();
+  const t0 = started;
   const loadBefore = loadavg()[0] ?? Number.NaN;
   const pinned = hasTaskset() && pinSelf(0);
   log(`rxconn bench${quick ? ' --quick' : ''}: ${pinned ? 'client on core 0, server on core 1' : 'no taskset: processes not pinned'}`);

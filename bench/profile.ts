@@ -46,7 +46,7 @@ async function child(job: Job): Promise<void> {
   await load(Math.min(5_000, job.count));
   const sample = await load(job.count);
   await client.close();
-  process.stdout.write(`${Math.round(sample.rate)} req/s, p50 ${sample.p50.toFixed(3)} ms, p99 ${sample.p99.toFixed(3)} ms, client CPU ${Math.round(sample.clientCpu * 100)}%\n`);
+  process.stdout.write(`${Math.round(sample.rate)} req/s, p50 ${sample.p50.toFixed(3)} ms, p99 ${sample.p99.toFixed(3)} ms, client CPU ${Math.round(sample.clientCpu * 100)}%, ${sample.cpuPerOp.toFixed(1)} µs CPU per request\n`);
 }
 
 interface ProfileNode {

@@ -49,6 +49,8 @@ export interface RunSettings {
   retries: { left: number };
   /** Before each measurement, wait up to 1 s for the machine to be quiet, while this budget (ms) lasts. */
   quietWait: { left: number };
+  /** `performance.now()` after which no new scenario starts (its rows say "skipped"): keeps the run bounded on a loaded machine. */
+  readonly deadline: number;
   /** Logs progress (stderr). */
   readonly log: (line: string) => void;
 }
@@ -138,6 +140,14 @@ function newRow(section: string, scenario: string, client: string, floor: boolea
   return { section, scenario, client, floor, status: 'ok', note: '', samples: [], serverCpu: [], otherCpu: [], retried: 0, newConnections: 0, ratios: [] };
 }
 
+const sizeLabel = (size: number): string => (size === 64 ? '64 B' : `${size / 1024} KiB`);
+
+/** Rows for a scenario skipped because the run is out of time. */
+function skipped(section: string, scenario: string, names: readonly string[], settings: RunSettings): Row[] {
+  settings.log(`  ${section} ${scenario}: skipped (run time budget spent)`);
+  return names.map((name, i) => ({ ...newRow(section, scenario, name, i === 0), status: 'n/a' as const, note: 'skipped: run time budget spent' }));
+}
+
 export interface HttpScenario {
   readonly section: string;
   readonly target: HttpTarget;
@@ -151,7 +161,8 @@ export interface HttpScenario {
 
 /** Measures every driver of an HTTP scenario; returns one row per driver. */
 export async function httpScenario(server: BenchServer, settings: RunSettings, s: HttpScenario): Promise<Row[]> {
-  const scenario = `${s.size === 64 ? '64 B' : `${s.size / 1024} KiB`}, c=${s.concurrency}`;
+  const scenario = `${sizeLabel(s.size)}, c=${s.concurrency}`;
+  if (performance.now() > settings.deadline) return skipped(s.section, scenario, s.drivers.map((d) => d.name), settings);
   settings.log(`  ${s.section} ${scenario}`);
   const path = `/${s.size}`;
   const contenders: Contender<HttpClient>[] = [];
@@ -270,7 +281,8 @@ function wsMeasure(mode: WsMode, size: number, count: number, timeoutMs: number)
 
 /** Measures every driver of a WebSocket scenario. */
 export async function wsScenario(server: BenchServer, settings: RunSettings, s: WsScenario): Promise<Row[]> {
-  const scenario = `${s.mode}, ${s.size === 64 ? '64 B' : `${s.size / 1024} KiB`}`;
+  const scenario = `${s.mode}, ${sizeLabel(s.size)}`;
+  if (performance.now() > settings.deadline) return skipped('WebSocket', scenario, s.drivers.map((d) => d.name), settings);
   settings.log(`  WebSocket ${scenario}`);
   const contenders: Contender<WsClient>[] = [];
   for (const [i, driver] of s.drivers.entries()) {

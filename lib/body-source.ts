@@ -42,7 +42,9 @@ export function sendBody(body: RequestBody | undefined, target: BodyTarget): Sub
     return undefined;
   }
   let failed = false;
-  const subscription = body.subscribe({
+  // Assigned after subscribe returns; a synchronous body emits before that, so `failed` guards it.
+  let subscription: Subscription | undefined = undefined;
+  subscription = body.subscribe({
     next: chunk => {
       if (failed) return;
       if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) {
@@ -61,5 +63,6 @@ export function sendBody(body: RequestBody | undefined, target: BodyTarget): Sub
       if (!failed) target.end();
     },
   });
+  if (failed) subscription.unsubscribe();
   return subscription;
 }

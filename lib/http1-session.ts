@@ -116,7 +116,8 @@ class Http1Session implements Session {
     this.#parser.expect(request.method, exchange);
     const socket = this.socket;
     socket.cork();
-    socket.write(serializeHead(request, this.#host, length, connection));
+    // latin1: header values may carry obs-text (\x80-\xff), one byte each, as node:http sends them.
+    socket.write(serializeHead(request, this.#host, length, connection), 'latin1');
     exchange.body = sendBody(request.body, {
       write: chunk => {
         if (length !== undefined) {

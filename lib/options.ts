@@ -1,6 +1,7 @@
 /**
  * The options of `open()`, their defaults, and their synchronous validation.
  */
+import { createSecureContext } from 'node:tls';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { SchedulerLike } from 'rxjs';
 import { InvalidArgumentError } from './errors.js';
@@ -211,13 +212,42 @@ function resolveHeaders(value: unknown): Readonly<Record<string, string>> {
   return headers as Record<string, string>;
 }
 
+const TLS_CHECKS: ReadonlyArray<readonly [string, string]> = [
+  ['servername', 'string'],
+  ['rejectUnauthorized', 'boolean'],
+  ['checkServerIdentity', 'function'],
+  ['session', 'object'],
+];
+
+/**
+ * Validates `options.tls` now, so a mistake is an error of `open()` rather than a failed dial:
+ * the fields `tls.connect()` checks late, and the secure context (ca, cert, key, ciphers,
+ * versions...), built once here and reused by every dial.
+ */
+function resolveTls(value: unknown): ResolvedOptions['tls'] {
+  if (value === undefined) return {};
+  const tls = plainObject('options.tls', value);
+  for (const key of ['host', 'port', 'socket', 'ALPNProtocols', 'path']) {
+    if (key in tls) fail(`options.tls.${key} cannot be set: it comes from the origin and options.protocols`);
+  }
+  for (const [key, type] of TLS_CHECKS) {
+    if (tls[key] !== undefined && typeof tls[key] !== type) fail(`options.tls.${key} must be a ${type} (got ${shown(tls[key])})`);
+  }
+  if (tls.secureContext !== undefined) return tls;
+  try {
+    return { ...tls, secureContext: createSecureContext(tls) };
+  } catch (error) {
+    fail(`options.tls is invalid: ${(error as Error).message}`);
+  }
+}
+
 /** Validates `open()`'s arguments and applies the defaults. Throws {@link InvalidArgumentError}. */
 export function resolveOptions(originArg: unknown, optionsArg: unknown): ResolvedOptions {
   const origin = parseOrigin(originArg);
   const options = optionsArg === undefined ? {} : plainObject('options', optionsArg);
   checkKeys('options', options, KNOWN_OPTIONS);
   const secure = origin.protocol === 'https:';
-  const tls = options.tls === undefined ? {} : plainObject('options.tls', options.tls);
+  const tls = resolveTls(options.tls);
   const scheduler = options.scheduler as SchedulerLike | undefined;
   if (scheduler !== undefined && (scheduler === null || typeof (scheduler as Partial<SchedulerLike>).schedule !== 'function')) {
     fail('options.scheduler must be an RxJS SchedulerLike');

@@ -86,7 +86,8 @@ describe('resolveOptions: defaults', () => {
       scheduler,
     });
     expect(o.protocols).toEqual(['http1']);
-    expect(o.tls).toEqual({ rejectUnauthorized: false });
+    expect(o.tls).toMatchObject({ rejectUnauthorized: false });
+    expect(o.tls.secureContext).toBeDefined(); // built once by open(), reused by every dial
     expect(o.connectTimeout).toBe(1);
     expect(o.retry).toEqual({ maxRetries: Infinity, initialDelay: 0, maxDelay: 0, factor: 1, jitter: 'none', delay, random });
     expect(o.keepalive).toEqual({ interval: 1, timeout: 1 });

@@ -231,13 +231,9 @@ describe('open(): every option fuzzed', () => {
     );
   });
 
-  // BUG: `tls` is checked only for being an object; a wrong value inside it (ca: 5, minVersion:
-  // 'bogus') makes tls.connect() throw ERR_INVALID_ARG_TYPE/ERR_TLS_INVALID_PROTOCOL_VERSION at
-  // dial time, which lib/transport.ts turns into a retryable RXCONN_CONNECTION_DOWN
-  // (toConnectionError): the connection redials maxRetries times and ends with
-  // RXCONN_RETRIES_EXHAUSTED. Expected: RXCONN_INVALID_ARGUMENT, synchronously from open() or at
-  // least not retried (a programming error cannot be fixed by a redial).
-  it.fails.each([
+  // Fixed: open() builds the secure context once (lib/options.ts resolveTls), so a wrong value
+  // inside options.tls is an RXCONN_INVALID_ARGUMENT of open(), not a retried dial failure.
+  it.each([
     ['ca: 5', { ca: 5 }],
     ['minVersion: bogus', { minVersion: 'bogus' }],
   ])('options.tls with %s is refused as RXCONN_INVALID_ARGUMENT, not retried', async (_name, tls) => {
@@ -257,12 +253,10 @@ describe('open(): every option fuzzed', () => {
 });
 
 describe('options.tls.servername of the wrong type (in a child process)', () => {
-  // BUG (a crash): node's tls.connect() creates and connects its socket, then throws
-  // ERR_INVALID_ARG_TYPE for `servername: 5`. lib/transport.ts dial() calls it without a
-  // try/catch and so never sees that socket: it has no 'error' listener, and when the server
-  // resets the connection the process dies of an uncaught ECONNRESET. Fix: validate
-  // options.tls in open() (or catch in dial and destroy nothing it cannot see: validate first).
-  it.fails('does not crash the process', async () => {
+  // Fixed: node's tls.connect() created and connected its socket, then threw for `servername: 5`,
+  // leaving a socket with no 'error' listener (an uncaught ECONNRESET later). open() now checks
+  // the fields tls.connect() checks late (lib/options.ts resolveTls).
+  it('does not crash the process', async () => {
     const script = fileURLToPath(new URL('./helpers/bad-servername.ts', import.meta.url));
     const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 15_000 });
     let output = '';
@@ -274,13 +268,9 @@ describe('options.tls.servername of the wrong type (in a child process)', () => 
 });
 
 describe('a body Observable that synchronously emits a non-chunk', () => {
-  // BUG (an uncaught exception): lib/body-source.ts sendBody refers to `subscription` inside the
-  // `next` handler (`subscription?.unsubscribe()`) while `body.subscribe(...)` has not returned
-  // yet: a body like of(5) throws "ReferenceError: Cannot access 'subscription' before
-  // initialization" into RxJS, which rethrows it asynchronously as an uncaught exception. The
-  // request itself does error with RXCONN_INVALID_ARGUMENT. Fix: a `let` assigned after
-  // subscribe plus a `failed` check, or subscribe with a Subscriber object.
-  it.fails.each(['http1', 'http2'] as const)('errors the request RXCONN_INVALID_ARGUMENT and throws nothing (%s)', async protocol => {
+  // Fixed: sendBody referred to `subscription` before `body.subscribe()` returned (a TDZ
+  // ReferenceError rethrown asynchronously by RxJS).
+  it.each(['http1', 'http2'] as const)('errors the request RXCONN_INVALID_ARGUMENT and throws nothing (%s)', async protocol => {
     const server = await recordingServer(protocol);
     const conn = open(server.origin, { protocols: [protocol], retry: false });
     const trap = trapUncaught();
@@ -437,11 +427,8 @@ describe('header values with obs-text (\\x80-\\xff)', () => {
     expect(await receivedValue('http2', 'caf\xe9 \xff')).toBe('caf\xe9 \xff');
   });
 
-  // BUG (HTTP/1.1 only): lib/http1-session.ts serializeHead builds the head as a JS string and
-  // socket.write() encodes it as UTF-8, so the value 'é' (\xe9) goes out as the two bytes C3 A9;
-  // node's http client and rxconn's HTTP/2 path send the one byte E9 (latin1). A server sees a
-  // different value depending on the protocol. Suspected fix: write the head as 'latin1'.
-  it.fails('arrive byte for byte over HTTP/1.1', async () => {
+  // Fixed: the HTTP/1.1 head was written as UTF-8 ('é' as C3 A9); it is written as latin1 now.
+  it('arrive byte for byte over HTTP/1.1', async () => {
     expect(await receivedValue('http1', 'caf\xe9 \xff')).toBe('caf\xe9 \xff');
   });
 });

@@ -19,6 +19,9 @@ import {
   map,
   mergeWith,
   of,
+  race,
+  switchMap,
+  take,
   takeUntil,
   tap,
   throwError,
@@ -30,6 +33,7 @@ import {
   ConnectionClosedError,
   ConnectionDownError,
   InvalidArgumentError,
+  ProtocolError,
   QueueFullError,
   RxconnError,
   TimeoutError,
@@ -82,6 +86,9 @@ export interface ConnectionInfo {
   readonly attempt: number;
 }
 
+/** How long a connection must stay up, without a complete response, to count as a success for the retry budget, in ms. */
+export const PROVEN_AFTER = 1_000;
+
 const TERMINAL: ReadonlySet<ConnectionState> = new Set(['closed', 'failed']);
 
 /**
@@ -119,6 +126,8 @@ export class Connection extends Observable<ConnectionEvent> {
   /** Ticks when the active-stream count or the session count changes. */
   readonly #changed = new Subject<void>();
   readonly #stop = new Subject<void>();
+  /** A session served a complete response: it proved itself (see #attemptOnce). */
+  readonly #proven = new Subject<Session>();
   #attempt = 0;
   #ending: 'shutdown' | 'close' | undefined;
   #endError: RxconnError | undefined;
@@ -416,6 +425,15 @@ export class Connection extends Observable<ConnectionEvent> {
         adopted = session;
         this.#adopt(session, attempt);
       }),
+      // The retry budget resets once the connection proves itself (a complete response, or
+      // PROVEN_AFTER ms up), not at connect: a peer that accepts and drops at once must not
+      // make the connection redial forever.
+      switchMap(session =>
+        race(this.#proven.pipe(filter(s => s === session)), timer(PROVEN_AFTER, scheduler)).pipe(
+          take(1),
+          map(() => session),
+        ),
+      ),
       mergeWith(draining),
       catchError((raw: unknown) => {
         const error = toConnectionError(raw);
@@ -473,7 +491,9 @@ export class Connection extends Observable<ConnectionEvent> {
       request.fail(
         this.#ending
           ? (this.#endError ?? new ConnectionClosedError(`the connection closed during shutdown: ${error.message}`, { cause: error }))
-          : new ConnectionDownError(`the connection was lost while this stream was active: ${error.message}`, { cause: error }),
+          : error instanceof ProtocolError
+            ? new ProtocolError(`the connection was lost while this stream was active: ${error.message}`, { cause: error })
+            : new ConnectionDownError(`the connection was lost while this stream was active: ${error.message}`, { cause: error }),
         false,
       );
     }
@@ -542,9 +562,11 @@ export class Connection extends Observable<ConnectionEvent> {
     }
   }
 
-  readonly #onSettled = (request: PendingRequest): void => {
+  readonly #onSettled = (request: PendingRequest, completed: boolean): void => {
     if (this.#queue.delete(request)) return;
-    if (this.#active.delete(request) && this.#ending) this.#changed.next();
+    if (!this.#active.delete(request)) return;
+    if (completed && request.session) this.#proven.next(request.session);
+    if (this.#ending) this.#changed.next();
   };
 
   #rejectQueue(error: RxconnError): void {

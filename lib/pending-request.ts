@@ -24,8 +24,8 @@ export class PendingRequest implements UpgradeSink {
   constructor(
     readonly request: PreparedRequest,
     readonly subscriber: Subscriber<ResponseEvent>,
-    /** Called once, when it settles (completes, errors, or is cancelled). */
-    readonly onSettled: (request: PendingRequest) => void,
+    /** Called once, when it settles; `completed` when its response ended normally (or it switched protocols). */
+    readonly onSettled: (request: PendingRequest, completed: boolean) => void,
     readonly upgrade?: UpgradeIntent,
   ) {}
 
@@ -55,15 +55,15 @@ export class PendingRequest implements UpgradeSink {
   }
 
   error(error: Error): void {
-    if (this.#settle()) this.subscriber.error(error);
+    if (this.#settle(false)) this.subscriber.error(error);
   }
 
   complete(): void {
-    if (this.#settle()) this.subscriber.complete();
+    if (this.#settle(true)) this.subscriber.complete();
   }
 
   switched(switched: Switched): void {
-    if (this.#settle()) this.upgrade?.onSwitched(switched);
+    if (this.#settle(true)) this.upgrade?.onSwitched(switched);
     else switched.socket.destroy();
   }
 
@@ -72,20 +72,20 @@ export class PendingRequest implements UpgradeSink {
    * connection loss or close does not, the session being gone.
    */
   fail(error: Error, cancel: boolean): void {
-    if (!this.#settle()) return;
+    if (!this.#settle(false)) return;
     if (cancel) this.#cancel?.();
     this.subscriber.error(error);
   }
 
   /** The subscriber unsubscribed: cancel it on the wire if it is in flight. */
   abort(): void {
-    if (this.#settle()) this.#cancel?.();
+    if (this.#settle(false)) this.#cancel?.();
   }
 
-  #settle(): boolean {
+  #settle(completed: boolean): boolean {
     if (this.#settled) return false;
     this.#settled = true;
-    this.onSettled(this);
+    this.onSettled(this, completed);
     return true;
   }
 }

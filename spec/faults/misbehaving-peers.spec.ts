@@ -238,12 +238,9 @@ describe('endless headers', () => {
       expect(run.result!.written).toBeLessThan(run.result!.max);
     });
 
-    // BUG: a session-level protocol error kills the active stream with RXCONN_CONNECTION_DOWN
-    // ("the connection was lost while this stream was active: the server broke the HTTP/2
-    // protocol: Too many CONTINUATION frames...") where HTTP/1.1's endless headers give
-    // RXCONN_PROTOCOL. lib/connection.ts #onSessionClose wraps every session error in
-    // ConnectionDownError; a ProtocolError from the session could be passed through.
-    it.fails('errors RXCONN_PROTOCOL, as endless headers do on HTTP/1.1', async () => {
+    // Fixed: a session-level protocol error used to kill the active stream with
+    // RXCONN_CONNECTION_DOWN; lib/connection.ts #onSessionClose now keeps RXCONN_PROTOCOL.
+    it('errors RXCONN_PROTOCOL, as endless headers do on HTTP/1.1', async () => {
       const run = await cleanRun();
       expect(run.result!.code).toBe('RXCONN_PROTOCOL');
     });
@@ -305,14 +302,10 @@ describe('a server that closes right after the TLS handshake', () => {
     await leaks.check();
   });
 
-  // BUG (a hang, and a reconnect loop): with ALPN http/1.1 the connection counts as `connected`
-  // as soon as TLS is up, so each immediate close resets the retry budget and the backoff
-  // (lib/reconnect.ts: resetOnSuccess and `failures = 0` on the session's emission). The
-  // connection never gives up (maxRetries: 2 here) and redials every ≤ initialDelay ms forever:
-  // measured ~250 connects/s with initialDelay 1. Expected: it gives up with
-  // RXCONN_RETRIES_EXHAUSTED, e.g. by resetting the budget only once a connection proved
-  // itself (served a response, or stayed up for some time).
-  it.fails('ALPN http/1.1: the connection gives up instead of redialing forever', async () => {
+  // Fixed: each immediate close used to reset the retry budget (a connection counted as a success
+  // as soon as TLS was up), so the connection redialed forever. The budget now resets only once a
+  // connection proved itself: a complete response, or PROVEN_AFTER ms up (lib/connection.ts).
+  it('ALPN http/1.1: the connection gives up instead of redialing forever', async () => {
     const leaks = leakCheck();
     const peer = await startRawPeer(socket => socket.destroy(), { tls: { alpn: ['http/1.1'] } });
     const conn = open(peer.origin, { tls: { ca: CA }, retry: { maxRetries: 2, initialDelay: 1, maxDelay: 2 } });

@@ -17,6 +17,10 @@ import {
 } from '@angular/core';
 import type { Provider } from '@angular/core';
 import { filter, firstValueFrom, lastValueFrom, toArray } from 'rxjs';
+import http from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
 import { ConnectionService, injectConnection, provideConnection } from '../lib/angular/index.js';
 import { text } from '../lib/index.js';
 import type { ConnectionState } from '../lib/index.js';
@@ -231,6 +235,44 @@ describe('rxconn/angular', () => {
     expect(service.status()).toBe('failed');
     expect(service.failure()).toMatchObject({ code: 'RXCONN_RETRIES_EXHAUSTED' });
     injector.destroy();
+  });
+
+  it('websocket(): messages and events delivered inside the zone; send and close', async () => {
+    const server = http.createServer();
+    const wss = new WebSocketServer({ server });
+    wss.on('connection', ws => ws.on('message', data => ws.send(`echo ${data.toString()}`)));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const zone = new RecordingZone();
+    const injector = Injector.create({
+      providers: [{ provide: NgZone, useValue: zone }, provideConnection(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, fast)],
+    });
+    const service = injector.get(ConnectionService);
+    const chat = service.websocket('/chat');
+    const seen: Array<[string, boolean]> = [];
+    chat.events.subscribe(event => seen.push([event.type, zone.inside]));
+    const received: Array<[unknown, boolean]> = [];
+    const done = new Promise<void>((resolve, reject) => {
+      chat.subscribe({
+        next: message => {
+          received.push([message, zone.inside]);
+          chat.close();
+        },
+        error: reject,
+        complete: resolve,
+      });
+    });
+    zone.inside = false;
+    chat.send('hi');
+    expect(chat.queued).toBe(1);
+    await done;
+    expect(received).toEqual([['echo hi', true]]);
+    expect(seen).toEqual([['open', true], ['close', true]]);
+    injector.destroy();
+    await service.connection.whenClosed();
+    wss.close();
+    server.close();
+    await once(server, 'close');
   });
 
   it('needs an injection context', () => {

@@ -11,6 +11,8 @@ import type { ConnectionEvent, ConnectionState, ResponseEvent } from '../events.
 import { open } from '../open.js';
 import type { ConnectionOptions } from '../options.js';
 import type { RequestBody, RequestInit } from '../request-init.js';
+import type { WebSocketOptions } from '../websocket/options.js';
+import { ZonedWebSocket } from './zoned-websocket.js';
 import { outsideZone, zoneRunner } from './zone.js';
 import type { ZoneRunner } from './zone.js';
 
@@ -131,6 +133,17 @@ export class ConnectionService {
   /** `PATCH path` with a body. See {@link request}. */
   patch(path: string, body?: RequestBody, options?: RequestOptions): Observable<ResponseEvent> {
     return this.#wrap(this.connection.patch(path, body, options));
+  }
+
+  /**
+   * A WebSocket on this connection (`conn.websocket(path, options)`), delivering inside the
+   * Angular zone. It takes over the HTTP/1.1 connection while open (HTTP requests on it error
+   * with `RXCONN_UNSUPPORTED` until the connection reconnects after the close), so give a
+   * WebSocket its own `provideConnection` (with a token) when the app also makes requests.
+   * See {@link ZonedWebSocket}.
+   */
+  websocket(path: string, options?: WebSocketOptions): ZonedWebSocket {
+    return new ZonedWebSocket(this.connection.websocket(path, options), this.#zone);
   }
 
   /** A snapshot of the connection (state, protocol, ports, active streams...). */

@@ -7,3 +7,4 @@
 export { ConnectionService } from './connection-service.js';
 export type { OriginSource } from './connection-service.js';
 export { injectConnection, provideConnection } from './provide-connection.js';
+export { ZonedWebSocket } from './zoned-websocket.js';

@@ -42,21 +42,28 @@ export function requestHeaders(request: PreparedRequest, scheme: 'http' | 'https
 /**
  * A received header block as {@link Headers}: pseudo-headers (`:status`) and node's
  * `sensitiveHeaders` symbol dropped; values as node gives them (`set-cookie` is always an
- * array, other repeated fields are joined by node).
+ * array, other repeated fields are joined by node). `undefined` when the block is larger than
+ * `maxSize` as {@link headerListSize} counts it (one pass for both).
  */
-export function responseHeaders(raw: IncomingHttpHeaders): Headers {
+export function responseHeaders(raw: IncomingHttpHeaders, maxSize: number): Headers | undefined {
   const headers: Headers = {};
+  let size = 0;
   for (const name in raw) {
-    if (name.charCodeAt(0) === 58 /* ':' */) continue;
     const value = raw[name];
-    if (value !== undefined) headers[name] = value;
+    if (value === undefined) continue;
+    if (Array.isArray(value)) {
+      for (const v of value) size += name.length + v.length + 32;
+    } else {
+      size += name.length + String(value).length + 32;
+    }
+    if (name.charCodeAt(0) !== 58 /* ':' */) headers[name] = value;
   }
-  return headers;
+  return size > maxSize ? undefined : headers;
 }
 
 /**
  * The size of a received header list as RFC 9113 §6.5.2 counts it (name + value + 32 octets
- * per field, pseudo-headers included), compared with `maxHeaderSize`.
+ * per field, pseudo-headers included), the measure of `maxHeaderSize`.
  */
 export function headerListSize(raw: IncomingHttpHeaders): number {
   let size = 0;

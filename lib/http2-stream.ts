@@ -31,10 +31,15 @@ import {
   describe,
 } from './errors.js';
 import { errorCodeName, headerListSize, requestHeaders, responseHeaders } from './http2-headers.js';
+import type { Headers } from './events.js';
 import type { PreparedRequest } from './request-init.js';
 import type { StreamSink } from './session.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_ENHANCE_YOUR_CALM } = constants;
+
+/** Where a stream's shared listeners find their request. */
+const REQUEST = Symbol('rxconn.http2Request');
+type TaggedStream = ClientHttp2Stream & { [REQUEST]: Http2Request };
 
 /** What a stream needs from its session. */
 export interface Http2StreamOwner {
@@ -77,13 +82,15 @@ export class Http2Request {
     this.#owner = owner;
     this.#stream = stream;
     this.#sink = sink;
-    stream.on('headers', this.#onInform);
-    stream.on('response', this.#onResponse);
-    stream.on('data', this.#onData);
-    stream.on('trailers', this.#onTrailers);
-    stream.on('end', this.#onEnd);
-    stream.on('error', this.#onError);
-    stream.on('close', this.#onClose);
+    // Shared listeners that find their request on the stream: no closures per request (hot path).
+    (stream as TaggedStream)[REQUEST] = this;
+    stream.on('headers', Http2Request.#onInform);
+    stream.on('response', Http2Request.#onResponse);
+    stream.on('data', Http2Request.#onData);
+    stream.on('trailers', Http2Request.#onTrailers);
+    stream.on('end', Http2Request.#onEnd);
+    stream.on('error', Http2Request.#onError);
+    stream.on('close', Http2Request.#onClose);
   }
 
   /** The HTTP/2 stream id, or `undefined` while node has not assigned one yet. */
@@ -160,68 +167,77 @@ export class Http2Request {
     this.#reset();
   }
 
-  /** Whether a received header block is within `maxHeaderSize`; fails the stream if not. */
-  #fits(raw: IncomingHttpHeaders, what: string): boolean {
-    const size = headerListSize(raw);
-    if (size <= this.#owner.maxHeaderSize) return true;
-    this.#fail(new ProtocolError(`the ${what} (${size} bytes) exceed options.maxHeaderSize (${this.#owner.maxHeaderSize} bytes)`));
-    return false;
+  /** A received header block as {@link Headers}, or `undefined` (the stream failed) when it exceeds `maxHeaderSize`. */
+  #headers(raw: IncomingHttpHeaders, what: string): Headers | undefined {
+    const max = this.#owner.maxHeaderSize;
+    const headers = responseHeaders(raw, max);
+    if (headers === undefined) this.#fail(new ProtocolError(`the ${what} (${headerListSize(raw)} bytes) exceed options.maxHeaderSize (${max} bytes)`));
+    return headers;
   }
 
-  readonly #onInform = (raw: IncomingHttpHeaders): void => {
-    if (this.#settled || !this.#fits(raw, 'informational response headers')) return;
-    this.#sink.next({ type: 'inform', status: Number(raw[':status']), headers: responseHeaders(raw) });
-  };
+  static #onInform(this: TaggedStream, raw: IncomingHttpHeaders): void {
+    const request = this[REQUEST];
+    if (request.#settled) return;
+    const headers = request.#headers(raw, 'informational response headers');
+    if (headers) request.#sink.next({ type: 'inform', status: Number(raw[':status']), headers });
+  }
 
-  readonly #onResponse = (raw: IncomingHttpHeaders): void => {
-    if (this.#settled || !this.#fits(raw, 'response headers')) return;
-    this.#responded = true;
-    this.#sink.next({ type: 'response', status: Number(raw[':status']), headers: responseHeaders(raw) });
-  };
+  static #onResponse(this: TaggedStream, raw: IncomingHttpHeaders): void {
+    const request = this[REQUEST];
+    if (request.#settled) return;
+    const headers = request.#headers(raw, 'response headers');
+    if (!headers) return;
+    request.#responded = true;
+    request.#sink.next({ type: 'response', status: Number(raw[':status']), headers });
+  }
 
-  readonly #onData = (data: Buffer): void => {
-    if (!this.#settled) this.#sink.next({ type: 'data', data });
-  };
+  static #onData(this: TaggedStream, data: Buffer): void {
+    const request = this[REQUEST];
+    if (!request.#settled) request.#sink.next({ type: 'data', data });
+  }
 
-  readonly #onTrailers = (raw: IncomingHttpHeaders): void => {
-    if (this.#settled || !this.#fits(raw, 'trailers')) return;
-    this.#sink.next({ type: 'trailers', headers: responseHeaders(raw) });
-  };
+  static #onTrailers(this: TaggedStream, raw: IncomingHttpHeaders): void {
+    const request = this[REQUEST];
+    if (request.#settled) return;
+    const headers = request.#headers(raw, 'trailers');
+    if (headers) request.#sink.next({ type: 'trailers', headers });
+  }
 
-  readonly #onEnd = (): void => {
+  static #onEnd(this: TaggedStream): void {
+    const request = this[REQUEST];
     // node also ends the readable side of every stream when the session is destroyed, with or
     // without END_STREAM: such an end is not a complete response (see completeIfEnded).
-    if (this.#owner.isGone()) return;
-    if (!this.#bodyDone && !this.#settled) {
+    if (request.#owner.isGone()) return;
+    if (!request.#bodyDone && !request.#settled) {
       // The response ended before our body: the server will not read the rest (see module doc).
-      this.#stopBody();
-      const stream = this.#stream;
-      if (!stream.closed && !stream.destroyed) stream.close(NGHTTP2_CANCEL);
+      request.#stopBody();
+      if (!this.closed && !this.destroyed) this.close(NGHTTP2_CANCEL);
     }
-    this.#ended = true;
-    if (this.#settled) return;
-    if (!this.#responded) {
+    request.#ended = true;
+    if (request.#settled) return;
+    if (!request.#responded) {
       // RST_STREAM(NO_ERROR) before any response: node ends the readable side without an error.
-      this.#fail(new StreamResetError(0, 'the server closed the stream (NO_ERROR) without a response'));
+      request.#fail(new StreamResetError(0, 'the server closed the stream (NO_ERROR) without a response'));
       return;
     }
-    this.#settled = true;
-    this.#sink.complete();
-  };
+    request.#settled = true;
+    request.#sink.complete();
+  }
 
-  readonly #onError = (error: Error): void => {
-    this.#error ??= error;
-  };
+  static #onError(this: TaggedStream, error: Error): void {
+    this[REQUEST].#error ??= error;
+  }
 
-  readonly #onClose = (): void => {
-    this.#stopBody();
-    if (!this.#settled) {
-      this.#settled = true;
+  static #onClose(this: TaggedStream): void {
+    const request = this[REQUEST];
+    request.#stopBody();
+    if (!request.#settled) {
+      request.#settled = true;
       // On a connection loss the core fails the active streams itself (and counts them).
-      if (!this.#owner.isGone()) this.#sink.error(this.#closeError());
+      if (!request.#owner.isGone()) request.#sink.error(request.#closeError());
     }
-    this.#owner.release(this);
-  };
+    request.#owner.release(request);
+  }
 
   /** Why a stream closed before its response ended, the session being alive. */
   #closeError(): Error {

@@ -1,29 +1,42 @@
 /**
- * Bundles the bench (and rxconn's lib/, which it imports) with esbuild into bench/.build/, the
- * way tsup builds the published package: no `keepNames`. Running lib/ through tsx instead would
- * measure tsx's `keepNames` helper (`__name()` on every closure created per request), which the
- * shipped build does not have.
+ * Compiles the bench and rxconn's lib/ with esbuild into bench/.build/ (one .js file per source
+ * file, the directory layout kept), the way tsup compiles the published package: no
+ * `keepNames`. Running lib/ through tsx instead would measure tsx's `keepNames` helper
+ * (`__name()` on every closure created per request), which the shipped build does not have.
+ * One file per source file (not one bundle) keeps profiles readable: frames name lib/<file>.js.
  */
+import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { benchDir, buildDir } from './paths.js';
+import { buildDir, repoRoot } from './paths.js';
 
-/** Builds the bundles; resolves with the build directory, or with the reason it could not. */
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return entry.name.startsWith('.') || entry.name === 'results' ? [] : sources(path);
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') ? [path] : [];
+  });
+}
+
+/** Compiles; resolves with the build directory, or with the reason it could not. */
 export async function bundle(): Promise<{ dir: string } | { error: string }> {
   try {
     const esbuild = await import('esbuild');
+    const root = repoRoot();
+    const out = buildDir();
     await esbuild.build({
-      entryPoints: ['main', 'server', 'memory', 'profile'].map((name) => join(benchDir(), `${name}.ts`)),
-      outdir: buildDir(),
-      outExtension: { '.js': '.mjs' },
-      bundle: true,
-      packages: 'external',
+      entryPoints: [...sources(join(root, 'lib')), ...sources(join(root, 'bench'))],
+      outbase: root,
+      outdir: out,
+      bundle: false,
       platform: 'node',
       format: 'esm',
       target: 'node20',
       logLevel: 'error',
     });
-    return { dir: buildDir() };
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, 'package.json'), '{ "type": "module", "private": true }\n');
+    return { dir: out };
   } catch (error) {
-    return { error: error instanceof Error ? error.message.split('\n')[0] ?? '' : String(error) };
+    return { error: error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error) };
   }
 }

@@ -19,7 +19,7 @@ import { undiciHttp1, undiciHttp2 } from './clients/undici.js';
 import { runLoad } from './load.js';
 import { hasTaskset, pinSelf, startServer } from './server-control.js';
 import { bundle } from './bundle.js';
-import { bundled, repoRoot, resultsDir, scriptArgs } from './paths.js';
+import { bundled, compiled, repoRoot, resultsDir, scriptArgs } from './paths.js';
 
 type Section = 'h2c' | 'tls' | 'h1';
 
@@ -59,31 +59,59 @@ interface CpuProfile {
   readonly timeDeltas: readonly number[];
 }
 
-/** Self time per function and per file, top entries, as text. */
-export function summarise(profile: CpuProfile, top = 30): string {
+/** Where a frame's code lives, coarsely. */
+function groupOf(url: string, functionName: string): string {
+  if (functionName === '(garbage collector)') return 'GC';
+  if (url.includes('/.build/lib/') || url.includes('/lib/')) return 'rxconn lib/';
+  if (url.includes('/node_modules/rxjs/')) return 'rxjs';
+  if (url.includes('/.build/bench/') || url.includes('/bench/')) return 'bench harness';
+  if (url.startsWith('node:internal/http2')) return 'node:http2 internals';
+  if (url.startsWith('node:internal/streams') || url === 'node:events') return 'node streams + events';
+  if (url.startsWith('node:')) return 'node, other';
+  if (url.includes('/node_modules/')) return 'other packages';
+  return 'native, other';
+}
+
+/** Self time per group, per function and per file (idle excluded), top entries, as text. `operations` converts to µs per request. */
+export function summarise(profile: CpuProfile, top = 30, operations = 0): string {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const self = new Map<number, number>();
   let total = 0;
   profile.samples.forEach((id, i) => {
     const dt = profile.timeDeltas[i] ?? 0;
     self.set(id, (self.get(id) ?? 0) + dt);
-    total += dt;
+    if (byId.get(id)?.callFrame.functionName !== '(idle)') total += dt;
   });
   const root = `${repoRoot()}/`;
   const short = (url: string): string => url.replace(/^file:\/\//, '').replace(root, '') || '(native)';
   const byFunction = new Map<string, number>();
   const byFile = new Map<string, number>();
+  const byGroup = new Map<string, number>();
   for (const [id, micros] of self) {
     const frame = byId.get(id)?.callFrame;
-    if (!frame) continue;
+    if (!frame || frame.functionName === '(idle)') continue;
+    const group = groupOf(frame.url, frame.functionName);
+    byGroup.set(group, (byGroup.get(group) ?? 0) + micros);
     const file = short(frame.url);
     const key = `${frame.functionName || '(anonymous)'}  ${file}${frame.url ? `:${frame.lineNumber + 1}` : ''}`;
     byFunction.set(key, (byFunction.get(key) ?? 0) + micros);
     byFile.set(file, (byFile.get(file) ?? 0) + micros);
   }
+  const perOp = (micros: number): string => (operations > 0 ? `${(micros / operations).toFixed(2).padStart(7)} µs/req  ` : '');
   const table = (map: Map<string, number>, n: number): string[] =>
-    [...map].sort((a, b) => b[1] - a[1]).slice(0, n).map(([key, micros]) => `${((micros / total) * 100).toFixed(1).padStart(5)}%  ${(micros / 1000).toFixed(0).padStart(6)} ms  ${key}`);
-  return [`total ${(total / 1000).toFixed(0)} ms sampled`, '', 'self time by function:', ...table(byFunction, top), '', 'self time by file:', ...table(byFile, 15)].join('\n');
+    [...map].sort((a, b) => b[1] - a[1]).slice(0, n).map(([key, micros]) => `${((micros / total) * 100).toFixed(1).padStart(5)}%  ${(micros / 1000).toFixed(0).padStart(6)} ms  ${perOp(micros)}${key}`);
+  return [
+    `busy ${(total / 1000).toFixed(0)} ms sampled (idle excluded)${operations > 0 ? `, ${perOp(total).trim()} over ${operations} requests (warm-up included)` : ''}`,
+    '',
+    'self time by group:',
+    ...table(byGroup, 10),
+    '',
+    'self time by function:',
+    ...table(byFunction, top),
+    '',
+    'self time by file:',
+    ...table(byFile, 15),
+  ].join('\n');
 }
 
 function arg(name: string, fallback: string): string {
@@ -124,7 +152,7 @@ async function parent(): Promise<void> {
       .sort((a, b) => b.t - a.t)[0];
     if (!latest) throw new Error('no profile written');
     console.log(`${job.client} ${job.section} ${job.size} B c=${job.concurrency}: bench/results/profiles/${latest.f}\n`);
-    console.log(summarise(JSON.parse(readFileSync(dir + latest.f, 'utf8')) as CpuProfile, Number(arg('top', '30'))));
+    console.log(summarise(JSON.parse(readFileSync(dir + latest.f, 'utf8')) as CpuProfile, Number(arg('top', '30')), job.count + Math.min(5_000, job.count)));
   } finally {
     await server.stop();
   }
@@ -134,7 +162,7 @@ async function parent(): Promise<void> {
 async function relaunch(): Promise<number> {
   const built = await bundle();
   if ('error' in built) throw new Error(`could not bundle the bench: ${built.error}`);
-  const proc = spawn(process.execPath, [`${built.dir}/profile.mjs`, ...process.argv.slice(2)], { stdio: 'inherit' });
+  const proc = spawn(process.execPath, [compiled('profile'), ...process.argv.slice(2)], { stdio: 'inherit' });
   return new Promise<number>((resolve) => proc.on('close', (code) => resolve(code ?? 1)));
 }
 

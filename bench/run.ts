@@ -1,11 +1,11 @@
 /**
  * `npm run bench [-- --quick] [-- --only=h2c,tls,h1,ws,mem] [-- --clients=rxconn,got,...]`.
- * Bundles the bench with esbuild (see bundle.ts) and runs bench/main.ts from the bundle under
- * plain node; falls back to running it through tsx, with a warning, when bundling fails.
+ * Compiles the bench and lib/ with esbuild (see bundle.ts) and runs the compiled bench/main.ts
+ * under plain node; falls back to running it through tsx, with a warning, when that fails.
  */
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { bundle } from './bundle.js';
+import { compiled } from './paths.js';
 
 async function launch(): Promise<number> {
   const built = await bundle();
@@ -14,7 +14,7 @@ async function launch(): Promise<number> {
     await import('./main.js');
     return new Promise<number>(() => undefined); // main.ts exits the process itself
   }
-  const child = spawn(process.execPath, [join(built.dir, 'main.mjs'), ...process.argv.slice(2)], { stdio: 'inherit' });
+  const child = spawn(process.execPath, [compiled('main'), ...process.argv.slice(2)], { stdio: 'inherit' });
   const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);

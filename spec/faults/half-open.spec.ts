@@ -110,7 +110,7 @@ describe('a paused server process (SIGSTOP)', () => {
     try {
       const conn = open(`http://127.0.0.1:${child.port}`, {
         protocols: ['http2'],
-        keepalive: { interval: 20, timeout: 20 },
+        keepalive: { interval: 20, timeout: 200 }, // a timeout the /hello round trip cannot hit on a loaded machine
         connectTimeout: 50,
         retry: { initialDelay: 5, maxDelay: 10, maxRetries: 2 },
       });

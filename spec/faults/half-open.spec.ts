@@ -111,7 +111,7 @@ describe('a paused server process (SIGSTOP)', () => {
       const conn = open(`http://127.0.0.1:${child.port}`, {
         protocols: ['http2'],
         keepalive: { interval: 20, timeout: 200 }, // a timeout the /hello round trip cannot hit on a loaded machine
-        connectTimeout: 50,
+        connectTimeout: 300,
         retry: { initialDelay: 5, maxDelay: 10, maxRetries: 2 },
       });
       const log = record(conn);

@@ -5,6 +5,12 @@
  */
 import { main } from './main.js';
 
+// `rxconn get URL | head`: the reader went away; stop quietly, as a tool killed by SIGPIPE would.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 const interrupt = new AbortController();
 process.on('SIGINT', () => {
   if (interrupt.signal.aborted) process.exit(130);

@@ -171,6 +171,7 @@ class Http2Session implements Session, Http2StreamOwner {
   /** Our own reason to stop starting streams here: finish the active ones, then close. */
   #drainOnOurSide(reason: string): void {
     if (this.#draining) return;
+    this.#reason ??= new ConnectionDownError(`the session closed after its last stream: ${reason}`);
     this.shutdown();
     this.#listener.onDraining({ reason });
   }

@@ -441,8 +441,8 @@ export class Connection extends Observable<ConnectionEvent> {
         if (this.#session === adopted) this.#session = undefined;
         if (this.#ending) return NEVER; // a shutdown in progress ends the loop, not a reconnect
         const killedStreams = this.#sessions.has(adopted) ? 0 : this.#killedOnClose;
-        this.#emit({ type: 'disconnected', protocol: this.#upgraded.has(adopted) ? 'websocket' : adopted.protocol, error, killedStreams, ...(goaway && { goaway }) });
         this.#setState('disconnected');
+        this.#emit({ type: 'disconnected', protocol: this.#upgraded.has(adopted) ? 'websocket' : adopted.protocol, error, killedStreams, ...(goaway && { goaway }) });
         return throwError(() => error);
       }),
     );

@@ -10,7 +10,7 @@
 import type { Socket } from 'node:net';
 import type { Subscription } from 'rxjs';
 import { fixedLength, sendBody } from './body-source.js';
-import { ConnectionDownError, ProtocolError, RxconnError, describe } from './errors.js';
+import { ConnectionClosedError, ConnectionDownError, ProtocolError, RxconnError, describe } from './errors.js';
 import type { Headers } from './events.js';
 import { ResponseParser } from './http1-parser.js';
 import type { ResponseHandler } from './http1-parser.js';
@@ -144,6 +144,11 @@ class Http1Session implements Session {
 
   shutdown(): void {
     this.#draining = true;
+    if (this.#current?.sink === DISCARD) {
+      // Only the rest of a cancelled response is left: nobody waits for it.
+      this.destroy(new ConnectionClosedError('the connection shut down while dropping a cancelled response'));
+      return;
+    }
     // An upgraded socket belongs to its new protocol, which runs its own closing handshake.
     if (!this.#current && !this.#upgraded) this.#end();
   }

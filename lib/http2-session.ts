@@ -109,9 +109,16 @@ class Http2Session implements Session, Http2StreamOwner {
     this.#shuttingDown = true;
     this.#draining = true;
     this.#reason ??= new ConnectionClosedError('the connection was shut down');
-    // GOAWAY(NO_ERROR); node destroys the session once the last active stream has closed.
-    this.session.close();
-    this.#lingerWhenIdle();
+    // GOAWAY(NO_ERROR); node destroys the session once the last active stream has closed. It
+    // waits one turn of the event loop: nghttp2 puts control frames ahead of HEADERS still
+    // queued from this tick, and a server seeing our GOAWAY first would close with a last
+    // stream id below those streams and refuse them. Node flushes queued frames in a native
+    // immediate, which runs before ours.
+    setImmediate(() => {
+      if (this.#closed) return;
+      this.session.close();
+      this.#lingerWhenIdle();
+    });
   }
 
   destroy(error: RxconnError): void {

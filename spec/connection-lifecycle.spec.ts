@@ -3,7 +3,7 @@
  * protocol: connect, loss and reconnect, give-up, postponed requests, shutdown, close, timeouts.
  */
 import { describe, expect, it } from 'vitest';
-import { Observable, firstValueFrom, lastValueFrom, toArray } from 'rxjs';
+import { Observable, firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { open, text } from '../lib/index.js';
 import type { Protocol } from '../lib/index.js';
 import { connected, leakCheck, next, record } from './helpers/lifecycle.js';
@@ -136,6 +136,44 @@ describe.each(PROTOCOLS)('connection lifecycle over %s', protocol => {
     expect(conn.state).toBe('closed');
     await server.close();
     await leaks.check();
+  });
+
+  it('lets a request subscribed in the same tick as shutdown() complete', async () => {
+    const server = await startServer(protocol, (req, res) => res.end(`${req.url}`));
+    const conn = open(server.origin, fast);
+    await connected(conn);
+    const reply = firstValueFrom(conn.get('/just-before').pipe(text()));
+    const done = conn.shutdown();
+    expect(await reply).toMatchObject({ status: 200, body: '/just-before' });
+    await done;
+    await server.close();
+  });
+
+  it('shuts down at once after a cancelled request, without waiting for its response', async () => {
+    const slow = slowHandler();
+    const server = await startServer(protocol, slow.handler);
+    const conn = open(server.origin, fast);
+    await lastValueFrom(conn.get('/slow').pipe(take(1)));
+    await conn.shutdown(); // the server still holds /slow: a wait for it would never end
+    expect(conn.state).toBe('closed');
+    slow.release();
+    await server.close();
+  });
+
+  it('reads state disconnected when the disconnected event arrives', async () => {
+    const server = await startServer(protocol, (_req, res) => res.end('ok'));
+    const conn = open(server.origin, fast);
+    const states: string[] = [];
+    conn.subscribe(event => states.push(`${event.type}:${conn.state}`));
+    await connected(conn);
+    const down = next(conn, 'disconnected');
+    await server.kill();
+    await down;
+    expect(states).toContain('disconnected:disconnected');
+    expect(states).toContain('connected:connected');
+    conn.close();
+    await conn.whenClosed();
+    await server.close();
   });
 
   it('kills what is left when the shutdown timeout elapses', async () => {

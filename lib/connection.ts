@@ -250,8 +250,15 @@ export class Connection extends Observable<ConnectionEvent> {
       deadline === undefined
         ? undefined
         : timer(deadline, this.#options.scheduler).subscribe(() => pending.fail(new TimeoutError(deadline), true));
-    this.#queue.add(pending);
-    this.#pump();
+    const session = this.#session;
+    if (this.#queue.size === 0 && !this.#pumping && session?.canStart()) {
+      // The hot path: a free stream now, nothing queued ahead.
+      this.#active.add(pending);
+      pending.start(session);
+    } else {
+      this.#queue.add(pending);
+      this.#pump();
+    }
     return () => {
       timer$?.unsubscribe();
       pending.abort();

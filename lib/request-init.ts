@@ -69,29 +69,45 @@ function trimOws(value: string): string {
   return value.slice(start, end);
 }
 
-function prepareHeaders(
-  defaults: Readonly<Record<string, string>>,
-  headers: unknown,
-): Array<readonly [string, string]> {
+type HeaderPairs = Array<readonly [string, string]>;
+
+/** Validates one header and appends it (an array value gives one field per element). */
+function addHeader(out: HeaderPairs, rawName: string, value: unknown): void {
+  if (!isToken(rawName)) fail(`header name ${JSON.stringify(rawName)} is not a valid token`);
+  const name = rawName.toLowerCase();
+  if (CONNECTION_HEADERS.has(name)) fail(`header ${JSON.stringify(name)} is connection-specific and managed by rxconn`);
+  if (name === 'host') fail('header "host" is set from the origin and cannot be overridden');
+  if (Array.isArray(value)) {
+    for (const v of value) out.push([name, headerValue(name, v)]);
+  } else if (value !== undefined) {
+    out.push([name, headerValue(name, value)]);
+  }
+}
+
+/** The connection's default headers, validated once per defaults object (they are fixed at open()). */
+const preparedDefaults = new WeakMap<object, readonly (readonly [string, string])[]>();
+
+function defaultPairs(defaults: Readonly<Record<string, string>>): readonly (readonly [string, string])[] {
+  let pairs = preparedDefaults.get(defaults);
+  if (!pairs) {
+    const out: HeaderPairs = [];
+    for (const [name, value] of Object.entries(defaults)) addHeader(out, name, value);
+    pairs = Object.freeze(out);
+    preparedDefaults.set(defaults, pairs);
+  }
+  return pairs;
+}
+
+function prepareHeaders(defaults: Readonly<Record<string, string>>, headers: unknown): ReadonlyArray<readonly [string, string]> {
   if (headers !== undefined && (typeof headers !== 'object' || headers === null || Array.isArray(headers))) {
     fail('request headers must be an object of name → value');
   }
-  const own = (headers ?? {}) as Record<string, unknown>;
+  const base = defaultPairs(defaults);
+  if (headers === undefined) return base; // the common case: nothing to merge
+  const own = headers as Record<string, unknown>;
   const ownNames = new Set(Object.keys(own).map(n => n.toLowerCase()));
-  const out: Array<readonly [string, string]> = [];
-  const add = (rawName: string, value: unknown): void => {
-    if (!isToken(rawName)) fail(`header name ${JSON.stringify(rawName)} is not a valid token`);
-    const name = rawName.toLowerCase();
-    if (CONNECTION_HEADERS.has(name)) fail(`header ${JSON.stringify(name)} is connection-specific and managed by rxconn`);
-    if (name === 'host') fail('header "host" is set from the origin and cannot be overridden');
-    if (Array.isArray(value)) {
-      for (const v of value) out.push([name, headerValue(name, v)]);
-    } else if (value !== undefined) {
-      out.push([name, headerValue(name, value)]);
-    }
-  };
-  for (const [name, value] of Object.entries(defaults)) if (!ownNames.has(name.toLowerCase())) add(name, value);
-  for (const [name, value] of Object.entries(own)) add(name, value);
+  const out: HeaderPairs = base.filter(([name]) => !ownNames.has(name));
+  for (const [name, value] of Object.entries(own)) addHeader(out, name, value);
   return out;
 }
 

@@ -46,7 +46,7 @@ describe('webSocket(url)', () => {
     ws.send('hello');
     ws.send(new Uint8Array([7]));
     expect(await open).toMatchObject({ type: 'open', subprotocol: 'v1' });
-    expect(await got).toEqual(['hello', new Uint8Array([7])]);
+    expect(await got).toEqual(['hello', Buffer.from([7])]);
     const peer = server.peers[0]!;
     expect(peer.url).toBe('/feed?room=7');
     await ws.shutdown();
@@ -96,8 +96,10 @@ describe('webSocket(url)', () => {
 
   it('asks again at once when a handshake times out on a connection that stays up', async () => {
     const leaks = leakCheck();
-    const server = await rawWsServer(() => {}, { lateRefusal: 60 });
-    const ws = webSocket(server.origin, { retry, keepalive: false, handshakeTimeout: 20 });
+    // The first upgrade times out at 100 ms; the retry waits behind it in the queue until the
+    // late 503 (150 ms) frees the socket, then gets its 101 well within its own 100 ms.
+    const server = await rawWsServer(() => {}, { lateRefusal: 150 });
+    const ws = webSocket(server.origin, { retry, keepalive: false, handshakeTimeout: 100 });
     const log = recordAll(ws);
     await nextOf(ws, 'open');
     expect(log.types()).toEqual(['connecting', 'connected', 'upgraded', 'open']);

@@ -2,7 +2,8 @@
  * `conn.websocket(path)`: a shared WebSocket on the connection, as an Observable of messages
  * plus `send()` and `close()`.
  */
-import { Observable, Subject, share } from 'rxjs';
+import { Observable, Subject } from 'rxjs';
+import type { Observer, Subscriber, TeardownLogic } from 'rxjs';
 import type { Connection } from '../connection.js';
 import { ConnectionClosedError, InvalidArgumentError, QueueFullError } from '../errors.js';
 import type { RxconnError } from '../errors.js';
@@ -39,6 +40,29 @@ export interface WebSocketCloseEvent {
 export type WebSocketChannelEvent = WebSocketOpenEvent | WebSocketCloseEvent;
 
 const ENDED = new Set(['closing', 'closed', 'failed']);
+
+/**
+ * Where one link delivers: each of its subscribers; its end ends them all (taken out first, so
+ * that one resubscribing from its error or complete handler joins a new link).
+ */
+function fanOut(subscribers: Set<Subscriber<WebSocketMessage>>): Observer<WebSocketMessage> {
+  const drain = (): Array<Subscriber<WebSocketMessage>> => {
+    const all = [...subscribers];
+    subscribers.clear();
+    return all;
+  };
+  return {
+    next: message => {
+      for (const subscriber of subscribers) subscriber.next(message);
+    },
+    error: (error: unknown) => {
+      for (const subscriber of drain()) subscriber.error(error);
+    },
+    complete: () => {
+      for (const subscriber of drain()) subscriber.complete();
+    },
+  };
+}
 
 /**
  * A WebSocket on a connection (`conn.websocket(path, options)`): an Observable of incoming
@@ -78,6 +102,8 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
   readonly #queue: WebSocketMessage[] = [];
   /** The WebSocket of the current shared subscription. */
   #link: Link | undefined;
+  /** The subscribers sharing {@link #link} (a new set for each link). */
+  #subscribers = new Set<Subscriber<WebSocketMessage>>();
   /** A released WebSocket still in its closing handshake. */
   #closing: Link | undefined;
   /** Starts the next WebSocket once {@link #closing} has ended. */
@@ -86,22 +112,11 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
   /** @internal Use `conn.websocket(path, options)`. */
   constructor(connection: Connection, path: string, options: WebSocketOptions | undefined, connectionOptions: Pick<ResolvedOptions, 'keepalive' | 'closeTimeout'>) {
     const resolved = resolveWebSocketOptions(path, options, connectionOptions);
-    const box: { shared?: Observable<WebSocketMessage> } = {};
-    super(subscriber => box.shared!.subscribe(subscriber));
+    const box: { self?: WebSocketChannel } = {};
+    super(subscriber => box.self!.#join(subscriber));
+    box.self = this;
     this.#connection = connection;
     this.#options = resolved;
-    box.shared = new Observable<WebSocketMessage>(subscriber => {
-      const link = new Link(connection, resolved, subscriber, { onOpen: this.#onOpen, onEnd: this.#onEnd });
-      this.#link = link;
-      // A WebSocket released a moment ago may still be closing: the upgraded connection takes
-      // no request, not even a new upgrade, until its socket is closed. Upgrade after it.
-      if (this.#closing) this.#startNext = () => link.start();
-      else link.start();
-      return () => {
-        link.release();
-        if (!link.done) this.#closing = link;
-      };
-    }).pipe(share());
     const events = this.#events;
     // Per subscriber, so that a channel holds no observer on the connection while nobody listens.
     this.events = new Observable<WebSocketChannelEvent>(subscriber => {
@@ -158,6 +173,32 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
   close(code = 1000, reason = ''): void {
     checkClose(code, reason);
     this.#link?.close(code, reason);
+  }
+
+  /**
+   * One subscriber joins: the first starts a WebSocket, the others share it; the last to leave
+   * releases it (close 1000). A hand-rolled refCount rather than `share()`: messages go straight
+   * from ws to each subscriber, the hot path of every message.
+   */
+  #join(subscriber: Subscriber<WebSocketMessage>): TeardownLogic {
+    const existing = this.#link;
+    const subscribers = existing ? this.#subscribers : (this.#subscribers = new Set());
+    // Joined before the link starts: a start that fails at once must reach this subscriber.
+    subscribers.add(subscriber);
+    const link = existing ?? new Link(this.#connection, this.#options, fanOut(subscribers), { onOpen: this.#onOpen, onEnd: this.#onEnd });
+    if (!existing) {
+      this.#link = link;
+      // A WebSocket released a moment ago may still be closing: the upgraded connection takes
+      // no request, not even a new upgrade, until its socket is closed. Upgrade after it.
+      if (this.#closing) this.#startNext = () => link.start();
+      else link.start();
+    }
+    return () => {
+      if (!subscribers.delete(subscriber) || subscribers.size > 0 || this.#link !== link) return;
+      this.#link = undefined;
+      link.release();
+      if (!link.done) this.#closing = link;
+    };
   }
 
   readonly #onOpen = (link: Link, headers: Headers): void => {

@@ -5,7 +5,7 @@
  * A {@link WebSocketChannel} runs one link per shared subscription.
  */
 import type { Socket } from 'node:net';
-import type { Subscriber, Subscription } from 'rxjs';
+import type { Observer, Subscription } from 'rxjs';
 import type WebSocket from 'ws';
 import type { Connection } from '../connection.js';
 import { ConnectionDownError, ProtocolError, RxconnError, UnsupportedError, WebSocketClosedError, describe, toConnectionError } from '../errors.js';
@@ -22,6 +22,10 @@ import type { ResolvedWebSocketOptions } from './options.js';
 /** An incoming message: a text frame as a `string`, a binary one as a `Uint8Array`. */
 export type WebSocketMessage = string | Uint8Array;
 
+/** ws send options (no compression is negotiated); ws copies them, so they are shared. */
+const TEXT = { binary: false, compress: false } as const;
+const BINARY = { binary: true, compress: false } as const;
+
 /** How a link that opened has ended. */
 export interface LinkEnd {
   /** The close code: the server's close frame, or 1006 when none arrived. */
@@ -35,7 +39,7 @@ export interface LinkEnd {
 export interface LinkHooks {
   /** The WebSocket is open (called before any incoming message): flush what waited. */
   onOpen(link: Link, headers: Headers): void;
-  /** The link is over, just before its subscriber completes or errors. `end` is set if it had opened. */
+  /** The link is over, just before its subscribers complete or error. `end` is set if it had opened. */
   onEnd(link: Link, end: LinkEnd | undefined): void;
 }
 
@@ -50,7 +54,7 @@ interface Refusal {
 export class Link {
   readonly #connection: Connection;
   readonly #options: ResolvedWebSocketOptions;
-  readonly #subscriber: Subscriber<WebSocketMessage>;
+  readonly #sink: Observer<WebSocketMessage>;
   readonly #hooks: LinkHooks;
   #upgrade: Subscription | undefined;
   #events: Subscription | undefined;
@@ -68,10 +72,10 @@ export class Link {
   #connectionLost = false;
   #done = false;
 
-  constructor(connection: Connection, options: ResolvedWebSocketOptions, subscriber: Subscriber<WebSocketMessage>, hooks: LinkHooks) {
+  constructor(connection: Connection, options: ResolvedWebSocketOptions, sink: Observer<WebSocketMessage>, hooks: LinkHooks) {
     this.#connection = connection;
     this.#options = options;
-    this.#subscriber = subscriber;
+    this.#sink = sink;
     this.#hooks = hooks;
   }
 
@@ -141,7 +145,7 @@ export class Link {
   /** Sends one message; `false` if the WebSocket is not open (the channel queues it). */
   send(data: WebSocketMessage): boolean {
     if (!this.isOpen) return false;
-    this.#ws!.send(data, { binary: typeof data !== 'string', compress: false });
+    this.#ws!.send(data, typeof data === 'string' ? TEXT : BINARY);
     return true;
   }
 
@@ -246,8 +250,10 @@ export class Link {
   // ---- the WebSocket's events ----
 
   readonly #onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
+    // binaryType is ws's default, 'nodebuffer': `data` is one Buffer (fragments already joined).
     const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? Buffer.from(data) : data;
-    this.#subscriber.next(isBinary ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes.toString('utf8'));
+    // Binary: the Buffer itself (a Uint8Array), no copy, as the connection's `data` events do.
+    this.#sink.next(isBinary ? bytes : bytes.toString('utf8'));
   };
 
   readonly #onWsError = (error: Error): void => {
@@ -273,7 +279,7 @@ export class Link {
     this.#end(error, { code, reason, error });
   };
 
-  /** The link is over: release everything, tell the channel, then the subscriber. */
+  /** The link is over: release everything, tell the channel, then the subscribers. */
   #end(error: RxconnError | undefined, end?: LinkEnd): void {
     if (this.#done) return;
     this.#done = true;
@@ -283,7 +289,7 @@ export class Link {
     this.#upgrade?.unsubscribe();
     this.#socket?.off('error', this.#onSocketError);
     this.#hooks.onEnd(this, end);
-    if (error) this.#subscriber.error(error);
-    else this.#subscriber.complete();
+    if (error) this.#sink.error(error);
+    else this.#sink.complete();
   }
 }

@@ -66,10 +66,13 @@ function fanOut(subscribers: Set<Subscriber<WebSocketMessage>>): Observer<WebSoc
 
 /**
  * A WebSocket on a connection (`conn.websocket(path, options)`): an Observable of incoming
- * messages (text frames as `string`, binary frames as `Uint8Array`) plus {@link send} and
- * {@link close}. It is **shared and lazy**: the first subscriber performs the upgrade on the
- * connection (waiting for it to be connected and idle), later subscribers share the same
- * WebSocket, and the last unsubscribe closes it with 1000.
+ * messages (text frames as `string`, binary frames as `Uint8Array` — a Node `Buffer`, passed on
+ * without a copy) plus {@link send} and {@link close}. It is **shared and lazy**: the first
+ * subscriber performs the upgrade on the connection (waiting for it to be connected and idle),
+ * later subscribers share the same WebSocket, and the last unsubscribe closes it with 1000 (a
+ * subscribe during that closing handshake upgrades again once it is over). The WebSocket takes
+ * the whole HTTP/1.1 connection: a second channel on the same connection errors with
+ * `RXCONN_UNSUPPORTED` while the first is open. No extension (permessage-deflate) is offered.
  *
  * It **completes** when the WebSocket closes normally: a server close with 1000, 1001 or no
  * code; a `close()` of ours; a graceful `conn.shutdown()` (close 1001 and its echo). It

@@ -19,7 +19,7 @@ import { MAX_REFUSAL_BODY, WebSocketHandshakeError } from './handshake-error.js'
 import { startKeepalive } from './keepalive.js';
 import type { ResolvedWebSocketOptions } from './options.js';
 
-/** An incoming message: a text frame as a `string`, a binary one as a `Uint8Array`. */
+/** A message: a text frame as a `string`, a binary one as a `Uint8Array` (incoming: a Node `Buffer`). */
 export type WebSocketMessage = string | Uint8Array;
 
 /** ws send options (no compression is negotiated); ws copies them, so they are shared. */

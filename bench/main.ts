@@ -26,6 +26,7 @@ import { hasTaskset, pinSelf, startServer } from './server-control.js';
 import { bundled, resultsDir, scriptArgs } from './paths.js';
 import { ratiosSvg } from './svg.js';
 
+const started = performance.now();
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const onlyArg = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
@@ -34,29 +35,30 @@ const clientsArg = args.find((a) => a.startsWith('--clients='))?.slice('--client
 /** `--clients=node:http2,rxconn`: keep only these clients (the floor of each section always runs). */
 const keep = <T extends { readonly name: string }>(drivers: T[]): T[] =>
   clientsArg ? drivers.filter((d, i) => i === 0 || clientsArg.split(',').includes(d.name)) : drivers;
-const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const log = (line: string): void => void process.stderr.write(`${((performance.now() - started) / 1000).toFixed(1).padStart(5)}s ${line}\n`);
+/** --quick measures 64-byte bodies only; the full run adds 64 KiB. */
+const sizes = quick ? [64] : [64, 65_536];
 
 /** Fixed request counts per measurement; --quick divides them. */
-const scale = quick ? 0.2 : 1;
+const scale = quick ? 0.25 : 1;
 /** A scaled count, a multiple of 16 (the WebSocket ack interval), at least 64. */
 const n = (count: number): number => Math.max(64, Math.round((count * scale) / 16) * 16);
-/** Warm-up before the first round: a fifth of a measurement (already scaled). */
-const warm = (count: number): number => Math.max(64, Math.round(count / 5 / 16) * 16);
+/** Warm-up before the first round: a tenth of a measurement (already scaled). */
+const warm = (count: number): number => Math.max(64, Math.round(count / 10 / 16) * 16);
 // Sized for ~0.3 s per floor measurement on a 2-core loopback box, so that the whole run stays under 3 minutes.
-const HTTP_COUNTS: Record<string, number> = { '64:1': 1_008, '64:64': 4_000, '65536:1': 496, '65536:64': 1_008 };
-const H1_COUNTS: Record<string, number> = { '64:1': 1_200, '64:64': 2_000, '65536:1': 608, '65536:64': 608 };
-const WS_COUNTS: Record<string, number> = { 'round trip:64': 1_600, 'round trip:65536': 496, 'send:64': 32_000, 'send:65536': 800, 'receive:64': 64_000, 'receive:65536': 1_600 };
-const MEMORY = quick ? { total: 20_000, idle: 50, churn: 200 } : { total: 100_000, idle: 200, churn: 1_000 };
+const HTTP_COUNTS: Record<string, number> = { '64:1': 800, '64:64': 3_008, '65536:1': 400, '65536:64': 800 };
+const H1_COUNTS: Record<string, number> = { '64:1': 1_008, '64:64': 1_600, '65536:1': 496, '65536:64': 496 };
+const WS_COUNTS: Record<string, number> = { 'round trip:64': 1_200, 'round trip:65536': 400, 'send:64': 24_000, 'send:65536': 608, 'receive:64': 48_000, 'receive:65536': 1_200 };
+const MEMORY = quick ? { total: 10_000, idle: 50, churn: 100 } : { total: 100_000, idle: 200, churn: 1_000 };
 
 /** Run time budget, from the start: throughput scenarios start only before `throughput`, memory jobs only before `memory`. */
 const BUDGET_MS = quick ? { throughput: 18_000, memory: 27_000 } : { throughput: 120_000, memory: 172_000 };
-const started = performance.now();
 const settings: RunSettings = {
   rounds: 3,
   timeoutMs: quick ? 8_000 : 15_000,
   noisyCpu: 0.25,
-  retries: { left: quick ? 6 : 16 },
-  quietWait: { left: quick ? 2_000 : 8_000 },
+  retries: { left: quick ? 2 : 10 },
+  quietWait: { left: quick ? 0 : 5_000 },
   deadline: started + BUDGET_MS.throughput,
   log,
 };
@@ -71,7 +73,7 @@ async function httpSections(server: BenchServer): Promise<Row[]> {
   const rows: Row[] = [];
   for (const s of sections) {
     if (!only.has(s.key)) continue;
-    for (const size of [64, 65_536]) {
+    for (const size of sizes) {
       for (const concurrency of [1, 64]) {
         const count = n(s.counts[`${size}:${concurrency}`] ?? 1_000);
         rows.push(...(await httpScenario(server, settings, { section: s.section, target: { origin: s.origin, ca }, drivers: keep(s.drivers), size, concurrency, count, warmup: warm(count) })));
@@ -85,7 +87,7 @@ async function wsSection(server: BenchServer): Promise<Row[]> {
   if (!only.has('ws')) return [];
   const rows: Row[] = [];
   for (const mode of ['send', 'receive', 'round trip'] as WsMode[]) {
-    for (const size of [64, 65_536]) {
+    for (const size of sizes) {
       const count = n(WS_COUNTS[`${mode}:${size}`] ?? 1_000);
       rows.push(...(await wsScenario(server, settings, { url: `ws://127.0.0.1:${server.ports.ws}${WS.path}`, drivers: keep([rawWs, rxconnWs]), mode, size, count, warmup: warm(count) })));
     }
@@ -115,10 +117,9 @@ async function memorySection(server: BenchServer): Promise<MemoryRow[]> {
   const h2c = `http://127.0.0.1:${server.ports.h2c}`;
   const h1 = `http://127.0.0.1:${server.ports.http1}`;
   const rows: MemoryRow[] = [];
+  // rxconn first; the floors' growth (the reference for RSS noise) last, skipped if the run is out of time.
   const plan: [MemoryRow['test'], MemoryClient, string][] = [
-    ['growth', 'node:http2', h2c],
     ['growth', 'rxconn http2', h2c],
-    ['growth', 'node:http agent', h1],
     ['growth', 'rxconn http1', h1],
     ['idle', 'node:http2', h2c],
     ['idle', 'rxconn http2', h2c],
@@ -128,9 +129,15 @@ async function memorySection(server: BenchServer): Promise<MemoryRow[]> {
     ['churn', 'rxconn http2', h2c],
     ['churn', 'net', h1],
     ['churn', 'rxconn http1', h1],
+    ['growth', 'node:http2', h2c],
+    ['growth', 'node:http agent', h1],
   ];
+  // Rough upper estimates of one job on this kind of machine, so that a job starts only if it ends within budget.
+  // (4k req/s on HTTP/1.1, 8k on HTTP/2, ~3 ms per connection, plus the process start.)
+  const estimateMs = (test: MemoryRow['test'], origin: string): number =>
+    800 + (test === 'growth' ? (MEMORY.total / (origin === h1 ? 4_000 : 8_000)) * 1000 : test === 'idle' ? MEMORY.idle * 5 : MEMORY.churn * 3);
   for (const [test, client, origin] of plan) {
-    if (performance.now() - started > BUDGET_MS.memory) {
+    if (performance.now() - started + estimateMs(test, origin) > BUDGET_MS.memory) {
       log(`  memory ${test} ${client}: skipped (run time budget spent)`);
       rows.push({ test, client, result: { mode: 'error', message: 'skipped: run time budget spent' } });
       continue;
@@ -165,7 +172,7 @@ async function main(): Promise<void> {
       rounds: settings.rounds,
       durationS: (performance.now() - t0) / 1000,
       load: [loadBefore, loadavg()[0] ?? Number.NaN],
-      counts: quick ? 'request counts ÷5 (--quick), memory 20k requests' : 'fixed counts per measurement (HTTP/2 64 B: 1,200 at c=1, 5,008 at c=64), memory 100k requests',
+      counts: quick ? '64-byte bodies only, request counts ÷4 (--quick), memory 10k requests' : 'fixed counts per measurement (HTTP/2 64 B: 800 at c=1, 3,008 at c=64; warm-up a tenth), memory 100k requests',
       rows,
       memory,
     };

@@ -177,7 +177,7 @@ export function targets(report: Report): Target[] {
 function memoryTables(memory: readonly MemoryRow[]): string[] {
   const out: string[] = [];
   const failed = (m: MemoryRow): string => (m.result.mode === 'error' ? `| ${m.client} | n/a (${m.result.message}) |` : '');
-  const growth = memory.filter((m) => m.test === 'growth');
+  const growth = memory.filter((m) => m.test === 'growth').sort((a, b) => a.client.localeCompare(b.client));
   if (growth.length) {
     out.push('### Growth over requests (one connection, 64 B, c=64; read after a full GC at the start, after half the requests and at the end)', '');
     out.push('| Client | req/s | RSS start | RSS half | RSS end | Δ RSS half→end | heap half | heap end | Δ heap half→end | Δ external half→end |');

@@ -279,7 +279,10 @@ class DiscardHandler implements ResponseHandler {
     readonly session: Http1Session,
   ) {}
   onInform(): void {}
-  onHead(): void {}
+  onHead(status: number): void {
+    // A cancelled upgrade that the server accepted: what follows is not HTTP, the socket cannot be kept.
+    if (status === 101) this.session.destroy(new ConnectionDownError('the server accepted a cancelled upgrade (101): the socket was closed'));
+  }
   onData(chunk: Buffer): void {
     this.session.discarding(chunk.length);
   }

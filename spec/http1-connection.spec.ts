@@ -245,6 +245,25 @@ describe('HTTP/1.1 connection', () => {
     await peer.close();
   });
 
+  it('closes the socket at once when the server accepts an upgrade that was cancelled', async () => {
+    let n = 0;
+    const peer = await rawServer(socket => {
+      const mine = n++;
+      socket.once('data', () => {
+        if (mine === 0) setTimeout(() => socket.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n'), 20);
+        else socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+      });
+    });
+    const conn = open(peer.origin, fast);
+    await connected(conn);
+    const down = next(conn, 'disconnected');
+    await expect(firstValueFrom(conn.upgrade('websocket', { path: '/', timeout: 5 }))).rejects.toMatchObject({ code: 'RXCONN_TIMEOUT' });
+    expect(await down).toMatchObject({ killedStreams: 0, error: { message: 'the server accepted a cancelled upgrade (101): the socket was closed' } });
+    expect(await firstValueFrom(conn.get('/').pipe(text()))).toMatchObject({ body: 'ok' });
+    await conn.shutdown();
+    await peer.close();
+  });
+
   it('leaves the socket alone when a queued request is cancelled', async () => {
     const server = await startServer('http1', (req, res) => res.end(`${req.url}`));
     const conn = open(server.origin, fast);

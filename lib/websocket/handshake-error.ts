@@ -8,7 +8,7 @@ import type { Headers } from '../events.js';
 
 /**
  * The WebSocket opening handshake failed; `status`, `headers` and `body` are the server's answer
- * (`body` is the start of a refusal's body, at most {@link MAX_REFUSAL_BODY} bytes; empty for a 101).
+ * (`body` is the start of a refusal's body, at most 64 KiB; empty for a 101).
  * Its code is `RXCONN_PROTOCOL`; it is not retried by the reconnecting `webSocket()`.
  *
  * @example
@@ -22,7 +22,7 @@ export class WebSocketHandshakeError extends ProtocolError {
     readonly status: number,
     /** The response headers. */
     readonly headers: Headers,
-    /** The response body (the first {@link MAX_REFUSAL_BODY} bytes). */
+    /** The response body (its first 64 KiB). */
     readonly body: Uint8Array = new Uint8Array(0),
   ) {
     super(message);

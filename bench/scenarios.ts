@@ -14,7 +14,12 @@ import { busyMs, waitForQuiet } from './machine.js';
 import type { BenchServer } from './server-control.js';
 
 setFlagsFromString('--expose-gc');
-/** A full GC before each measurement, so no client pays for the garbage of the one before. */
+/**
+ * A full GC, only before each measurement with `--gc`. Off by default: after a forced full GC,
+ * V8 shrinks the young generation, and the next short measurement pays for extra scavenges
+ * (a raw node:http2 floor measured ~25% slower that way). Rotating the order spreads the garbage
+ * one client leaves to the next instead.
+ */
 const gc = runInNewContext('gc') as () => void;
 
 /** One client in one scenario. */
@@ -51,6 +56,8 @@ export interface RunSettings {
   quietWait: { left: number };
   /** `performance.now()` after which no new scenario starts (its rows say "skipped"): keeps the run bounded on a loaded machine. */
   readonly deadline: number;
+  /** Full GC before each measurement. */
+  readonly gcBetween: boolean;
   /** Logs progress (stderr). */
   readonly log: (line: string) => void;
 }
@@ -95,7 +102,7 @@ async function runRounds<C>(
     const shift = round % Math.max(1, order.length);
     for (const c of [...order.slice(shift), ...order.slice(0, shift)]) {
       for (let attempt = 0; attempt < 2 && c.client !== undefined; attempt++) {
-        gc();
+        if (settings.gcBetween) gc();
         if (settings.quietWait.left > 0) settings.quietWait.left -= await waitForQuiet(settings.noisyCpu, Math.min(1_000, settings.quietWait.left));
         const before = await server.stats();
         const busy0 = busyMs();

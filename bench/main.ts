@@ -1,10 +1,11 @@
 /**
- * `npm run bench [-- --quick] [-- --only=h2c,tls,h1,ws,mem]`: starts the server process, measures
- * every client side by side, prints the markdown report and writes it to bench/results/
- * (latest.md + ratios.svg + latest.json; a --quick run writes quick.* instead).
+ * `npm run bench [-- --quick] [-- --only=h2c,tls,h1,ws,mem] [-- --clients=...] [-- --gc]`: starts
+ * the server process, measures every client side by side, prints the markdown report and writes it to bench/results/
+ * (latest.md + ratios.svg + latest.json; a --quick run writes quick.* instead). `--render`
+ * rewrites the report from the last JSON without measuring.
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { HttpDriver } from './common.js';
@@ -43,18 +44,20 @@ const sizes = quick ? [64] : [64, 65_536];
 const scale = quick ? 0.25 : 1;
 /** A scaled count, a multiple of 16 (the WebSocket ack interval), at least 64. */
 const n = (count: number): number => Math.max(64, Math.round((count * scale) / 16) * 16);
+/** The first scenario of each section warms every client up for at least this long (cold JIT). */
+const WARMUP_FIRST_MS = quick ? 150 : 500;
 /** Warm-up before the first round: a tenth of a measurement (already scaled). */
 const warm = (count: number): number => Math.max(64, Math.round(count / 10 / 16) * 16);
 // Sized for ~0.3 s per floor measurement on a 2-core loopback box, so that the whole run stays under 3 minutes.
-const HTTP_COUNTS: Record<string, number> = { '64:1': 1_200, '64:64': 4_496, '65536:1': 608, '65536:64': 1_200 };
-const H1_COUNTS: Record<string, number> = { '64:1': 1_008, '64:64': 1_600, '65536:1': 496, '65536:64': 496 };
-const WS_COUNTS: Record<string, number> = { 'round trip:64': 1_200, 'round trip:65536': 400, 'send:64': 24_000, 'send:65536': 608, 'receive:64': 48_000, 'receive:65536': 1_200 };
+const HTTP_COUNTS: Record<string, number> = { '64:1': 800, '64:64': 2_800, '65536:1': 400, '65536:64': 800 };
+const H1_COUNTS: Record<string, number> = { '64:1': 608, '64:64': 1_008, '65536:1': 304, '65536:64': 304 };
+const WS_COUNTS: Record<string, number> = { 'round trip:64': 800, 'round trip:65536': 256, 'send:64': 16_000, 'send:65536': 400, 'receive:64': 32_000, 'receive:65536': 800 };
 const MEMORY = quick ? { total: 10_000, idle: 50, churn: 100 } : { total: 100_000, idle: 200, churn: 1_000 };
 
 /** Run time budget, from the start: throughput scenarios start only before `throughput`, memory jobs only before `memory`. */
 const BUDGET_MS = quick ? { throughput: 18_000, memory: 27_000 } : { throughput: 120_000, memory: 172_000 };
 const settings: RunSettings = {
-  rounds: 3,
+  rounds: quick ? 3 : 5,
   timeoutMs: quick ? 8_000 : 15_000,
   noisyCpu: 0.25,
   retries: { left: quick ? 2 : 10 },
@@ -77,7 +80,8 @@ async function httpSections(server: BenchServer): Promise<Row[]> {
     for (const size of sizes) {
       for (const concurrency of [1, 64]) {
         const count = n(s.counts[`${size}:${concurrency}`] ?? 1_000);
-        rows.push(...(await httpScenario(server, settings, { section: s.section, target: { origin: s.origin, ca }, drivers: keep(s.drivers), size, concurrency, count, warmup: warm(count) })));
+        const first = size === sizes[0] && concurrency === 1;
+        rows.push(...(await httpScenario(server, settings, { section: s.section, target: { origin: s.origin, ca }, drivers: keep(s.drivers), size, concurrency, count, warmup: warm(count), warmupMs: first ? WARMUP_FIRST_MS : 0 })));
       }
     }
   }
@@ -90,7 +94,8 @@ async function wsSection(server: BenchServer): Promise<Row[]> {
   for (const mode of ['send', 'receive', 'round trip'] as WsMode[]) {
     for (const size of sizes) {
       const count = n(WS_COUNTS[`${mode}:${size}`] ?? 1_000);
-      rows.push(...(await wsScenario(server, settings, { url: `ws://127.0.0.1:${server.ports.ws}${WS.path}`, drivers: keep([rawWs, rxconnWs]), mode, size, count, warmup: warm(count) })));
+      const first = mode === 'send' && size === sizes[0];
+      rows.push(...(await wsScenario(server, settings, { url: `ws://127.0.0.1:${server.ports.ws}${WS.path}`, drivers: keep([rawWs, rxconnWs]), mode, size, count, warmup: warm(count), warmupMs: first ? WARMUP_FIRST_MS : 0 })));
     }
   }
   return rows;
@@ -173,25 +178,32 @@ async function main(): Promise<void> {
       rounds: settings.rounds,
       durationS: (performance.now() - t0) / 1000,
       load: [loadBefore, loadavg()[0] ?? Number.NaN],
-      counts: quick ? '64-byte bodies only, request counts ÷4 (--quick), memory 10k requests' : 'fixed counts per measurement (HTTP/2 64 B: 1,200 at c=1, 4,496 at c=64; warm-up a tenth), memory 100k requests',
+      counts: quick ? '64-byte bodies only, request counts ÷4 (--quick), memory 10k requests' : 'fixed counts per measurement (HTTP/2 64 B: 800 at c=1, 2,800 at c=64; warm-up a tenth), memory 100k requests',
       rows,
       memory,
     };
   } finally {
     await withTimeout(server.stop(), 5_000, 'server stop').catch(() => undefined);
   }
+  write(report);
+}
+
+/** Prints the report and writes results/<latest|quick>.{md,json} and the chart. */
+function write(report: Report): void {
   const markdown = toMarkdown(report);
   process.stdout.write(`${markdown}\n`);
   const dir = `${resultsDir()}/`;
   mkdirSync(dir, { recursive: true });
-  const base = quick ? 'quick' : 'latest';
-  writeFileSync(`${dir}${base}.md`, `${markdown.replace('(ratios.svg)', quick ? '(quick.svg)' : '(ratios.svg)')}\n`);
-  writeFileSync(`${dir}${quick ? 'quick.svg' : 'ratios.svg'}`, ratiosSvg(report.rows, `rxconn bench: throughput relative to the floor (${report.date}, Node ${report.node})`));
+  const base = report.quick ? 'quick' : 'latest';
+  writeFileSync(`${dir}${base}.md`, `${markdown.replace('(ratios.svg)', report.quick ? '(quick.svg)' : '(ratios.svg)')}\n`);
+  writeFileSync(`${dir}${report.quick ? 'quick.svg' : 'ratios.svg'}`, ratiosSvg(report.rows, `rxconn bench: throughput relative to the floor (${report.date}, Node ${report.node})`));
   writeFileSync(`${dir}${base}.json`, `${JSON.stringify(report, null, 1)}\n`);
   log(`wrote bench/results/${base}.md (${report.durationS.toFixed(0)} s)`);
 }
 
-main().then(
+/** `--render`: rewrites the report and the chart from results/<latest|quick>.json, without measuring. */
+const run = args.includes('--render') ? async () => write(JSON.parse(readFileSync(`${resultsDir()}/${quick ? 'quick' : 'latest'}.json`, 'utf8')) as Report) : main;
+run().then(
   () => process.exit(0),
   (error: unknown) => {
     console.error('bench failed:', error);

@@ -79,6 +79,7 @@ async function runRounds<C>(
   contenders: Contender<C>[],
   warmup: Measure<C>,
   measure: Measure<C>,
+  warmupMs: number,
 ): Promise<void> {
   const live = (): Contender<C>[] => contenders.filter((c) => c.client !== undefined && c.row.status === 'ok');
   const retire = async (c: Contender<C>, error: unknown): Promise<void> => {
@@ -90,9 +91,12 @@ async function runRounds<C>(
     c.close = undefined;
     await close?.().catch(() => undefined);
   };
+  // Warm-up: the fixed count, repeated (at most 20 times) until `warmupMs` have passed, so that a
+  // cold JIT (the first scenario of a section) is warm before round 0.
   for (const c of live()) {
+    const t0 = performance.now();
     try {
-      await warmup(c.client as C);
+      for (let i = 0; i < 20 && c.client !== undefined && (i === 0 || performance.now() - t0 < warmupMs); i++) await warmup(c.client);
     } catch (error) {
       await retire(c, error);
     }
@@ -164,6 +168,8 @@ export interface HttpScenario {
   readonly concurrency: number;
   readonly count: number;
   readonly warmup: number;
+  /** Keep warming up until this long has passed (the first scenario of a section). */
+  readonly warmupMs: number;
 }
 
 /** Measures every driver of an HTTP scenario; returns one row per driver. */
@@ -190,7 +196,7 @@ export async function httpScenario(server: BenchServer, settings: RunSettings, s
   }
   const load = (count: number) => (client: HttpClient) =>
     runLoad((done) => client.request(path, done), { count, concurrency: s.concurrency, timeoutMs: settings.timeoutMs, expectBytes: s.size });
-  await runRounds(server, settings, contenders, load(s.warmup), load(s.count));
+  await runRounds(server, settings, contenders, load(s.warmup), load(s.count), s.warmupMs);
   return contenders.map((c) => c.row);
 }
 
@@ -204,6 +210,8 @@ export interface WsScenario {
   readonly size: number;
   readonly count: number;
   readonly warmup: number;
+  /** Keep warming up until this long has passed (the first scenario of a section). */
+  readonly warmupMs: number;
 }
 
 /** Sends a `#` command and waits for `#ok`. */
@@ -311,6 +319,6 @@ export async function wsScenario(server: BenchServer, settings: RunSettings, s: 
       settings.log(`    ${driver.name}: n/a: ${row.note}`);
     }
   }
-  await runRounds(server, settings, contenders, wsMeasure(s.mode, s.size, s.warmup, settings.timeoutMs), wsMeasure(s.mode, s.size, s.count, settings.timeoutMs));
+  await runRounds(server, settings, contenders, wsMeasure(s.mode, s.size, s.warmup, settings.timeoutMs), wsMeasure(s.mode, s.size, s.count, settings.timeoutMs), s.warmupMs);
   return contenders.map((c) => c.row);
 }

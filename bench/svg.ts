@@ -21,10 +21,12 @@ export function ratiosSvg(rows: readonly Row[], title: string): string {
   const shown = rows.filter((r) => !r.floor);
   const labelWidth = 330;
   const plotWidth = 520;
+  const valueWidth = 140;
   const rowHeight = 18;
   const headerHeight = 24;
   const top = 44;
-  const maxRatio = Math.max(1.25, ...shown.flatMap((r) => range(r.ratios)).filter((v) => Number.isFinite(v)));
+  // The axis stops at 2.5×: beyond that, bars and whiskers are clipped at the edge.
+  const maxRatio = Math.min(2.5, Math.max(1.25, ...shown.flatMap((r) => range(r.ratios)).filter((v) => Number.isFinite(v))));
   const domain = Math.ceil(maxRatio * 4) / 4;
   const x = (ratio: number): number => labelWidth + (Math.min(ratio, domain) / domain) * plotWidth;
 
@@ -48,7 +50,8 @@ export function ratiosSvg(rows: readonly Row[], title: string): string {
       body.push(`<rect x="${labelWidth}" y="${y + 3}" width="${(x(ratio) - labelWidth).toFixed(1)}" height="${rowHeight - 6}" fill="${color}"/>`);
       const [lo, hi] = range(row.ratios);
       if (hi > lo) body.push(`<line x1="${x(lo).toFixed(1)}" x2="${x(hi).toFixed(1)}" y1="${y + 9}" y2="${y + 9}" class="whisker"/>`);
-      body.push(`<text x="${labelWidth + plotWidth + 10}" y="${y + 13}" class="value${row.client === RXCONN ? ' rx' : ''}">${ratio.toFixed(2)}×</text>`);
+      const failed = row.status === 'failed' ? ` (failed after ${row.samples.length})` : '';
+      body.push(`<text x="${labelWidth + plotWidth + 10}" y="${y + 13}" class="value${row.client === RXCONN ? ' rx' : ''}">${ratio.toFixed(2)}×${failed}</text>`);
     }
     y += rowHeight;
   }
@@ -58,7 +61,7 @@ export function ratiosSvg(rows: readonly Row[], title: string): string {
     ticks.push(`<line x1="${x(t)}" x2="${x(t)}" y1="${top}" y2="${y}" class="grid"/>`, `<text x="${x(t)}" y="${y + 16}" class="tick" text-anchor="middle">${t.toFixed(2)}</text>`);
   }
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + plotWidth + 70}" height="${height}" viewBox="0 0 ${labelWidth + plotWidth + 70} ${height}" font-family="system-ui, sans-serif">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + plotWidth + valueWidth}" height="${height}" viewBox="0 0 ${labelWidth + plotWidth + valueWidth} ${height}" font-family="system-ui, sans-serif">`,
     '<style>.label{font-size:12px;fill:#222}.section{font-size:13px;font-weight:600;fill:#222}.value{font-size:11px;fill:#222}.rx{font-weight:600}.na{font-size:11px;fill:#999;font-style:italic}.tick{font-size:10px;fill:#666}.grid{stroke:#e4e4e4}.whisker{stroke:#222;stroke-width:1.5}.floor{stroke:#222;stroke-width:1.5}.target{stroke:#d1495b;stroke-dasharray:4 3}.title{font-size:15px;font-weight:600}</style>',
     '<rect width="100%" height="100%" fill="#fff"/>',
     `<text x="8" y="20" class="title">${escape(title)}</text>`,

@@ -91,6 +91,10 @@ class Http1Session implements Session {
     this.#listener = listener;
     this.#host = options.origin.host;
     if (options.keepalive) socket.setKeepAlive(true, options.keepalive.interval);
+    // A request can be several writes (a streamed body): no Nagle wait between them. HTTP/2 keeps
+    // Nagle on, as node does: nghttp2 writes each tick's frames at once, and at high concurrency
+    // the batching is worth ~8% throughput with no latency cost (measured at c=1: same p50/p99).
+    socket.setNoDelay(true);
     socket.on('data', this.#onData);
     socket.on('end', this.#onEnd);
     socket.on('error', this.#onError);

@@ -59,7 +59,6 @@ export function dial(options: ResolvedOptions, onSocket?: (socket: net.Socket) =
         subscriber.error(error);
         return;
       }
-      socket.setNoDelay(true);
       detach();
       handedOver = true;
       subscriber.next({ socket, protocol });

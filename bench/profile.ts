@@ -13,7 +13,7 @@ import { tlsFixtures } from './common.js';
 import { gotHttp2 } from './clients/got.js';
 import { http2Wrapper } from './clients/http2-wrapper.js';
 import { nodeHttp } from './clients/node-http.js';
-import { nodeHttp2 } from './clients/node-http2.js';
+import { nodeHttp2, nodeHttp2BigWindow } from './clients/node-http2.js';
 import { rxconnHttp } from './clients/rxconn.js';
 import { undiciHttp1, undiciHttp2 } from './clients/undici.js';
 import { runLoad } from './load.js';
@@ -35,7 +35,7 @@ interface Job {
 const drivers = (section: Section): Record<string, HttpDriver> =>
   section === 'h1'
     ? { 'node:http': nodeHttp, undici1: undiciHttp1(1), undici10: undiciHttp1(10), rxconn: rxconnHttp('http1') }
-    : { 'node:http2': nodeHttp2, 'http2-wrapper': http2Wrapper, got: gotHttp2, undici: undiciHttp2, rxconn: rxconnHttp('http2') };
+    : { 'node:http2': nodeHttp2, 'node:http2-window': nodeHttp2BigWindow, 'http2-wrapper': http2Wrapper, got: gotHttp2, undici: undiciHttp2, rxconn: rxconnHttp('http2') };
 
 async function child(job: Job): Promise<void> {
   const driver = drivers(job.section)[job.client];

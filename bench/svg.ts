@@ -15,6 +15,7 @@ const COLORS: Record<string, string> = {
   'undici allowH2': '#00798c',
   'undici pipelining 1': '#00798c',
   'undici pipelining 10': '#30638e',
+  'node:http2 (1 MiB window)': '#9b9b9b',
 };
 
 export function ratiosSvg(rows: readonly Row[], title: string): string {

@@ -3,14 +3,15 @@ import { connect } from 'node:http2';
 import type { ClientHttp2Session } from 'node:http2';
 import type { Done, HttpClient, HttpDriver, HttpTarget } from '../common.js';
 
-/** Connects a session and waits for the server's SETTINGS (`connect`). */
-export function connectSession(target: HttpTarget): Promise<ClientHttp2Session> {
+/** Connects a session and waits for the server's SETTINGS (`connect`); `window` (bytes) raises the stream and connection flow-control windows. */
+export function connectSession(target: HttpTarget, window?: number): Promise<ClientHttp2Session> {
   return new Promise((resolve, reject) => {
-    const session = connect(target.origin, { ca: target.ca });
+    const session = connect(target.origin, { ca: target.ca, ...(window && { settings: { initialWindowSize: window } }) });
     const onError = (error: Error): void => reject(error);
     session.once('error', onError);
     session.once('connect', () => {
       session.off('error', onError);
+      if (window) session.setLocalWindowSize(4 * window);
       session.on('error', () => undefined); // surfaced per stream
       resolve(session);
     });
@@ -38,6 +39,22 @@ export function sessionRequest(session: ClientHttp2Session, path: string, done: 
   stream.on('end', () => done(status === 200 ? null : new Error(`status ${status}`), bytes));
   stream.on('error', (error) => done(error, bytes));
 }
+
+/**
+ * Not a floor but a ceiling: the same raw session with a 1 MiB stream window and a 4 MiB
+ * connection window (Node's defaults are 65,535 bytes, so a 64 KiB body waits for a
+ * WINDOW_UPDATE). Shown in the 64 KiB scenarios to say what flow control costs there.
+ */
+export const nodeHttp2BigWindow: HttpDriver = {
+  name: 'node:http2 (1 MiB window)',
+  async setup(target: HttpTarget): Promise<HttpClient> {
+    const session = await connectSession(target, 1 << 20);
+    return {
+      request: (path, done) => sessionRequest(session, path, done),
+      close: () => closeSession(session),
+    };
+  },
+};
 
 export const nodeHttp2: HttpDriver = {
   name: 'node:http2',

@@ -31,6 +31,10 @@ import type { Session, SessionFactory, SessionListener, StreamSink } from './ses
 /** Client stream ids are odd and end at 2^31-1: past this many streams the session drains. */
 const MAX_STREAMS_PER_SESSION = 2 ** 30 - 1;
 const NO_CANCEL = (): void => {};
+/** SETTINGS_INITIAL_WINDOW_SIZE we advertise: how far ahead the server may send on one stream. */
+const STREAM_WINDOW = 1024 * 1024;
+/** Our connection-level receive window, across all streams. */
+const CONNECTION_WINDOW = 16 * 1024 * 1024;
 
 class Http2Session implements Session, Http2StreamOwner {
   readonly protocol = 'http2';
@@ -76,6 +80,11 @@ class Http2Session implements Session, Http2StreamOwner {
         // (ENHANCE_YOUR_CALM) once the server acknowledged our SETTINGS. Before that,
         // http2-stream.ts checks the size itself.
         maxHeaderListSize: options.maxHeaderSize,
+        // Flow control: node's default 64 KiB stream window makes any larger response wait a
+        // round trip per window. Data events go to the sink synchronously as they arrive (see
+        // http2-stream.ts), so a larger window costs no buffering in rxconn; it only lets the
+        // server send further ahead.
+        initialWindowSize: STREAM_WINDOW,
       },
     });
     const session = this.session;
@@ -189,6 +198,8 @@ class Http2Session implements Session, Http2StreamOwner {
     if (this.#closed) return;
     if (!this.#ready) {
       this.#ready = true;
+      // The connection window bounds all streams together (node's default is 64 KiB as well).
+      if (!this.session.destroyed) this.session.setLocalWindowSize(CONNECTION_WINDOW);
       if (this.#keepalive) {
         const { interval, timeout } = this.#keepalive;
         this.#stopKeepalive = startKeepalive(this.session, interval, timeout, () => this.destroy(new KeepaliveTimeoutError(timeout)));

@@ -1,6 +1,6 @@
 import { defineConfig } from 'tsup';
 
-const external = ['rxjs', 'ws', 'http2-wrapper', /^@angular\//];
+const external = ['rxjs', 'ws', /^@angular\//];
 
 export default defineConfig([
   {

@@ -5,6 +5,7 @@
  */
 import { ProtocolError } from './errors.js';
 import type { Headers } from './events.js';
+import { isToken, trimOws } from './http-syntax.js';
 
 /** What the parser reports for the response it is parsing. */
 export interface ResponseHandler {
@@ -23,7 +24,6 @@ type State = 'idle' | 'head' | 'length' | 'chunk-size' | 'chunk-data' | 'chunk-e
 const CRLF = Buffer.from('\r\n');
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: [^\r\n]*)?$/;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const MAX_CHUNK_SIZE_LINE = 1024;
 
 /** Parses a header block (lines without the final empty line) into lower-case names. */
@@ -34,7 +34,7 @@ export function parseHeaderLines(lines: readonly string[], from: number): Header
     const colon = line.indexOf(':');
     if (colon <= 0) throw new ProtocolError(`malformed header line in response: ${JSON.stringify(line.slice(0, 64))}`);
     const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) throw new ProtocolError(`invalid header name in response: ${JSON.stringify(name.slice(0, 64))}`);
+    if (!isToken(name)) throw new ProtocolError(`invalid header name in response: ${JSON.stringify(name.slice(0, 64))}`);
     const key = name.toLowerCase();
     const value = trimOws(line.slice(colon + 1));
     const prior = headers[key];
@@ -43,15 +43,6 @@ export function parseHeaderLines(lines: readonly string[], from: number): Header
     else headers[key] = [prior, value];
   }
   return headers;
-}
-
-/** Strips SP and HTAB at both ends (String#trim would also strip \xa0, which is obs-text). */
-function trimOws(value: string): string {
-  let start = 0;
-  let end = value.length;
-  while (start < end && (value[start] === ' ' || value[start] === '\t')) start++;
-  while (end > start && (value[end - 1] === ' ' || value[end - 1] === '\t')) end--;
-  return value.slice(start, end);
 }
 
 function single(headers: Headers, name: string): string | undefined {

@@ -5,7 +5,8 @@ import { createSecureContext } from 'node:tls';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { SchedulerLike } from 'rxjs';
 import { InvalidArgumentError } from './errors.js';
-import { CONNECTION_HEADERS, isFieldValue, isToken } from './request-init.js';
+import { isFieldValue, isToken } from './http-syntax.js';
+import { CONNECTION_HEADERS } from './request-init.js';
 import type { RxconnError } from './errors.js';
 import type { Protocol } from './events.js';
 

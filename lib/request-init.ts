@@ -4,6 +4,7 @@
 import { isObservable } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { InvalidArgumentError } from './errors.js';
+import { isFieldValue, isToken, trimOws } from './http-syntax.js';
 
 /** A request body: text (sent as UTF-8), bytes, or an Observable of chunks streamed as they come. */
 export type RequestBody = string | Uint8Array | Observable<string | Uint8Array>;
@@ -31,9 +32,6 @@ export interface PreparedRequest {
   readonly timeout: number | undefined;
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// Field values: visible ASCII, obs-text, spaces and tabs; never CR, LF or NUL.
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const PATH = /^[\x21-\x7e]+$/;
 const KNOWN_INIT = new Set(['method', 'path', 'headers', 'body', 'timeout']);
 /** Headers that belong to the connection, not to one request; HTTP/2 forbids them outright. */
@@ -43,30 +41,11 @@ function fail(message: string): never {
   throw new InvalidArgumentError(message);
 }
 
-/** Whether `name` is a valid HTTP token (method, header name). */
-export function isToken(name: string): boolean {
-  return TOKEN.test(name);
-}
-
-/** Whether `value` may be sent as a header field value (no CR, LF or NUL). */
-export function isFieldValue(value: string): boolean {
-  return FIELD_VALUE.test(value);
-}
-
 function headerValue(name: string, value: unknown): string {
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   if (typeof value !== 'string') fail(`header ${JSON.stringify(name)} must be a string, a finite number or an array of strings`);
   if (!isFieldValue(value)) fail(`header ${JSON.stringify(name)} has a forbidden character (CR, LF, NUL or a control character) in its value`);
   return trimOws(value);
-}
-
-/** Strips SP and HTAB at both ends: only they are optional whitespace in HTTP (String#trim would also strip \xa0, which is obs-text). */
-function trimOws(value: string): string {
-  let start = 0;
-  let end = value.length;
-  while (start < end && (value[start] === ' ' || value[start] === '\t')) start++;
-  while (end > start && (value[end - 1] === ' ' || value[end - 1] === '\t')) end--;
-  return value.slice(start, end);
 }
 
 type HeaderPairs = Array<readonly [string, string]>;

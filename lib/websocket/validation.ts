@@ -4,7 +4,7 @@
  * with a message naming the value at fault.
  */
 import { InvalidArgumentError } from '../errors.js';
-import { isToken } from '../request-init.js';
+import { isToken } from '../http-syntax.js';
 
 /** Longest close reason, in UTF-8 bytes: a close frame's payload is at most 125 bytes, 2 of them the code. */
 export const MAX_REASON_BYTES = 123;

@@ -34,16 +34,14 @@ import {
   ConnectionDownError,
   InvalidArgumentError,
   ProtocolError,
-  QueueFullError,
   RxconnError,
-  TimeoutError,
   UnsupportedError,
   toConnectionError,
 } from './errors.js';
 import type { ConnectionEvent, ConnectionState, GoawayInfo, Protocol, ResponseEvent } from './events.js';
 import type { ResolvedOptions } from './options.js';
-import { PendingRequest } from './pending-request.js';
 import type { UpgradeIntent } from './pending-request.js';
+import { StreamTable } from './stream-table.js';
 import { release, sessionLifetime } from './protocols.js';
 import type { SessionHooks } from './protocols.js';
 import { reconnect } from './reconnect.js';
@@ -122,8 +120,7 @@ export class Connection extends Observable<ConnectionEvent> {
   readonly #sockets = new Set<Socket>();
   /** Sessions whose socket was handed to an upgrade, and the protocol it speaks now. */
   readonly #upgraded = new WeakMap<Session, string>();
-  readonly #queue = new Set<PendingRequest>();
-  readonly #active = new Set<PendingRequest>();
+  readonly #streams: StreamTable;
   /** Ticks when the active-stream count or the session count changes. */
   readonly #changed = new Subject<void>();
   readonly #stop = new Subject<void>();
@@ -135,7 +132,6 @@ export class Connection extends Observable<ConnectionEvent> {
   #failure: RxconnError | undefined;
   #killedOnClose = 0;
   #loop: Subscription | undefined;
-  #pumping = false;
   #finished = false;
   readonly #closed: Promise<void>;
   #resolveClosed!: () => void;
@@ -146,6 +142,13 @@ export class Connection extends Observable<ConnectionEvent> {
     super(subscriber => events.subscribe(subscriber));
     this.#events = events;
     this.#options = options;
+    this.#streams = new StreamTable(options.maxQueued, options.scheduler, {
+      currentSession: () => this.#session,
+      onSettled: (session, completed) => {
+        if (completed && session) this.#proven.next(session);
+        if (this.#ending) this.#changed.next();
+      },
+    });
     this.#closed = new Promise(resolve => (this.#resolveClosed = resolve));
     const state = this.#state;
     this.state$ = new Observable<ConnectionState>(subscriber => {
@@ -227,7 +230,7 @@ export class Connection extends Observable<ConnectionEvent> {
     return new WebSocketChannel(this, path, options, this.#options);
   }
 
-  /** Validates and queues one request; returns its teardown. */
+  /** Validates one request and hands it to the stream table; returns its teardown. */
   #submit(init: RequestInit, subscriber: Subscriber<ResponseEvent>, upgrade?: UpgradeIntent): (() => void) | undefined {
     let request;
     try {
@@ -241,29 +244,7 @@ export class Connection extends Observable<ConnectionEvent> {
       subscriber.error(refusal);
       return undefined;
     }
-    if (this.#queue.size >= this.#options.maxQueued) {
-      subscriber.error(new QueueFullError(`too many requests waiting (options.maxQueued = ${this.#options.maxQueued})`));
-      return undefined;
-    }
-    const pending = new PendingRequest(request, subscriber, this.#onSettled, upgrade);
-    const deadline = request.timeout;
-    const timer$ =
-      deadline === undefined
-        ? undefined
-        : timer(deadline, this.#options.scheduler).subscribe(() => pending.fail(new TimeoutError(deadline), true));
-    const session = this.#session;
-    if (this.#queue.size === 0 && !this.#pumping && session?.canStart()) {
-      // The hot path: a free stream now, nothing queued ahead.
-      this.#active.add(pending);
-      pending.start(session);
-    } else {
-      this.#queue.add(pending);
-      this.#pump();
-    }
-    return () => {
-      timer$?.unsubscribe();
-      pending.abort();
-    };
+    return this.#streams.submit(request, subscriber, upgrade);
   }
 
   /** `GET path`. See {@link request}. */
@@ -322,8 +303,8 @@ export class Connection extends Observable<ConnectionEvent> {
       localPort: socket?.localPort,
       remoteAddress: socket?.remoteAddress,
       remotePort: socket?.remotePort,
-      activeStreams: this.#active.size,
-      queuedRequests: this.#queue.size,
+      activeStreams: this.#streams.active,
+      queuedRequests: this.#streams.queued,
       attempt: this.#attempt,
     };
   }
@@ -349,14 +330,14 @@ export class Connection extends Observable<ConnectionEvent> {
       return this.#closed;
     }
     this.#setState('closing');
-    this.#emit({ type: 'closing', activeStreams: this.#active.size, initiator: 'client' });
+    this.#emit({ type: 'closing', activeStreams: this.#streams.active, initiator: 'client' });
     for (const session of this.#sessions) session.shutdown();
     // The finalize of the dial loop runs once this emits: the active streams and sessions are gone, or time is up.
     this.#changed
       .pipe(
-        map(() => this.#active.size + this.#sessions.size),
+        map(() => this.#streams.active + this.#sessions.size),
         filter(n => n === 0),
-        mergeWith(of(this.#active.size + this.#sessions.size).pipe(filter(n => n === 0))),
+        mergeWith(of(this.#streams.active + this.#sessions.size).pipe(filter(n => n === 0))),
         first(),
         timeout({
           first: limit,
@@ -416,7 +397,7 @@ export class Connection extends Observable<ConnectionEvent> {
     const draining = new Subject<never>();
     const hooks: SessionHooks = {
       onSocket: socket => this.#track(socket),
-      onCapacity: () => this.#pump(),
+      onCapacity: () => this.#streams.pump(),
       onDraining: (session, detail) => {
         goaway = detail.goaway;
         this.#onDraining(session, detail);
@@ -463,7 +444,7 @@ export class Connection extends Observable<ConnectionEvent> {
     this.#setState('connected');
     this.#emit({ type: 'connected', protocol: session.protocol, attempt });
     this.#attempt = 0;
-    this.#pump();
+    this.#streams.pump();
   }
 
   #onUpgraded(socket: Socket, protocol: string): void {
@@ -484,29 +465,23 @@ export class Connection extends Observable<ConnectionEvent> {
   #onDraining(session: Session, detail: { readonly goaway?: GoawayInfo }): void {
     if (this.#session === session) this.#session = undefined;
     if (this.#ending) return;
-    let activeStreams = 0;
-    for (const request of this.#active) if (request.session === session) activeStreams++;
+    const activeStreams = this.#streams.activeOn(session);
     this.#emit({ type: 'closing', activeStreams, initiator: 'server', ...(detail.goaway && { goaway: detail.goaway }) });
   }
 
   #onSessionClose(session: Session, error: RxconnError): void {
     if (this.#session === session) this.#session = undefined;
     this.#sessions.delete(session);
-    let killed = 0;
-    for (const request of [...this.#active]) {
-      if (request.session !== session) continue;
-      killed++;
-      request.fail(
-        this.#ending
-          ? (this.#endError ?? new ConnectionClosedError(`the connection closed during shutdown: ${error.message}`, { cause: error }))
-          : error instanceof ProtocolError
-            ? new ProtocolError(`the connection was lost while this stream was active: ${error.message}`, { cause: error })
-            : new ConnectionDownError(`the connection was lost while this stream was active: ${error.message}`, { cause: error }),
-        false,
-      );
-    }
-    this.#killedOnClose = killed;
+    this.#killedOnClose = this.#streams.failActive(cause => this.#streamError(cause), error, session);
     this.#changed.next();
+  }
+
+  /** What an active stream errors with when its session closes because of `cause`. */
+  #streamError(cause: RxconnError): RxconnError {
+    if (this.#ending) return this.#endError ?? new ConnectionClosedError(`the connection closed during shutdown: ${cause.message}`, { cause });
+    const message = `the connection was lost while this stream was active: ${cause.message}`;
+    // A peer that broke the protocol keeps its code, as a malformed HTTP/1.1 response does.
+    return cause instanceof ProtocolError ? new ProtocolError(message, { cause }) : new ConnectionDownError(message, { cause });
   }
 
   /** The loop gave up: the failure goes to queued requests and to the event stream. */
@@ -524,7 +499,7 @@ export class Connection extends Observable<ConnectionEvent> {
     this.#ending ??= 'close';
     this.#rejectQueue(error);
     for (const session of [...this.#sessions]) session.destroy(error);
-    for (const request of [...this.#active]) request.fail(error, false);
+    this.#streams.failActive(() => error, error);
     for (const socket of this.#sockets) socket.destroy();
     const sockets = [...this.#sockets].map(socket => new Promise<void>(resolve => socket.once('close', () => resolve())));
     void Promise.all(sockets).then(() => {
@@ -553,32 +528,8 @@ export class Connection extends Observable<ConnectionEvent> {
     return undefined;
   }
 
-  /** Starts queued requests while the current session has room. */
-  #pump(): void {
-    if (this.#pumping) return;
-    this.#pumping = true;
-    try {
-      for (const request of this.#queue) {
-        const session = this.#session;
-        if (!session || !session.canStart()) break;
-        this.#queue.delete(request);
-        this.#active.add(request);
-        request.start(session);
-      }
-    } finally {
-      this.#pumping = false;
-    }
-  }
-
-  readonly #onSettled = (request: PendingRequest, completed: boolean): void => {
-    if (this.#queue.delete(request)) return;
-    if (!this.#active.delete(request)) return;
-    if (completed && request.session) this.#proven.next(request.session);
-    if (this.#ending) this.#changed.next();
-  };
-
   #rejectQueue(error: RxconnError): void {
-    for (const request of [...this.#queue]) request.fail(error, false);
+    this.#streams.rejectQueued(error);
   }
 
   // ---- plumbing ----

@@ -330,7 +330,9 @@ export class Connection extends Observable<ConnectionEvent> {
       return this.#closed;
     }
     this.#setState('closing');
-    this.#emit({ type: 'closing', activeStreams: this.#streams.active, initiator: 'client' });
+    // An upgraded socket (a WebSocket) counts as one active stream: shutdown waits for its close.
+    const upgraded = [...this.#sessions].filter(session => this.#upgraded.has(session)).length;
+    this.#emit({ type: 'closing', activeStreams: this.#streams.active + upgraded, initiator: 'client' });
     for (const session of this.#sessions) session.shutdown();
     // The finalize of the dial loop runs once this emits: the active streams and sessions are gone, or time is up.
     this.#changed

@@ -44,7 +44,7 @@ describe('websocket shutdown', () => {
     await shutdown;
     expect(await done).toEqual({});
     expect(log.types().slice(-2)).toEqual(['closing', 'closed']);
-    expect(log.events.find(e => e.type === 'closing')).toMatchObject({ initiator: 'client' });
+    expect(log.events.find(e => e.type === 'closing')).toMatchObject({ initiator: 'client', activeStreams: 1 }); // the open WebSocket
     await server.close();
     await leaks.check();
   });

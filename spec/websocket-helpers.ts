@@ -9,6 +9,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { WebSocketServer } from 'ws';
 import type { ServerOptions, WebSocket } from 'ws';
+import { trackSockets } from './helpers/servers.js';
 
 async function listen(server: net.Server, port = 0): Promise<number> {
   server.listen(port, '127.0.0.1');
@@ -51,11 +52,7 @@ export interface WsTestServer {
 export async function startWsServer(options: Omit<ServerOptions, 'server' | 'port' | 'noServer'> = {}, onPeer: (peer: Peer) => void = echo): Promise<WsTestServer> {
   const server = http.createServer((req, res) => res.end(`${req.method} ${req.url}`));
   const wss = new WebSocketServer({ ...options, server });
-  const sockets = new Set<net.Socket>();
-  server.on('connection', socket => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
+  const { stop } = trackSockets(server);
   const peers: Peer[] = [];
   let waiting: Array<(peer: Peer) => void> = [];
   let unclaimed: Peer[] = [];
@@ -83,13 +80,6 @@ export async function startWsServer(options: Omit<ServerOptions, 'server' | 'por
     else unclaimed.push(peer);
   });
   const port = await listen(server);
-  const stop = async (): Promise<void> => {
-    if (!server.listening) return;
-    const closed = once(server, 'close');
-    server.close();
-    for (const socket of sockets) socket.destroy();
-    await closed;
-  };
   return {
     port,
     origin: `http://127.0.0.1:${port}`,

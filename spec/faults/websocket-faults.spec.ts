@@ -5,7 +5,7 @@
  */
 import { once } from 'node:events';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { filter, firstValueFrom } from 'rxjs';
 import { WebSocketServer } from 'ws';
@@ -14,28 +14,17 @@ import { open } from '../../lib/index.js';
 import type { WebSocketMessage } from '../../lib/index.js';
 import { leakCheck, next, record } from '../helpers/lifecycle.js';
 import { startStallProxy } from './helpers/servers.js';
+import { trackSockets } from '../helpers/servers.js';
 
 /** A ws echo server on node:http, killable (every socket destroyed) and restartable on its port. */
 async function wsServer(onConnection: (ws: WebSocket) => void = ws => ws.on('message', (data, binary) => ws.send(data, { binary }))): Promise<{ port: number; origin: string; kill: () => Promise<void>; restart: () => Promise<void>; close: () => Promise<void> }> {
   const server = http.createServer((_req, res) => res.end('plain http'));
   const wss = new WebSocketServer({ server });
   wss.on('connection', onConnection);
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-    socket.once('close', () => sockets.delete(socket));
-  });
+  const { stop: kill } = trackSockets(server);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
-  const kill = async (): Promise<void> => {
-    if (!server.listening) return;
-    const closed = once(server, 'close');
-    server.close();
-    for (const socket of sockets) socket.destroy();
-    await closed;
-  };
   return {
     port,
     origin: `http://127.0.0.1:${port}`,

@@ -37,11 +37,34 @@ async function listen(server: net.Server, port = 0): Promise<number> {
   return (server.address() as net.AddressInfo).port;
 }
 
+/**
+ * Follows a server's open sockets (errors on them ignored: a killed peer's sockets error by
+ * design). `stop()` stops listening and destroys every one of them: a crash, as a client sees it.
+ * Idempotent; the server can listen again afterwards.
+ */
+export function trackSockets(server: net.Server): { readonly sockets: ReadonlySet<net.Socket>; stop: () => Promise<void> } {
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.once('close', () => sockets.delete(socket));
+  });
+  return {
+    sockets,
+    stop: async () => {
+      if (!server.listening) return;
+      const closed = once(server, 'close');
+      server.close();
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}
+
 /** Starts a server speaking `protocol` (http1: node:http; http2: h2c prior knowledge). */
 export async function startServer(protocol: Protocol, handler: Handler, options: { keepAliveTimeout?: number; port?: number } = {}): Promise<TestServer> {
   let requests = 0;
   let connections = 0;
-  const sockets = new Set<net.Socket>();
   const counted: Handler = (req, res) => {
     requests++;
     handler(req, res);
@@ -51,22 +74,9 @@ export async function startServer(protocol: Protocol, handler: Handler, options:
       ? http.createServer(counted as http.RequestListener)
       : http2.createServer(counted as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
   if (server instanceof http.Server && options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;
-  server.on('connection', (socket: net.Socket) => {
-    connections++;
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
+  server.on('connection', () => connections++);
+  const { stop } = trackSockets(server);
   const port = await listen(server, options.port);
-  const destroyAll = (): void => {
-    for (const socket of sockets) socket.destroy();
-  };
-  const stop = async (): Promise<void> => {
-    if (!server.listening) return;
-    const closed = once(server, 'close');
-    server.close();
-    destroyAll();
-    await closed;
-  };
   return {
     port,
     origin: `http://127.0.0.1:${port}`,

@@ -12,6 +12,7 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import type { ConnectionOptions, Protocol } from '../../../lib/index.js';
+import { trackSockets } from '../../helpers/servers.js';
 
 /** A wire variant: the protocol, and whether it runs over TLS (ALPN picks the protocol). */
 export type Variant = 'http1' | 'h2c' | 'https1' | 'h2';
@@ -83,7 +84,6 @@ function create(variant: Variant, handler: Handler): net.Server {
 
 /** Starts a server of `variant` on 127.0.0.1 port 0. */
 export async function startFaultServer(variant: Variant, handler: Handler): Promise<FaultServer> {
-  const sockets = new Set<net.Socket>();
   const accepted: number[] = [];
   let requests = 0;
   const server = create(variant, (req, res) => {
@@ -93,22 +93,11 @@ export async function startFaultServer(variant: Variant, handler: Handler): Prom
     req.on('error', () => {});
     handler(req, res);
   });
-  server.on('connection', (socket: net.Socket) => {
-    accepted.push(performance.now());
-    sockets.add(socket);
-    socket.on('error', () => {});
-    socket.once('close', () => sockets.delete(socket));
-  });
+  server.on('connection', () => accepted.push(performance.now()));
+  const { stop: kill } = trackSockets(server);
   server.on('tlsClientError', () => {});
   server.on('sessionError', () => {});
   const port = await listen(server);
-  const kill = async (): Promise<void> => {
-    if (!server.listening) return;
-    const closed = once(server, 'close');
-    server.close();
-    for (const socket of sockets) socket.destroy();
-    await closed;
-  };
   return {
     variant,
     port,

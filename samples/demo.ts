@@ -6,14 +6,18 @@
  * 3. kill the server, watch the connection report the loss and retry with backoff, restart it;
  * 4. shut down gracefully with a slow request in flight: it completes, then the connection closes.
  *
- * Everything stays on 127.0.0.1 and the script exits 0 by itself.
+ * Everything stays on 127.0.0.1 and the script exits 0 by itself. `npm run demo -- --http2` runs the
+ * same story over HTTP/2 (h2c, prior knowledge): the shutdown then sends GOAWAY and lets /slow finish.
  */
 import { once } from 'node:events';
 import http from 'node:http';
+import http2 from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import { filter, firstValueFrom, lastValueFrom, merge, toArray } from 'rxjs';
 import { json, open, text } from '../lib/index.js';
-import type { ConnectionEvent } from '../lib/index.js';
+import type { ConnectionEvent, Protocol } from '../lib/index.js';
+
+const protocol: Protocol = process.argv.includes('--http2') ? 'http2' : 'http1';
 
 const started = performance.now();
 const stamp = (): string => `+${String(Math.round(performance.now() - started)).padStart(5)} ms`;
@@ -38,14 +42,16 @@ function describeEvent(event: ConnectionEvent): string {
 
 // ---- the embedded server ----
 const sockets = new Set<Socket>();
-const server = http.createServer((req, res) => {
+const handler = (req: { url?: string }, res: { setHeader(name: string, value: string): void; end(body: string): void }): void => {
   if (req.url === '/slow') {
     setTimeout(() => res.end('the slow answer made it'), 300);
     return;
   }
   res.setHeader('content-type', 'application/json');
   res.end(JSON.stringify({ path: req.url, at: new Date().toISOString() }));
-});
+};
+// node:http2's compatibility API takes the same handler.
+const server = protocol === 'http2' ? http2.createServer(handler) : http.createServer(handler);
 server.on('connection', socket => {
   sockets.add(socket);
   socket.once('close', () => sockets.delete(socket));
@@ -53,10 +59,11 @@ server.on('connection', socket => {
 server.listen(0, '127.0.0.1');
 await once(server, 'listening');
 const { port } = server.address() as AddressInfo;
-say(`server listening on 127.0.0.1:${port}`);
+say(`${protocol === 'http2' ? 'HTTP/2 (h2c)' : 'HTTP/1.1'} server listening on 127.0.0.1:${port}`);
 
 // ---- the client ----
 const conn = open(`http://127.0.0.1:${port}`, {
+  protocols: [protocol],
   retry: { maxRetries: Infinity, initialDelay: 50, maxDelay: 400 },
   closeTimeout: 2_000,
 });

@@ -8,9 +8,9 @@ import { describe, expect, it } from 'vitest';
 
 const samples = readdirSync(new URL('../samples/', import.meta.url)).filter(name => name.endsWith('.ts')).sort();
 
-function run(file: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+function run(file: string, args: string[] = []): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise(resolve => {
-    const child = execFile(process.execPath, ['--import', 'tsx', `samples/${file}`], { timeout: 30_000, killSignal: 'SIGKILL' }, (_error, stdout, stderr) =>
+    const child = execFile(process.execPath, ['--import', 'tsx', `samples/${file}`, ...args], { timeout: 30_000, killSignal: 'SIGKILL' }, (_error, stdout, stderr) =>
       resolve({ code: child.exitCode, signal: child.signalCode, stdout, stderr }),
     );
   });
@@ -29,5 +29,13 @@ describe('samples', () => {
     expect(result.signal).toBeNull();
     expect(result.code).toBe(0);
     expect(result.stdout).not.toBe('');
+  });
+
+  it('demo.ts --http2 tells the same story over HTTP/2 and exits 0', { timeout: 40_000 }, async () => {
+    const result = await run('demo.ts', ['--http2']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('connected over http2');
+    expect(result.stdout).toContain('GET /slow -> the slow answer made it');
   });
 });

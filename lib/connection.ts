@@ -20,6 +20,7 @@ import {
   mergeWith,
   of,
   race,
+  startWith,
   switchMap,
   take,
   takeUntil,
@@ -130,7 +131,8 @@ export class Connection extends Observable<ConnectionEvent> {
   #ending: 'shutdown' | 'close' | undefined;
   #endError: RxconnError | undefined;
   #failure: RxconnError | undefined;
-  #killedOnClose = 0;
+  /** How many active streams each closed session took down with it, for its `disconnected` event. */
+  readonly #killed = new WeakMap<Session, number>();
   #loop: Subscription | undefined;
   #finished = false;
   readonly #closed: Promise<void>;
@@ -337,10 +339,8 @@ export class Connection extends Observable<ConnectionEvent> {
     // The finalize of the dial loop runs once this emits: the active streams and sessions are gone, or time is up.
     this.#changed
       .pipe(
-        map(() => this.#streams.active + this.#sessions.size),
-        filter(n => n === 0),
-        mergeWith(of(this.#streams.active + this.#sessions.size).pipe(filter(n => n === 0))),
-        first(),
+        startWith(undefined),
+        first(() => this.#streams.active + this.#sessions.size === 0),
         timeout({
           first: limit,
           scheduler: this.#options.scheduler,
@@ -431,7 +431,7 @@ export class Connection extends Observable<ConnectionEvent> {
         if (!adopted) return throwError(() => error);
         if (this.#session === adopted) this.#session = undefined;
         if (this.#ending) return NEVER; // a shutdown in progress ends the loop, not a reconnect
-        const killedStreams = this.#sessions.has(adopted) ? 0 : this.#killedOnClose;
+        const killedStreams = this.#killed.get(adopted) ?? 0;
         this.#setState('disconnected');
         this.#emit({ type: 'disconnected', protocol: this.#upgraded.has(adopted) ? 'websocket' : adopted.protocol, error, killedStreams, ...(goaway && { goaway }) });
         return throwError(() => error);
@@ -474,7 +474,7 @@ export class Connection extends Observable<ConnectionEvent> {
   #onSessionClose(session: Session, error: RxconnError): void {
     if (this.#session === session) this.#session = undefined;
     this.#sessions.delete(session);
-    this.#killedOnClose = this.#streams.failActive(cause => this.#streamError(cause), error, session);
+    this.#killed.set(session, this.#streams.failActive(() => this.#streamError(error), session));
     this.#changed.next();
   }
 
@@ -501,7 +501,7 @@ export class Connection extends Observable<ConnectionEvent> {
     this.#ending ??= 'close';
     this.#rejectQueue(error);
     for (const session of [...this.#sessions]) session.destroy(error);
-    this.#streams.failActive(() => error, error);
+    this.#streams.failActive(() => error);
     for (const socket of this.#sockets) socket.destroy();
     const sockets = [...this.#sockets].map(socket => new Promise<void>(resolve => socket.once('close', () => resolve())));
     void Promise.all(sockets).then(() => {

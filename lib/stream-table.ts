@@ -104,15 +104,15 @@ export class StreamTable {
   }
 
   /**
-   * Errors the active streams of `session` (all of them when omitted), without touching the
-   * wire: their session is gone. Returns how many it killed.
+   * Errors the active streams of `session` (all of them when omitted) with `errorFor()`, without
+   * touching the wire: their session is gone. Returns how many it killed.
    */
-  failActive(error: (cause: RxconnError) => RxconnError, cause: RxconnError, session?: Session): number {
+  failActive(errorFor: () => RxconnError, session?: Session): number {
     let killed = 0;
     for (const request of [...this.#active]) {
       if (session && request.session !== session) continue;
       killed++;
-      request.fail(error(cause), false);
+      request.fail(errorFor(), false);
     }
     return killed;
   }

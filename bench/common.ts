@@ -68,6 +68,16 @@ export const tlsFixtures = (): { ca: Buffer; cert: Buffer; key: Buffer } => ({
 /** Completion callback of one request: `bytes` is the body length received. */
 export type Done = (error: Error | null, bytes: number) => void;
 
+/** Counts an `http`-style response's body and calls `done` once it ends (200 is success). */
+export function readResponse(res: import('node:http').IncomingMessage, done: Done): void {
+  let bytes = 0;
+  res.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+  });
+  res.on('end', () => done(res.statusCode === 200 ? null : new Error(`status ${res.statusCode}`), bytes));
+  res.on('error', error => done(error, bytes));
+}
+
 /** One connected HTTP client under test. */
 export interface HttpClient {
   /** Sends one GET for `path`, calls `done` once at the end of the response. */

@@ -5,19 +5,13 @@
  */
 import http2wrapper from 'http2-wrapper';
 import type { IncomingMessage } from 'node:http';
+import { readResponse } from '../common.js';
 import type { Done, HttpClient, HttpDriver, HttpTarget } from '../common.js';
 import { closeSession, connectSession } from './node-http2.js';
 import { rotating } from './rotate.js';
 
 function send(url: string, options: http2wrapper.RequestOptions, done: Done): void {
-  const req = http2wrapper.request(url, options, (res: IncomingMessage) => {
-    let bytes = 0;
-    res.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-    });
-    res.on('end', () => done(res.statusCode === 200 ? null : new Error(`status ${res.statusCode}`), bytes));
-    res.on('error', (error) => done(error, bytes));
-  });
+  const req = http2wrapper.request(url, options, (res: IncomingMessage) => readResponse(res, done));
   req.on('error', (error) => done(error, 0));
   req.end();
 }

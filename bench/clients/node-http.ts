@@ -1,5 +1,6 @@
 /** The HTTP/1.1 floor: `node:http` with a keep-alive Agent limited to one socket. */
 import { Agent, request } from 'node:http';
+import { readResponse } from '../common.js';
 import type { HttpClient, HttpDriver, HttpTarget } from '../common.js';
 
 export const nodeHttp: HttpDriver = {
@@ -9,14 +10,7 @@ export const nodeHttp: HttpDriver = {
     const { hostname, port } = new URL(target.origin);
     return {
       request: (path, done) => {
-        const req = request({ hostname, port, path, agent }, (res) => {
-          let bytes = 0;
-          res.on('data', (chunk: Buffer) => {
-            bytes += chunk.length;
-          });
-          res.on('end', () => done(res.statusCode === 200 ? null : new Error(`status ${res.statusCode}`), bytes));
-          res.on('error', (error) => done(error, bytes));
-        });
+        const req = request({ hostname, port, path, agent }, (res) => readResponse(res, done));
         req.on('error', (error) => done(error, 0));
         req.end();
       },

@@ -106,25 +106,12 @@ export async function deadPort(): Promise<number> {
 
 /** A scripted raw TCP peer: `onSocket` plays the server side. */
 export async function rawServer(onSocket: (socket: net.Socket) => void): Promise<{ port: number; origin: string; received: () => Buffer; close: () => Promise<void> }> {
-  const sockets = new Set<net.Socket>();
   const chunks: Buffer[] = [];
   const server = net.createServer(socket => {
-    sockets.add(socket);
     socket.on('data', chunk => chunks.push(chunk));
-    socket.on('error', () => {});
-    socket.once('close', () => sockets.delete(socket));
     onSocket(socket);
   });
+  const { stop } = trackSockets(server);
   const port = await listen(server);
-  return {
-    port,
-    origin: `http://127.0.0.1:${port}`,
-    received: () => Buffer.concat(chunks),
-    close: async () => {
-      const closed = once(server, 'close');
-      server.close();
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    },
-  };
+  return { port, origin: `http://127.0.0.1:${port}`, received: () => Buffer.concat(chunks), close: stop };
 }

@@ -130,28 +130,20 @@ export interface RawPeer {
  * `tls.alpn` (then `onSocket` runs once the handshake is done).
  */
 export async function startRawPeer(onSocket: (socket: net.Socket) => void, options: { tls?: { alpn: string[] } } = {}): Promise<RawPeer> {
-  const sockets = new Set<net.Socket>();
   const chunks: Buffer[] = [];
   let connections = 0;
   const accept = (socket: net.Socket): void => {
     connections++;
-    sockets.add(socket);
     socket.on('data', chunk => chunks.push(chunk));
     socket.on('error', () => {});
-    socket.once('close', () => sockets.delete(socket));
     onSocket(socket);
   };
   const server = options.tls
     ? tls.createServer({ cert: fixture('server.pem'), key: fixture('server.key'), ALPNProtocols: options.tls.alpn }, accept)
     : net.createServer(accept);
-  if (options.tls) {
-    server.on('tlsClientError', () => {});
-    server.on('connection', (socket: net.Socket) => {
-      sockets.add(socket);
-      socket.on('error', () => {});
-      socket.once('close', () => sockets.delete(socket));
-    });
-  }
+  if (options.tls) server.on('tlsClientError', () => {});
+  // The TCP sockets under TLS too: destroying them ends their TLS sockets.
+  const { sockets, stop } = trackSockets(server);
   const port = await listen(server);
   return {
     port,
@@ -161,12 +153,7 @@ export async function startRawPeer(onSocket: (socket: net.Socket) => void, optio
       return connections;
     },
     received: () => Buffer.concat(chunks),
-    close: async () => {
-      const closed = once(server, 'close');
-      server.close();
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    },
+    close: stop,
   };
 }
 

@@ -1,14 +1,14 @@
 /**
  * rxconn: one permanent, monitored, self-healing connection to an origin, as RxJS.
  */
-export { open } from './open.js';
-export { Connection } from './connection.js';
-export type { ConnectionInfo, RequestOptions, ShutdownOptions, UpgradeEvent, UpgradeInit } from './connection.js';
-export type { Switched } from './session.js';
-export { body, json, text } from './collect.js';
-export type { CollectOptions, CollectedResponse } from './collect.js';
-export type { ConnectionOptions, KeepaliveOptions, RetryOptions } from './options.js';
-export type { RequestBody, RequestInit } from './request-init.js';
+export { open } from './node/open.js';
+export { Connection } from './core/connection.js';
+export type { ConnectionInfo, RequestOptions, ShutdownOptions, UpgradeEvent, UpgradeInit } from './core/connection.js';
+export type { Switched } from './core/session.js';
+export { body, json, text } from './core/collect.js';
+export type { CollectOptions, CollectedResponse } from './core/collect.js';
+export type { ConnectionOptions, KeepaliveOptions, RetryOptions } from './core/options.js';
+export type { RequestBody, RequestInit } from './core/request-init.js';
 export type {
   ClosedEvent,
   ClosingEvent,
@@ -27,7 +27,7 @@ export type {
   RetryingEvent,
   TrailersEvent,
   UpgradedEvent,
-} from './events.js';
+} from './core/events.js';
 export {
   ConnectTimeoutError,
   ConnectionClosedError,
@@ -45,11 +45,11 @@ export {
   TlsError,
   UnsupportedError,
   WebSocketClosedError,
-} from './errors.js';
-export type { RxconnErrorCode } from './errors.js';
-export { WebSocketChannel } from './websocket/channel.js';
-export type { WebSocketChannelEvent, WebSocketCloseEvent, WebSocketMessage, WebSocketOpenEvent } from './websocket/channel.js';
-export type { WebSocketOptions } from './websocket/options.js';
-export { WebSocketHandshakeError } from './websocket/handshake-error.js';
-export { ReconnectingWebSocket, webSocket } from './websocket/reconnecting.js';
-export type { ReconnectingWebSocketEvent, WebSocketConnectOptions } from './websocket/reconnecting.js';
+} from './core/errors.js';
+export type { RxconnErrorCode } from './core/errors.js';
+export { WebSocketChannel } from './core/websocket/channel.js';
+export type { WebSocketChannelEvent, WebSocketCloseEvent, WebSocketMessage, WebSocketOpenEvent } from './core/websocket/channel.js';
+export type { WebSocketOptions } from './core/websocket/options.js';
+export { WebSocketHandshakeError } from './core/websocket/handshake-error.js';
+export { ReconnectingWebSocket, webSocket } from './core/websocket/reconnecting.js';
+export type { ReconnectingWebSocketEvent, WebSocketConnectOptions } from './core/websocket/reconnecting.js';

@@ -4,10 +4,10 @@
 import { Subject, concat, defer, of, throwError } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { body, json, text } from '../lib/collect.js';
-import type { CollectedResponse } from '../lib/collect.js';
-import { ConnectionDownError, InvalidBodyError, ProtocolError } from '../lib/errors.js';
-import type { Headers, ResponseEvent } from '../lib/events.js';
+import { body, json, text } from '../lib/core/collect.js';
+import type { CollectedResponse } from '../lib/core/collect.js';
+import { ConnectionDownError, InvalidBodyError, ProtocolError } from '../lib/core/errors.js';
+import type { Headers, ResponseEvent } from '../lib/core/events.js';
 
 interface Outcome<T> {
   readonly values: T[];

@@ -5,9 +5,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ProtocolError } from '../lib/errors.js';
-import type { Headers } from '../lib/events.js';
-import { ResponseParser, parseHeaderLines } from '../lib/http1-parser.js';
+import { ProtocolError } from '../lib/core/errors.js';
+import type { Headers } from '../lib/core/events.js';
+import { ResponseParser, parseHeaderLines } from '../lib/node/http1-parser.js';
 
 type Event =
   | readonly ['inform', number, Headers]

@@ -14,12 +14,12 @@ import {
   ProtocolError,
   StreamRefusedError,
   StreamResetError,
-} from '../lib/errors.js';
-import type { ResponseEvent } from '../lib/events.js';
-import { createHttp2Session } from '../lib/http2-session.js';
-import { resolveOptions } from '../lib/options.js';
-import { prepareRequest } from '../lib/request-init.js';
-import type { Session } from '../lib/session.js';
+} from '../lib/core/errors.js';
+import type { ResponseEvent } from '../lib/core/events.js';
+import { createHttp2Session } from '../lib/node/http2-session.js';
+import { resolveOptions } from '../lib/core/options.js';
+import { prepareRequest } from '../lib/core/request-init.js';
+import type { Session } from '../lib/core/session.js';
 import {
   answer,
   connectSession,

@@ -5,10 +5,10 @@
 import { asyncScheduler, queueScheduler } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError } from '../lib/errors.js';
+import { InvalidArgumentError } from '../lib/core/errors.js';
 import { open } from '../lib/index.js';
-import type { ConnectionOptions } from '../lib/options.js';
-import { parseOrigin, resolveOptions } from '../lib/options.js';
+import type { ConnectionOptions } from '../lib/core/options.js';
+import { parseOrigin, resolveOptions } from '../lib/core/options.js';
 
 /** The error `resolveOptions` throws, asserting it is an InvalidArgumentError. */
 function failure(origin: unknown, options?: unknown): InvalidArgumentError {

@@ -12,10 +12,10 @@ import {
   RetriesExhaustedError,
   RxconnError,
   TlsError,
-} from '../lib/errors.js';
-import { resolveOptions } from '../lib/options.js';
-import type { RetryOptions, RetryPolicy } from '../lib/options.js';
-import { backoffDelay, reconnect } from '../lib/reconnect.js';
+} from '../lib/core/errors.js';
+import { resolveOptions } from '../lib/core/options.js';
+import type { RetryOptions, RetryPolicy } from '../lib/core/options.js';
+import { backoffDelay, reconnect } from '../lib/core/reconnect.js';
 
 function policy(retry: RetryOptions | false): RetryPolicy {
   return resolveOptions('http://x', { retry }).retry;

@@ -5,9 +5,9 @@
 import fc from 'fast-check';
 import { of } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError } from '../lib/errors.js';
-import { isFieldValue, isToken } from '../lib/http-syntax.js';
-import { CONNECTION_HEADERS, prepareRequest } from '../lib/request-init.js';
+import { InvalidArgumentError } from '../lib/core/errors.js';
+import { isFieldValue, isToken } from '../lib/core/http-syntax.js';
+import { CONNECTION_HEADERS, prepareRequest } from '../lib/core/request-init.js';
 
 /** The error `prepareRequest` throws, asserting it is an InvalidArgumentError. */
 function failure(init: unknown, defaults?: Readonly<Record<string, string>>): InvalidArgumentError {

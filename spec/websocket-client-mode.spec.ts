@@ -2,7 +2,7 @@
  * The bytes on the wire, against a scripted raw peer: ws runs in client mode on the upgraded
  * socket (every frame we send is masked; the server's unmasked frames are accepted, a masked one
  * is a protocol error), bytes read past the 101 are not lost, fragments are reassembled, pings
- * are answered, and a broken 101 is refused. Guards `lib/websocket/client-socket.ts`, which
+ * are answered, and a broken 101 is refused. Guards `lib/node/websocket/client-socket.ts`, which
  * relies on two ws internals.
  */
 import { describe, expect, it } from 'vitest';

@@ -3,12 +3,12 @@
  * handshake check, and the mapping of how a WebSocket ended to complete or error.
  */
 import { describe, expect, it } from 'vitest';
-import { acceptFor, checkSwitched, handshakeHeaders } from '../lib/websocket/handshake.js';
-import { WebSocketHandshakeError } from '../lib/websocket/handshake-error.js';
-import { closeCodeOf, closeOutcome } from '../lib/websocket/close-outcome.js';
-import type { CloseFacts } from '../lib/websocket/close-outcome.js';
-import { resolveWebSocketOptions } from '../lib/websocket/options.js';
-import { checkClose, checkSubprotocols, isMessage, isSubprotocol, isValidCloseCode, isValidCloseReason } from '../lib/websocket/validation.js';
+import { acceptFor, checkSwitched, handshakeHeaders } from '../lib/node/websocket/handshake.js';
+import { WebSocketHandshakeError } from '../lib/core/websocket/handshake-error.js';
+import { closeCodeOf, closeOutcome } from '../lib/core/websocket/close-outcome.js';
+import type { CloseFacts } from '../lib/core/websocket/close-outcome.js';
+import { resolveWebSocketOptions } from '../lib/core/websocket/options.js';
+import { checkClose, checkSubprotocols, isMessage, isSubprotocol, isValidCloseCode, isValidCloseReason } from '../lib/core/websocket/validation.js';
 import { KeepaliveTimeoutError } from '../lib/index.js';
 
 const CONN = { keepalive: { interval: 30_000, timeout: 10_000 }, closeTimeout: 15_000 } as const;

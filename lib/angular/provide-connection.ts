@@ -2,7 +2,7 @@
  * `provideConnection()` and `injectConnection()`: the two ways to get a {@link ConnectionService}.
  */
 import type { FactoryProvider, ProviderToken } from '@angular/core';
-import type { ConnectionOptions } from '../options.js';
+import type { ConnectionOptions } from '../core/options.js';
 import { ConnectionService } from './connection-service.js';
 import type { OriginSource } from './connection-service.js';
 

@@ -3,8 +3,8 @@
  * inside the Angular zone.
  */
 import { Observable } from 'rxjs';
-import type { WebSocketChannel, WebSocketChannelEvent } from '../websocket/channel.js';
-import type { WebSocketMessage } from '../websocket/link.js';
+import type { WebSocketChannel, WebSocketChannelEvent } from '../core/websocket/channel.js';
+import type { WebSocketMessage } from '../node/websocket/link.js';
 import { outsideZone } from './zone.js';
 import type { ZoneRunner } from './zone.js';
 

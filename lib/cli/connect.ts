@@ -2,9 +2,9 @@
  * The connection of one CLI run: options from the flags, lifecycle events to stderr.
  */
 import type { Subscription } from 'rxjs';
-import type { Connection } from '../connection.js';
-import { open } from '../open.js';
-import type { ConnectionOptions } from '../options.js';
+import type { Connection } from '../core/connection.js';
+import { open } from '../node/open.js';
+import type { ConnectionOptions } from '../core/options.js';
 import type { CliCommand } from './args.js';
 import { describeEvent } from './report.js';
 import type { Reporter } from './report.js';

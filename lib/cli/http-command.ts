@@ -3,7 +3,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { text as readText } from 'node:stream/consumers';
-import type { RequestInit } from '../request-init.js';
+import type { RequestInit } from '../core/request-init.js';
 import { HTTP_COMMANDS } from './args.js';
 import type { CliCommand } from './args.js';
 import { connect, targetOf } from './connect.js';

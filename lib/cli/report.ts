@@ -2,8 +2,8 @@
  * What `rxconn` prints on stderr: lifecycle events with the time since start, response heads,
  * download progress, and errors with their exit codes.
  */
-import type { ConnectionEvent, Headers } from '../events.js';
-import { RxconnError } from '../errors.js';
+import type { ConnectionEvent, Headers } from '../core/events.js';
+import { RxconnError } from '../core/errors.js';
 
 /** Where the CLI writes, and its clock: injected so that tests run `main()` in-process. */
 export interface CliIo {

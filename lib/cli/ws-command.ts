@@ -7,12 +7,12 @@
 import { createInterface } from 'node:readline';
 import { first } from 'rxjs';
 import type { Observable } from 'rxjs';
-import type { Connection } from '../connection.js';
-import { open } from '../open.js';
-import { WebSocketHandshakeError } from '../websocket/handshake-error.js';
-import type { WebSocketChannelEvent } from '../websocket/channel.js';
-import type { WebSocketMessage } from '../websocket/link.js';
-import { webSocket } from '../websocket/reconnecting.js';
+import type { Connection } from '../core/connection.js';
+import { open } from '../node/open.js';
+import { WebSocketHandshakeError } from '../core/websocket/handshake-error.js';
+import type { WebSocketChannelEvent } from '../core/websocket/channel.js';
+import type { WebSocketMessage } from '../node/websocket/link.js';
+import { webSocket } from '../core/websocket/reconnecting.js';
 import type { CliCommand } from './args.js';
 import { connectionOptions, originOf, targetOf } from './connect.js';
 import { headerRecord } from './http-command.js';

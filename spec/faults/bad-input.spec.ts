@@ -231,7 +231,7 @@ describe('open(): every option fuzzed', () => {
     );
   });
 
-  // Fixed: open() builds the secure context once (lib/options.ts resolveTls), so a wrong value
+  // Fixed: open() builds the secure context once (lib/core/options.ts resolveTls), so a wrong value
   // inside options.tls is an RXCONN_INVALID_ARGUMENT of open(), not a retried dial failure.
   it.each([
     ['ca: 5', { ca: 5 }],
@@ -255,7 +255,7 @@ describe('open(): every option fuzzed', () => {
 describe('options.tls.servername of the wrong type (in a child process)', () => {
   // Fixed: node's tls.connect() created and connected its socket, then threw for `servername: 5`,
   // leaving a socket with no 'error' listener (an uncaught ECONNRESET later). open() now checks
-  // the fields tls.connect() checks late (lib/options.ts resolveTls).
+  // the fields tls.connect() checks late (lib/core/options.ts resolveTls).
   it('does not crash the process', async () => {
     const script = fileURLToPath(new URL('./helpers/bad-servername.ts', import.meta.url));
     const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 15_000 });

@@ -239,7 +239,7 @@ describe('endless headers', () => {
     });
 
     // Fixed: a session-level protocol error used to kill the active stream with
-    // RXCONN_CONNECTION_DOWN; lib/connection.ts #onSessionClose now keeps RXCONN_PROTOCOL.
+    // RXCONN_CONNECTION_DOWN; lib/core/connection.ts #onSessionClose now keeps RXCONN_PROTOCOL.
     it('errors RXCONN_PROTOCOL, as endless headers do on HTTP/1.1', async () => {
       const run = await cleanRun();
       expect(run.result!.code).toBe('RXCONN_PROTOCOL');
@@ -304,7 +304,7 @@ describe('a server that closes right after the TLS handshake', () => {
 
   // Fixed: each immediate close used to reset the retry budget (a connection counted as a success
   // as soon as TLS was up), so the connection redialed forever. The budget now resets only once a
-  // connection proved itself: a complete response, or PROVEN_AFTER ms up (lib/connection.ts).
+  // connection proved itself: a complete response, or PROVEN_AFTER ms up (lib/core/connection.ts).
   it('ALPN http/1.1: the connection gives up instead of redialing forever', async () => {
     const leaks = leakCheck();
     const peer = await startRawPeer(socket => socket.destroy(), { tls: { alpn: ['http/1.1'] } });

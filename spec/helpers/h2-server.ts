@@ -10,14 +10,14 @@ import type { Http2Server, Http2Session, Http2SecureServer, ServerHttp2Stream, I
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
-import { createHttp2Session } from '../../lib/http2-session.js';
-import type { RxconnError } from '../../lib/errors.js';
-import type { GoawayInfo, ResponseEvent } from '../../lib/events.js';
-import { resolveOptions } from '../../lib/options.js';
-import type { ConnectionOptions } from '../../lib/options.js';
-import { prepareRequest } from '../../lib/request-init.js';
-import type { RequestInit } from '../../lib/request-init.js';
-import type { Session, SessionListener } from '../../lib/session.js';
+import { createHttp2Session } from '../../lib/node/http2-session.js';
+import type { RxconnError } from '../../lib/core/errors.js';
+import type { GoawayInfo, ResponseEvent } from '../../lib/core/events.js';
+import { resolveOptions } from '../../lib/core/options.js';
+import type { ConnectionOptions } from '../../lib/core/options.js';
+import { prepareRequest } from '../../lib/core/request-init.js';
+import type { RequestInit } from '../../lib/core/request-init.js';
+import type { Session, SessionListener } from '../../lib/core/session.js';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
 export const CA = fixture('ca.pem');

@@ -9,14 +9,14 @@
  */
 import type { Socket } from 'node:net';
 import type { Subscription } from 'rxjs';
-import { fixedLength, sendBody } from './body-source.js';
-import { ConnectionClosedError, ConnectionDownError, ProtocolError, RxconnError, describe } from './errors.js';
-import type { Headers } from './events.js';
+import { fixedLength, sendBody } from '../core/body-source.js';
+import { ConnectionClosedError, ConnectionDownError, ProtocolError, RxconnError, describe } from '../core/errors.js';
+import type { Headers } from '../core/events.js';
 import { ResponseParser } from './http1-parser.js';
 import type { ResponseHandler } from './http1-parser.js';
-import type { ResolvedOptions } from './options.js';
-import type { PreparedRequest } from './request-init.js';
-import type { Session, SessionFactory, SessionListener, StreamSink, UpgradeSink } from './session.js';
+import type { ResolvedOptions } from '../core/options.js';
+import type { PreparedRequest } from '../core/request-init.js';
+import type { Session, SessionFactory, SessionListener, StreamSink, UpgradeSink } from '../core/session.js';
 
 /** Most bytes read and discarded to keep the socket after a cancel. */
 export const DRAIN_LIMIT = 64 * 1024;

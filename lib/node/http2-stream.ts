@@ -22,18 +22,18 @@
 import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
 import { constants } from 'node:http2';
 import type { Subscription } from 'rxjs';
-import { fixedLength, sendBody } from './body-source.js';
+import { fixedLength, sendBody } from '../core/body-source.js';
 import {
   InvalidArgumentError,
   ProtocolError,
   StreamRefusedError,
   StreamResetError,
   describe,
-} from './errors.js';
+} from '../core/errors.js';
 import { errorCodeName, headerListSize, requestHeaders, responseHeaders } from './http2-headers.js';
-import type { Headers } from './events.js';
-import type { PreparedRequest } from './request-init.js';
-import type { StreamSink } from './session.js';
+import type { Headers } from '../core/events.js';
+import type { PreparedRequest } from '../core/request-init.js';
+import type { StreamSink } from '../core/session.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_ENHANCE_YOUR_CALM } = constants;
 

@@ -3,8 +3,8 @@
  * (A socket-level timer inside a protocol module: the exception STYLE.md allows.)
  */
 import type WebSocket from 'ws';
-import { KeepaliveTimeoutError } from '../errors.js';
-import type { KeepaliveOptions } from '../options.js';
+import { KeepaliveTimeoutError } from '../../core/errors.js';
+import type { KeepaliveOptions } from '../../core/options.js';
 
 /**
  * Pings `ws` every `interval` ms once the previous pong arrived; calls `onDead` once if a pong

@@ -3,9 +3,9 @@
  * by content-length, chunked transfer coding (with trailers) or the connection's end. Pure: no
  * I/O; body chunks are zero-copy slices of the input.
  */
-import { ProtocolError } from './errors.js';
-import type { Headers } from './events.js';
-import { isToken, trimOws } from './http-syntax.js';
+import { ProtocolError } from '../core/errors.js';
+import type { Headers } from '../core/events.js';
+import { isToken, trimOws } from '../core/http-syntax.js';
 
 /** What the parser reports for the response it is parsing. */
 export interface ResponseHandler {

@@ -3,8 +3,8 @@
  * without pseudo-headers, header-list size, and HTTP/2 error-code names for messages.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
-import type { Headers } from './events.js';
-import type { PreparedRequest } from './request-init.js';
+import type { Headers } from '../core/events.js';
+import type { PreparedRequest } from '../core/request-init.js';
 
 /** HTTP/2 error codes (RFC 9113 §7) by number, for messages. */
 const ERROR_CODE_NAMES: readonly string[] = [

@@ -3,8 +3,8 @@
  * protocol upgrade: the request headers, and the check of the server's 101.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Headers } from '../events.js';
-import { WebSocketHandshakeError } from './handshake-error.js';
+import type { Headers } from '../../core/events.js';
+import { WebSocketHandshakeError } from '../../core/websocket/handshake-error.js';
 
 /** The GUID of RFC 6455 §1.3, appended to the key to compute `sec-websocket-accept`. */
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';

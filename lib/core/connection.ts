@@ -43,8 +43,8 @@ import type { ConnectionEvent, ConnectionState, GoawayInfo, Protocol, ResponseEv
 import type { ResolvedOptions } from './options.js';
 import type { UpgradeIntent } from './pending-request.js';
 import { StreamTable } from './stream-table.js';
-import { release, sessionLifetime } from './protocols.js';
-import type { SessionHooks } from './protocols.js';
+import { release, sessionLifetime } from '../node/protocols.js';
+import type { SessionHooks } from '../node/protocols.js';
 import { reconnect } from './reconnect.js';
 import { isToken } from './http-syntax.js';
 import { prepareRequest } from './request-init.js';

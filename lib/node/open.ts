@@ -1,9 +1,9 @@
 /**
  * `open()`: the entry point.
  */
-import { Connection } from './connection.js';
-import type { ConnectionOptions } from './options.js';
-import { resolveOptions } from './options.js';
+import { Connection } from '../core/connection.js';
+import type { ConnectionOptions } from '../core/options.js';
+import { resolveOptions } from '../core/options.js';
 
 /**
  * Opens one permanent connection to `origin` (`http://host:port` or `https://host:port`).

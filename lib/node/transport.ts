@@ -5,9 +5,9 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { Observable } from 'rxjs';
-import { ConnectionDownError, ProtocolError, toConnectionError } from './errors.js';
-import type { Protocol } from './events.js';
-import type { ResolvedOptions } from './options.js';
+import { ConnectionDownError, ProtocolError, toConnectionError } from '../core/errors.js';
+import type { Protocol } from '../core/events.js';
+import type { ResolvedOptions } from '../core/options.js';
 
 /** A connected socket and the protocol chosen for it. */
 export interface Dialed {

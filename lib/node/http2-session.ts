@@ -10,7 +10,7 @@ import http2 from 'node:http2';
 import type { ClientHttp2Session, Settings } from 'node:http2';
 import type { Socket } from 'node:net';
 import { Observable } from 'rxjs';
-import type { RxconnError } from './errors.js';
+import type { RxconnError } from '../core/errors.js';
 import {
   ConnectionClosedError,
   ConnectionDownError,
@@ -18,15 +18,15 @@ import {
   ProtocolError,
   StreamRefusedError,
   describe,
-} from './errors.js';
-import type { GoawayInfo } from './events.js';
+} from '../core/errors.js';
+import type { GoawayInfo } from '../core/events.js';
 import { errorCodeName } from './http2-headers.js';
 import { startKeepalive } from './http2-keepalive.js';
 import { startHttp2Request } from './http2-stream.js';
 import type { Http2Request, Http2StreamOwner } from './http2-stream.js';
-import type { ResolvedOptions } from './options.js';
-import type { PreparedRequest } from './request-init.js';
-import type { Session, SessionFactory, SessionListener, StreamSink } from './session.js';
+import type { ResolvedOptions } from '../core/options.js';
+import type { PreparedRequest } from '../core/request-init.js';
+import type { Session, SessionFactory, SessionListener, StreamSink } from '../core/session.js';
 
 /** Client stream ids are odd and end at 2^31-1: past this many streams the session drains. */
 const MAX_STREAMS_PER_SESSION = 2 ** 30 - 1;

@@ -7,17 +7,17 @@
 import type { Socket } from 'node:net';
 import type { Observer, Subscription } from 'rxjs';
 import type WebSocket from 'ws';
-import type { Connection } from '../connection.js';
-import { ConnectionDownError, ProtocolError, RxconnError, UnsupportedError, WebSocketClosedError, describe, toConnectionError } from '../errors.js';
-import type { ConnectionEvent, Headers } from '../events.js';
-import type { Switched } from '../session.js';
+import type { Connection } from '../../core/connection.js';
+import { ConnectionDownError, ProtocolError, RxconnError, UnsupportedError, WebSocketClosedError, describe, toConnectionError } from '../../core/errors.js';
+import type { ConnectionEvent, Headers } from '../../core/events.js';
+import type { Switched } from '../../core/session.js';
 import { clientWebSocket } from './client-socket.js';
-import { closeCodeOf, closeOutcome } from './close-outcome.js';
-import type { CloseInitiator } from './close-outcome.js';
+import { closeCodeOf, closeOutcome } from '../../core/websocket/close-outcome.js';
+import type { CloseInitiator } from '../../core/websocket/close-outcome.js';
 import { checkSwitched, createKey, handshakeHeaders } from './handshake.js';
-import { MAX_REFUSAL_BODY, WebSocketHandshakeError } from './handshake-error.js';
+import { MAX_REFUSAL_BODY, WebSocketHandshakeError } from '../../core/websocket/handshake-error.js';
 import { startKeepalive } from './keepalive.js';
-import type { ResolvedWebSocketOptions } from './options.js';
+import type { ResolvedWebSocketOptions } from '../../core/websocket/options.js';
 
 /** A message: a text frame as a `string`, a binary one as a `Uint8Array` (incoming: a Node `Buffer`). */
 export type WebSocketMessage = string | Uint8Array;

@@ -8,11 +8,11 @@ import type { Subscription } from 'rxjs';
 import type { Connection } from '../connection.js';
 import { InvalidArgumentError, RxconnError, TimeoutError, UnsupportedError, toConnectionError } from '../errors.js';
 import type { ConnectionEvent, ConnectionState } from '../events.js';
-import { open } from '../open.js';
+import { open } from '../../node/open.js';
 import type { ConnectionOptions } from '../options.js';
 import type { WebSocketChannel, WebSocketChannelEvent } from './channel.js';
 import { WebSocketHandshakeError } from './handshake-error.js';
-import type { WebSocketMessage } from './link.js';
+import type { WebSocketMessage } from '../../node/websocket/link.js';
 import { resolveWebSocketOptions } from './options.js';
 import type { WebSocketOptions } from './options.js';
 

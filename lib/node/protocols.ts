@@ -3,13 +3,13 @@
  */
 import type { Socket } from 'node:net';
 import { Observable, switchMap } from 'rxjs';
-import type { RxconnError } from './errors.js';
-import { ConnectionClosedError } from './errors.js';
-import type { GoawayInfo, Protocol } from './events.js';
+import type { RxconnError } from '../core/errors.js';
+import { ConnectionClosedError } from '../core/errors.js';
+import type { GoawayInfo, Protocol } from '../core/events.js';
 import { createHttp1Session } from './http1-session.js';
 import { createHttp2Session } from './http2-session.js';
-import type { ResolvedOptions } from './options.js';
-import type { Session, SessionFactory } from './session.js';
+import type { ResolvedOptions } from '../core/options.js';
+import type { Session, SessionFactory } from '../core/session.js';
 import { dial } from './transport.js';
 import type { Dialed } from './transport.js';
 

@@ -9,13 +9,13 @@ import { ConnectionClosedError, InvalidArgumentError, QueueFullError } from '../
 import type { RxconnError } from '../errors.js';
 import type { Headers } from '../events.js';
 import type { ResolvedOptions } from '../options.js';
-import { Link } from './link.js';
-import type { LinkEnd, WebSocketMessage } from './link.js';
+import { Link } from '../../node/websocket/link.js';
+import type { LinkEnd, WebSocketMessage } from '../../node/websocket/link.js';
 import { resolveWebSocketOptions } from './options.js';
 import type { ResolvedWebSocketOptions, WebSocketOptions } from './options.js';
 import { checkClose, isMessage } from './validation.js';
 
-export type { WebSocketMessage } from './link.js';
+export type { WebSocketMessage } from '../../node/websocket/link.js';
 
 /** A WebSocket of the channel opened: the handshake succeeded. */
 export interface WebSocketOpenEvent {

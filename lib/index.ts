@@ -39,6 +39,7 @@ export {
   QueueFullError,
   RetriesExhaustedError,
   RxconnError,
+  NoResponseError,
   StreamRefusedError,
   StreamResetError,
   TimeoutError,

@@ -118,6 +118,9 @@ describe('HTTP/2 session: streams', () => {
       error: error => {
         throw error;
       },
+      unprocessed: error => {
+        throw error;
+      },
       complete: () => done(),
     });
     await finished;

@@ -13,6 +13,7 @@ export type RxconnErrorCode =
   | 'RXCONN_CONNECTION_CLOSED'
   | 'RXCONN_STREAM_RESET'
   | 'RXCONN_STREAM_REFUSED'
+  | 'RXCONN_NO_RESPONSE'
   | 'RXCONN_TIMEOUT'
   | 'RXCONN_PROTOCOL'
   | 'RXCONN_KEEPALIVE_TIMEOUT'
@@ -93,6 +94,16 @@ export class StreamResetError extends RxconnError {
 /** The server never processed the request (GOAWAY above last-stream-id, REFUSED_STREAM): safe to retry. */
 export class StreamRefusedError extends RxconnError {
   readonly code = 'RXCONN_STREAM_REFUSED';
+}
+
+/**
+ * The server closed the connection after this request was written and before any byte of its
+ * response (HTTP/1.1, typically a reused idle socket the server was closing): it may or may not
+ * have been processed. rxconn re-sends such a request once by itself only when its method is
+ * idempotent and its body can be sent again; this error is for the others.
+ */
+export class NoResponseError extends RxconnError {
+  readonly code = 'RXCONN_NO_RESPONSE';
 }
 
 /** A request's `timeout` elapsed. */

@@ -6,6 +6,7 @@ import type { Subscriber } from 'rxjs';
 import type { ResponseEvent } from './events.js';
 import type { PreparedRequest } from './request-init.js';
 import { UnsupportedError } from './errors.js';
+import type { RxconnError } from './errors.js';
 import type { Session, Switched, UpgradeSink } from './session.js';
 
 /** Set for a protocol upgrade instead of a plain request. */
@@ -60,6 +61,11 @@ export class PendingRequest implements UpgradeSink {
 
   complete(): void {
     if (this.#settle(true)) this.subscriber.complete();
+  }
+
+  unprocessed(error: RxconnError): void {
+    // Re-sending lands with the rotation work; until then the stream errors as before.
+    this.error(error);
   }
 
   switched(switched: Switched): void {

@@ -17,6 +17,15 @@ export interface StreamSink {
   error(error: Error): void;
   /** The response ended. */
   complete(): void;
+  /**
+   * The server did not process this stream, so the core may send it again on another session.
+   * `certain` when the protocol guarantees it (HTTP/2: above a GOAWAY's last-stream-id, or
+   * REFUSED_STREAM); otherwise it is likely but unproven (HTTP/1.1: a reused idle socket closed
+   * before any response byte), and the core re-sends only an idempotent request. The core errors
+   * the stream with `error` when it does not send it again (body not replayable, method not
+   * idempotent, re-send budget spent). The session must have stopped the stream on the wire.
+   */
+  unprocessed(error: RxconnError, certain: boolean): void;
 }
 
 /** A socket handed over by a protocol upgrade (HTTP/1.1 101 Switching Protocols). */
@@ -42,9 +51,12 @@ export interface SessionListener {
   /** A stream slot became free: the core may start queued requests. */
   onCapacity(): void;
   /**
-   * The peer began a graceful close (HTTP/2 GOAWAY, HTTP/1.1 `connection: close`): no new
-   * stream may start here; the active ones may finish. Streams the server will never process
-   * have already been errored with `RXCONN_STREAM_REFUSED`.
+   * The peer began a planned close (HTTP/2 GOAWAY, HTTP/1.1 `connection: close`, or the server
+   * closing an idle HTTP/1.1 socket, or the session retiring an idle socket before the server's
+   * keep-alive timeout): no new stream may start here; the active ones may finish. The core
+   * treats it as a rotation (dials the replacement at once, no backoff) rather than an outage.
+   * Streams the server will never process have already been handed back with
+   * `StreamSink.unprocessed`. Call it before `onClose` for a close that was planned.
    */
   onDraining(detail: { readonly goaway?: GoawayInfo; readonly reason: string }): void;
   /**

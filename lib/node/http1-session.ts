@@ -66,7 +66,7 @@ class Exchange implements ResponseHandler {
   }
 }
 
-const DISCARD: StreamSink = { next: () => {}, error: () => {}, complete: () => {} };
+const DISCARD: StreamSink = { next: () => {}, error: () => {}, complete: () => {}, unprocessed: () => {} };
 
 class Http1Session implements Session {
   readonly protocol = 'http1' as const;

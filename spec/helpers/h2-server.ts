@@ -238,6 +238,8 @@ export interface Outcome {
   readonly error?: Error;
   readonly status?: number;
   readonly text: string;
+  /** Handed back as never processed (`StreamSink.unprocessed`). */
+  readonly unprocessed?: boolean;
 }
 
 /** A request started on `session`: its outcome, and the cancel function. */
@@ -274,6 +276,11 @@ export function send(session: Session, init: RequestInit = {}): Started {
       if (settled) throw new Error('second terminal call: complete');
       settled = true;
       finish(outcome());
+    },
+    unprocessed: error => {
+      if (settled) throw new Error('second terminal call: unprocessed');
+      settled = true;
+      finish({ ...outcome(error), unprocessed: true });
     },
   });
   return { done, settled: () => settled, events, cancel };

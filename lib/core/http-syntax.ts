@@ -25,3 +25,15 @@ export function trimOws(value: string): string {
   while (end > start && (value[end - 1] === ' ' || value[end - 1] === '\t')) end--;
   return value.slice(start, end);
 }
+
+function byteTable(allowed: (text: string) => boolean): Uint8Array {
+  const table = new Uint8Array(256);
+  for (let byte = 0; byte < 256; byte++) table[byte] = allowed(String.fromCharCode(byte)) ? 1 : 0;
+  return table;
+}
+
+/** 1 for each byte that may appear in a token ({@link isToken}, one byte at a time), else 0. For parsers reading bytes as they arrive. */
+export const TOKEN_BYTES: Uint8Array = byteTable(isToken);
+
+/** 1 for each byte that may appear in a field value ({@link isFieldValue}, one byte at a time: HTAB, SP, VCHAR, obs-text), else 0. */
+export const FIELD_VALUE_BYTES: Uint8Array = byteTable(isFieldValue);

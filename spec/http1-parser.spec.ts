@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '../lib/core/errors.js';
+import { FIELD_VALUE_BYTES, TOKEN_BYTES, indexOfNonFieldValue, indexOfNonToken, isFieldValue, isToken } from '../lib/core/http-syntax.js';
 import { ResponseParser } from '../lib/node/http1-parser.js';
 import { bytes, rxParse } from './helpers/http1-events.js';
 import type { Event, Run } from './helpers/http1-events.js';
@@ -530,5 +531,18 @@ describe('field values', () => {
 
   it('keeps commas inside a value: it does not split lists', () => {
     expect(headers('Set-Cookie: a=1; Expires=Wed, 21 Oct 2015 07:28:00 GMT\r\n')).toEqual(['head', 200, { 'set-cookie': ['a=1; Expires=Wed, 21 Oct 2015 07:28:00 GMT'], 'content-length': '0' }]);
+  });
+});
+
+describe('http-syntax scanners and byte tables', () => {
+  it('agree with isToken and isFieldValue on every byte', () => {
+    for (let byte = 0; byte < 256; byte++) {
+      const char = String.fromCharCode(byte);
+      expect([indexOfNonToken(`a${char}`, 0) === -1, TOKEN_BYTES[byte] === 1], char).toEqual([isToken(char), isToken(char)]);
+      expect([indexOfNonFieldValue(`a${char}`, 0) === -1, FIELD_VALUE_BYTES[byte] === 1], char).toEqual([isFieldValue(char), isFieldValue(char)]);
+    }
+    expect(indexOfNonToken('abc:def', 1)).toBe(3);
+    expect(indexOfNonFieldValue('ab\r\n', 0)).toBe(2);
+    expect(indexOfNonFieldValue('ab\x7f', 3)).toBe(-1);
   });
 });

@@ -7,7 +7,7 @@
  */
 import { ProtocolError } from '../core/errors.js';
 import type { Headers } from '../core/events.js';
-import { FIELD_VALUE_BYTES, TOKEN_BYTES, trimOws } from '../core/http-syntax.js';
+import { indexOfNonFieldValue, indexOfNonToken, trimOws } from '../core/http-syntax.js';
 
 const CR = 0x0d;
 const SP = 0x20;
@@ -18,30 +18,35 @@ const CONTENT_LENGTH = /^[0-9]+ *$/;
 // a comma, followed by nothing but spaces.
 const CHUNKED_LAST = /(?:^|,[ \t]*)chunked *$/i;
 
+function isOws(code: number): boolean {
+  return code === SP || code === HTAB;
+}
+
 /** A byte as a message shows it: `"a"` or `0x0b`. */
 export function showByte(byte: number): string {
   return byte > 0x20 && byte < 0x7f ? JSON.stringify(String.fromCharCode(byte)) : `0x${byte.toString(16).padStart(2, '0')}`;
 }
 
 /** The start of a line, quoted for a message. */
-export function showLine(buf: Buffer, start: number, end: number): string {
-  return JSON.stringify(buf.toString('latin1', start, Math.min(end, start + 64)));
+export function showLine(text: string, start: number, end: number): string {
+  return JSON.stringify(text.slice(start, Math.min(end, start + 64)));
 }
 
 /**
- * Index of the first byte in `buf[from, to)` that may not appear in a response line (anything
- * but HTAB, SP, VCHAR and obs-text: CR, LF, NUL, the other controls, DEL), or -1.
+ * Index of the first character in `text[from, to)` (bytes read as latin1) that may not appear
+ * in a response line (anything but HTAB, SP, VCHAR and obs-text: CR, LF, NUL, the other
+ * controls, DEL), or -1.
  */
-export function firstForbidden(buf: Buffer, from: number, to: number): number {
-  for (let i = from; i < to; i++) if (FIELD_VALUE_BYTES[buf[i]] === 0) return i;
-  return -1;
+export function firstForbidden(text: string, from: number, to: number): number {
+  const at = indexOfNonFieldValue(text, from);
+  return at < to ? at : -1;
 }
 
-/** The error for the forbidden byte at `at` of the line starting at `start`. */
-export function forbiddenByte(buf: Buffer, start: number, at: number, where: string): ProtocolError {
-  const byte = buf[at];
-  if (byte === CR) return new ProtocolError(`a CR not followed by LF in the response ${where}: ${showLine(buf, start, at + 1)}`);
-  return new ProtocolError(`forbidden character ${showByte(byte)} in the response ${where}: ${showLine(buf, start, at + 1)}`);
+/** The error for the forbidden character at `at` of the line starting at `start`. */
+export function forbiddenByte(text: string, start: number, at: number, where: string): ProtocolError {
+  const byte = text.charCodeAt(at);
+  if (byte === CR) return new ProtocolError(`a CR not followed by LF in the response ${where}: ${showLine(text, start, at + 1)}`);
+  return new ProtocolError(`forbidden character ${showByte(byte)} in the response ${where}: ${showLine(text, start, at + 1)}`);
 }
 
 /** The fields of one response, and the framing they declare. */
@@ -78,28 +83,30 @@ export class ResponseFields {
   }
 
   /**
-   * Adds the field line `buf[start, end)` (without its CRLF; its bytes already checked with
-   * {@link firstForbidden}). Throws {@link ProtocolError} for a malformed line or framing.
+   * Adds the field line `text[start, end)` (bytes read as latin1, without the CRLF, already
+   * checked with {@link firstForbidden}). Throws {@link ProtocolError} for a malformed line or
+   * framing.
    */
-  add(buf: Buffer, start: number, end: number): void {
+  add(text: string, start: number, end: number): void {
     const block = this.#block;
-    const first = buf[start];
+    const first = text.charCodeAt(start);
     if (first === SP || first === HTAB) {
-      throw new ProtocolError(`obsolete line folding (a ${block} line starting with whitespace) in response: ${showLine(buf, start, end)}`);
+      throw new ProtocolError(`obsolete line folding (a ${block} line starting with whitespace) in response: ${showLine(text, start, end)}`);
     }
-    let colon = start;
-    while (colon < end && TOKEN_BYTES[buf[colon]] === 1) colon++;
-    if (colon === end || buf[colon] !== COLON || colon === start) {
-      const at = buf.indexOf(COLON, start);
-      if (at <= start || at >= end) throw new ProtocolError(`malformed ${block} line in response: ${showLine(buf, start, end)}`);
-      throw new ProtocolError(`invalid ${block} name in response: ${showLine(buf, start, at)}`);
+    const stop = indexOfNonToken(text, start);
+    const colon = stop === -1 ? end : Math.min(stop, end);
+    if (colon === end || text.charCodeAt(colon) !== COLON || colon === start) {
+      const at = text.indexOf(':', start);
+      if (at <= start || at >= end) throw new ProtocolError(`malformed ${block} line in response: ${showLine(text, start, end)}`);
+      throw new ProtocolError(`invalid ${block} name in response: ${showLine(text, start, at)}`);
     }
-    const key = buf.toString('latin1', start, colon).toLowerCase();
+    const key = text.slice(start, colon).toLowerCase();
     let from = colon + 1;
-    while (from < end && (buf[from] === SP || buf[from] === HTAB)) from++;
-    const raw = buf.toString('latin1', from, end);
-    if (key === 'content-length' || key === 'transfer-encoding' || key === 'connection') this.#frame(key, raw);
-    const value = trimOws(raw);
+    while (from < end && isOws(text.charCodeAt(from))) from++;
+    let to = end;
+    while (to > from && isOws(text.charCodeAt(to - 1))) to--;
+    const value = text.slice(from, to);
+    if (key === 'content-length' || key === 'transfer-encoding' || key === 'connection') this.#frame(key, to === end ? value : text.slice(from, end));
     const headers = this.headers;
     const prior = headers[key];
     if (prior === undefined) headers[key] = key === 'set-cookie' ? [value] : value;
@@ -110,6 +117,12 @@ export class ResponseFields {
   /** Tracks one framing field; `raw` is its value without leading whitespace. */
   #frame(key: string, raw: string): void {
     if (key === 'connection') {
+      const whole = raw.toLowerCase();
+      if (whole === 'keep-alive' || whole === 'close') {
+        if (whole === 'close') this.close = true;
+        else this.keepAlive = true;
+        return;
+      }
       for (const token of raw.split(',')) {
         const option = trimOws(token).toLowerCase();
         if (option === 'close') this.close = true;

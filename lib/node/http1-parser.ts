@@ -37,6 +37,7 @@ const CR = 0x0d;
 const LF = 0x0a;
 const SP = 0x20;
 const STATUS_PREFIX = Buffer.from('HTTP/1.');
+const CRLFCRLF = Buffer.from('\r\n\r\n');
 
 /** Parses responses to requests sent on one connection, in order. */
 export class ResponseParser {
@@ -192,10 +193,13 @@ export class ResponseParser {
 
   /**
    * Reads head or trailer lines from `at` until the block's empty line. Returns the index after
-   * it, or -1 when the input ended first (the partial line is kept).
+   * it, or -1 when the input ended first (the partial line is kept). Lines are read from one
+   * latin1 string of the head (up to its CRLFCRLF when it has arrived): one conversion per head.
    */
   #readLines(buf: Buffer, at: number): number {
     const head = this.#state === 'head';
+    let text = '';
+    let base = at;
     for (;;) {
       if (head && this.#lines === 0 && this.#checked === 0) {
         // Empty lines before a status line are skipped, as llhttp skips them.
@@ -204,48 +208,54 @@ export class ResponseParser {
         this.#count(at - start);
         if (at === buf.length) return -1;
       }
-      const lf = buf.indexOf(LF, at);
+      if (at - base >= text.length) {
+        const end = head ? buf.indexOf(CRLFCRLF, at) : -1;
+        text = buf.toString('latin1', at, end === -1 ? buf.length : end + 4);
+        base = at;
+      }
+      const i = at - base;
+      const lf = text.indexOf('\n', i);
       if (lf === -1) {
-        this.#keepPartial(buf, at, head);
+        this.#keepPartial(buf, text, i, at, head);
         return -1;
       }
       const end = lf - 1;
       const where = head ? (this.#lines === 0 ? 'status line' : 'head') : 'trailers';
-      if (lf === at || buf[end] !== CR) throw new ProtocolError(`a bare LF (no CR) ends a line in the response ${where}: ${showLine(buf, at, lf)}`);
-      this.#count(lf + 1 - at);
-      const bad = firstForbidden(buf, at + this.#checked, end);
+      if (lf === i || text.charCodeAt(end) !== CR) throw new ProtocolError(`a bare LF (no CR) ends a line in the response ${where}: ${showLine(text, i, lf)}`);
+      this.#count(lf + 1 - i);
+      const bad = firstForbidden(text, i + this.#checked, end);
       this.#checked = 0;
-      if (bad !== -1) throw forbiddenByte(buf, at, bad, where);
-      const start = at;
-      at = lf + 1;
-      if (end === start) {
+      if (bad !== -1) throw forbiddenByte(text, i, bad, where);
+      at = base + lf + 1;
+      if (end === i) {
         if (head) this.#onHead();
         else this.#finish();
         return at;
       }
-      if (head && this.#lines === 0) this.#onStatusLine(buf, start, end);
-      else this.#fields.add(buf, start, end);
+      if (head && this.#lines === 0) this.#onStatusLine(text, i, end);
+      else this.#fields.add(text, i, end);
       this.#lines++;
     }
   }
 
-  /** Keeps the start of a line that has not fully arrived, after checking what it has so far. */
-  #keepPartial(buf: Buffer, at: number, head: boolean): void {
-    const length = buf.length - at;
+  /** Keeps the start of a line that has not fully arrived (`text[i..]`, at `at` in `buf`), after checking what it has so far. */
+  #keepPartial(buf: Buffer, text: string, i: number, at: number, head: boolean): void {
+    const length = text.length - i;
     if (this.#headBytes + length > this.#maxHeaderSize) throw this.#tooLarge(head);
     // A CR may end the input: its LF has not arrived yet.
-    const stop = buf[buf.length - 1] === CR ? buf.length - 1 : buf.length;
-    const bad = firstForbidden(buf, at + this.#checked, stop);
-    if (bad !== -1) throw forbiddenByte(buf, at, bad, head ? (this.#lines === 0 ? 'status line' : 'head') : 'trailers');
+    const stop = text.charCodeAt(text.length - 1) === CR ? text.length - 1 : text.length;
+    const where = head ? (this.#lines === 0 ? 'status line' : 'head') : 'trailers';
+    const bad = firstForbidden(text, i + this.#checked, stop);
+    if (bad !== -1) throw forbiddenByte(text, i, bad, where);
     if (head && this.#lines === 0) {
       // A status line shows it is none as soon as its first bytes differ from `HTTP/1.x `.
-      for (let i = this.#checked; i < Math.min(stop - at, 9); i++) {
-        const byte = buf[at + i];
-        const ok = i < 7 ? byte === STATUS_PREFIX[i] : i === 7 ? byte === 0x30 || byte === 0x31 : byte === SP;
-        if (!ok) throw new ProtocolError(`malformed status line: ${showLine(buf, at, stop)}`);
+      for (let k = this.#checked; k < Math.min(stop - i, 9); k++) {
+        const byte = text.charCodeAt(i + k);
+        const ok = k < 7 ? byte === STATUS_PREFIX[k] : k === 7 ? byte === 0x30 || byte === 0x31 : byte === SP;
+        if (!ok) throw new ProtocolError(`malformed status line: ${showLine(text, i, stop)}`);
       }
     }
-    this.#checked = stop - at;
+    this.#checked = stop - i;
     this.#pending = buf.subarray(at);
   }
 
@@ -259,15 +269,21 @@ export class ResponseParser {
   }
 
   /** `HTTP/1.x NNN[ reason]`: the reason may be empty, and its bytes were checked already. */
-  #onStatusLine(buf: Buffer, start: number, end: number): void {
+  #onStatusLine(text: string, start: number, end: number): void {
     const length = end - start;
-    let ok = length >= 12 && (length === 12 || buf[start + 12] === SP) && buf.compare(STATUS_PREFIX, 0, 7, start, start + 7) === 0;
-    ok &&= (buf[start + 7] === 0x30 || buf[start + 7] === 0x31) && buf[start + 8] === SP;
-    for (let i = 9; ok && i < 12; i++) ok = buf[start + i] >= 0x30 && buf[start + i] <= 0x39;
-    if (!ok) throw new ProtocolError(`malformed status line: ${showLine(buf, start, end)}`);
-    this.#minor = buf[start + 7] - 0x30;
-    this.#status = (buf[start + 9] - 0x30) * 100 + (buf[start + 10] - 0x30) * 10 + (buf[start + 11] - 0x30);
-    if (this.#status < 100) throw new ProtocolError(`invalid status code ${this.#status}`);
+    let ok = length >= 12 && (length === 12 || text.charCodeAt(start + 12) === SP) && text.startsWith('HTTP/1.', start);
+    const minor = text.charCodeAt(start + 7);
+    ok &&= (minor === 0x30 || minor === 0x31) && text.charCodeAt(start + 8) === SP;
+    let status = 0;
+    for (let k = 9; ok && k < 12; k++) {
+      const digit = text.charCodeAt(start + k) - 0x30;
+      ok = digit >= 0 && digit <= 9;
+      status = status * 10 + digit;
+    }
+    if (!ok) throw new ProtocolError(`malformed status line: ${showLine(text, start, end)}`);
+    this.#minor = minor - 0x30;
+    this.#status = status;
+    if (status < 100) throw new ProtocolError(`invalid status code ${status}`);
   }
 
   /** The head is complete: settles the framing (validated before the head is reported), then reports it. */

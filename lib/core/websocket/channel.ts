@@ -2,20 +2,20 @@
  * `conn.websocket(path)`: a shared WebSocket on the connection, as an Observable of messages
  * plus `send()` and `close()`.
  */
-import { Observable, Subject } from 'rxjs';
-import type { Observer, Subscriber, TeardownLogic } from 'rxjs';
-import type { Connection } from '../connection.js';
+import { Observable, Subject, filter, take } from 'rxjs';
+import type { Observer, Subscriber, Subscription, TeardownLogic } from 'rxjs';
 import { ConnectionClosedError, InvalidArgumentError, QueueFullError } from '../errors.js';
 import type { RxconnError } from '../errors.js';
 import type { Headers } from '../events.js';
 import type { ResolvedOptions } from '../options.js';
-import { Link } from '../../node/websocket/link.js';
-import type { LinkEnd, WebSocketMessage } from '../../node/websocket/link.js';
+import type { LinkConnection, LinkEnd, WebSocketLink, WebSocketMessage } from './link.js';
+import type { Runtime } from '../runtime.js';
+import type { ConnectionState } from '../events.js';
 import { resolveWebSocketOptions } from './options.js';
 import type { ResolvedWebSocketOptions, WebSocketOptions } from './options.js';
 import { checkClose, isMessage } from './validation.js';
 
-export type { WebSocketMessage } from '../../node/websocket/link.js';
+export type { WebSocketMessage } from './link.js';
 
 /** A WebSocket of the channel opened: the handshake succeeded. */
 export interface WebSocketOpenEvent {
@@ -36,10 +36,27 @@ export interface WebSocketCloseEvent {
   readonly error: RxconnError | undefined;
 }
 
+/**
+ * Messages queued with `send()` that were never sent: the connection closed or failed before a
+ * WebSocket of the channel opened. Nothing is dropped silently: they are handed back here.
+ */
+export interface WebSocketUnsentEvent {
+  readonly type: 'unsent';
+  /** The messages, in the order they were sent. */
+  readonly messages: readonly WebSocketMessage[];
+  readonly error: RxconnError;
+}
+
 /** What {@link WebSocketChannel.events} reports. */
-export type WebSocketChannelEvent = WebSocketOpenEvent | WebSocketCloseEvent;
+export type WebSocketChannelEvent = WebSocketOpenEvent | WebSocketCloseEvent | WebSocketUnsentEvent;
 
 const ENDED = new Set(['closing', 'closed', 'failed']);
+
+/** What a channel needs of its connection (`Connection` satisfies it). */
+export interface ChannelConnection extends LinkConnection {
+  readonly state: ConnectionState;
+  readonly state$: Observable<ConnectionState>;
+}
 
 /**
  * Where one link delivers: each of its subscribers; its end ends them all (taken out first, so
@@ -95,31 +112,36 @@ function fanOut(subscribers: Set<Subscriber<WebSocketMessage>>): Observer<WebSoc
 export class WebSocketChannel extends Observable<WebSocketMessage> {
   /**
    * Hot: `open` each time a WebSocket of this channel opens (with the chosen subprotocol), `close`
-   * when it closes. Completes when the connection does.
+   * when it closes, `unsent` with the queued messages that were never sent because the connection
+   * ended first. Completes when the connection does.
    */
   readonly events: Observable<WebSocketChannelEvent>;
-  readonly #connection: Connection;
+  readonly #connection: ChannelConnection;
   readonly #options: ResolvedWebSocketOptions;
+  readonly #runtime: Pick<Runtime, 'createLink'>;
   readonly #events = new Subject<WebSocketChannelEvent>();
   /** Messages waiting for the WebSocket to open, in order. */
   readonly #queue: WebSocketMessage[] = [];
   /** The WebSocket of the current shared subscription. */
-  #link: Link | undefined;
+  #link: WebSocketLink | undefined;
   /** The subscribers sharing {@link #link} (a new set for each link). */
   #subscribers = new Set<Subscriber<WebSocketMessage>>();
   /** A released WebSocket still in its closing handshake. */
-  #closing: Link | undefined;
+  #closing: WebSocketLink | undefined;
   /** Starts the next WebSocket once {@link #closing} has ended. */
   #startNext: (() => void) | undefined;
+  /** Watches the connection for its end while messages are queued. */
+  #watch: Subscription | undefined;
 
   /** @internal Use `conn.websocket(path, options)`. */
-  constructor(connection: Connection, path: string, options: WebSocketOptions | undefined, connectionOptions: Pick<ResolvedOptions, 'keepalive' | 'closeTimeout'>) {
+  constructor(connection: ChannelConnection, path: string, options: WebSocketOptions | undefined, connectionOptions: Pick<ResolvedOptions, 'keepalive' | 'closeTimeout' | 'runtime'>) {
     const resolved = resolveWebSocketOptions(path, options, connectionOptions);
     const box: { self?: WebSocketChannel } = {};
     super(subscriber => box.self!.#join(subscriber));
     box.self = this;
     this.#connection = connection;
     this.#options = resolved;
+    this.#runtime = connectionOptions.runtime;
     const events = this.#events;
     // Per subscriber, so that a channel holds no observer on the connection while nobody listens.
     this.events = new Observable<WebSocketChannelEvent>(subscriber => {
@@ -133,6 +155,11 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
   /** Bytes handed to the open WebSocket and not yet written to the socket (ws's `bufferedAmount`); 0 when none is open. */
   get bufferedAmount(): number {
     return this.#link?.bufferedAmount ?? 0;
+  }
+
+  /** @internal The bound on a closing handshake (the connection's `closeTimeout`). */
+  get closeTimeout(): number {
+    return this.#options.closeTimeout;
   }
 
   /** How many messages wait for the WebSocket to open. */
@@ -164,6 +191,16 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
       throw new QueueFullError(`the websocket send queue is full (websocket options.maxQueued = ${this.#options.maxQueued}): the message was not queued`);
     }
     this.#queue.push(data);
+    // Should the connection end before a WebSocket opens, the queue is handed back as `unsent`.
+    this.#watch ??= this.#connection.state$.pipe(filter(state => state === 'closed' || state === 'failed'), take(1)).subscribe(state => this.#unsent(state));
+  }
+
+  #unsent(state: ConnectionState): void {
+    this.#watch = undefined;
+    const messages = this.#queue.splice(0);
+    if (messages.length === 0) return;
+    const error = new ConnectionClosedError(`the connection ${state === 'failed' ? 'failed' : 'closed'} before ${messages.length} queued message${messages.length === 1 ? ' was' : 's were'} sent`);
+    this.#events.next({ type: 'unsent', messages, error });
   }
 
   /**
@@ -188,7 +225,7 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
     const subscribers = existing ? this.#subscribers : (this.#subscribers = new Set());
     // Joined before the link starts: a start that fails at once must reach this subscriber.
     subscribers.add(subscriber);
-    const link = existing ?? new Link(this.#connection, this.#options, fanOut(subscribers), { onOpen: this.#onOpen, onEnd: this.#onEnd });
+    const link = existing ?? this.#runtime.createLink(this.#connection, this.#options, fanOut(subscribers), { onOpen: this.#onOpen, onEnd: this.#onEnd });
     if (!existing) {
       this.#link = link;
       // A WebSocket released a moment ago may still be closing: the upgraded connection takes
@@ -204,15 +241,19 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
     };
   }
 
-  readonly #onOpen = (link: Link, headers: Headers): void => {
+  readonly #onOpen = (link: WebSocketLink, headers: Headers): void => {
     const queue = this.#queue;
     let sent = 0;
     while (sent < queue.length && link.send(queue[sent]!)) sent++;
     queue.splice(0, sent);
+    if (queue.length === 0) {
+      this.#watch?.unsubscribe();
+      this.#watch = undefined;
+    }
     this.#events.next({ type: 'open', subprotocol: link.subprotocol, headers });
   };
 
-  readonly #onEnd = (link: Link, end: LinkEnd | undefined): void => {
+  readonly #onEnd = (link: WebSocketLink, end: LinkEnd | undefined): void => {
     if (this.#link === link) this.#link = undefined;
     if (end) this.#events.next({ type: 'close', ...end });
     if (this.#closing === link) {

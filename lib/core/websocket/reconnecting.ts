@@ -3,16 +3,15 @@
  * WebSocket channel: the connection reconnects with backoff and jitter, the channel upgrades
  * again after every `connected`, and `send()` queues while offline.
  */
-import { EMPTY, Observable, Subject, catchError, filter, of, retry, switchMap, throwError } from 'rxjs';
+import { EMPTY, Observable, Subject, catchError, filter, firstValueFrom, of, race, retry, switchMap, throwError, timer } from 'rxjs';
 import type { Subscription } from 'rxjs';
 import type { Connection } from '../connection.js';
 import { InvalidArgumentError, RxconnError, TimeoutError, UnsupportedError, toConnectionError } from '../errors.js';
 import type { ConnectionEvent, ConnectionState } from '../events.js';
-import { open } from '../../node/open.js';
 import type { ConnectionOptions } from '../options.js';
 import type { WebSocketChannel, WebSocketChannelEvent } from './channel.js';
 import { WebSocketHandshakeError } from './handshake-error.js';
-import type { WebSocketMessage } from '../../node/websocket/link.js';
+import type { WebSocketMessage } from './link.js';
 import { resolveWebSocketOptions } from './options.js';
 import type { WebSocketOptions } from './options.js';
 
@@ -25,6 +24,8 @@ export interface WebSocketConnectOptions extends Omit<ConnectionOptions, 'protoc
 
 /** The events of a {@link ReconnectingWebSocket}: the connection's, plus `open` and `close` of each WebSocket. */
 export type ReconnectingWebSocketEvent = ConnectionEvent | WebSocketChannelEvent;
+
+const TERMINAL: ReadonlySet<ConnectionState> = new Set(['closed', 'failed']);
 
 const CHANNEL_KEYS = ['protocols', 'headers', 'maxQueued', 'maxPayload', 'handshakeTimeout'] as const;
 
@@ -71,8 +72,8 @@ export class ReconnectingWebSocket extends Observable<ReconnectingWebSocketEvent
   readonly #loop: Subscription;
   #fatal: RxconnError | undefined;
 
-  /** @internal Use {@link webSocket}. */
-  constructor(url: string | URL, options: WebSocketConnectOptions = {}) {
+  /** @internal Use `webSocket(url, options)`; `open` is the runtime's. */
+  constructor(url: string | URL, options: WebSocketConnectOptions = {}, open: (origin: string, options: ConnectionOptions) => Connection) {
     const { origin, path } = parseUrl(url);
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('websocket options must be an object');
     const channelOptions: Record<string, unknown> = {};
@@ -150,11 +151,20 @@ export class ReconnectingWebSocket extends Observable<ReconnectingWebSocketEvent
   }
 
   /**
-   * Graceful: sends close 1001, waits for the server's close frame (bounded by `closeTimeout`),
-   * then closes the connection; never reconnects. Messages still queued are not sent.
-   * Resolves when everything is closed.
+   * Graceful: messages sent before it go out first — if they are still queued (the WebSocket is
+   * connecting or upgrading), it waits for the WebSocket to open and flush them, bounded by
+   * `closeTimeout` — then sends close 1001, waits for the server's close frame (same bound), and
+   * closes the connection; never reconnects. Messages that could not be sent are reported on
+   * `events` as `unsent`, never dropped silently. Resolves when everything is closed.
    */
-  shutdown(): Promise<void> {
+  async shutdown(): Promise<void> {
+    const channel = this.#channel;
+    if (channel.queued > 0 && !this.#fatal && !TERMINAL.has(this.connection.state)) {
+      await firstValueFrom(
+        race(channel.events.pipe(filter(event => event.type === 'open')), this.connection.state$.pipe(filter(state => TERMINAL.has(state))), timer(channel.closeTimeout)),
+        { defaultValue: undefined },
+      );
+    }
     return this.connection.shutdown();
   }
 
@@ -162,22 +172,4 @@ export class ReconnectingWebSocket extends Observable<ReconnectingWebSocketEvent
   close(): void {
     this.connection.close();
   }
-}
-
-/**
- * A reconnecting WebSocket in one line: `url` is `ws://` or `wss://` (or `http(s)://`) with the
- * path and query of the upgrade. It opens a connection at once (hot, like `open()`), upgrades it,
- * and after every loss reconnects with the connection's backoff (exponential, with jitter) and
- * upgrades again. See {@link ReconnectingWebSocket}. Throws `RXCONN_INVALID_ARGUMENT` for a bad
- * URL or option.
- *
- * @example
- * const ws = webSocket('wss://example.com/feed', { protocols: ['v1'], retry: { maxRetries: Infinity } });
- * ws.subscribe(event => console.log(event.type));
- * ws.messages.subscribe(message => console.log(message));
- * ws.send('subscribe:prices'); // queued until the WebSocket is open; flushed again after a reconnect
- * await ws.shutdown();
- */
-export function webSocket(url: string | URL, options?: WebSocketConnectOptions): ReconnectingWebSocket {
-  return new ReconnectingWebSocket(url, options);
 }

@@ -8,6 +8,8 @@ export type { Switched } from './core/session.js';
 export { body, json, text } from './core/collect.js';
 export type { CollectOptions, CollectedResponse } from './core/collect.js';
 export type { ConnectionOptions, KeepaliveOptions, RetryOptions } from './core/options.js';
+export type { ProxyOption } from './node/proxy/options.js';
+export type { ProxyConfig, ProxyEntry } from './node/proxy/url.js';
 export type { RequestBody, RequestInit } from './core/request-init.js';
 export type {
   ClosedEvent,
@@ -21,6 +23,7 @@ export type {
   GoawayInfo,
   Headers,
   InformEvent,
+  Intermediary,
   Protocol,
   ResponseEvent,
   ResponseHeadEvent,
@@ -36,6 +39,7 @@ export {
   InvalidBodyError,
   KeepaliveTimeoutError,
   ProtocolError,
+  ProxyError,
   QueueFullError,
   RetriesExhaustedError,
   RxconnError,
@@ -47,7 +51,7 @@ export {
   UnsupportedError,
   WebSocketClosedError,
 } from './core/errors.js';
-export type { RxconnErrorCode } from './core/errors.js';
+export type { ProxyFailure, RxconnErrorCode } from './core/errors.js';
 export { WebSocketChannel } from './core/websocket/channel.js';
 export type { WebSocketChannelEvent, WebSocketCloseEvent, WebSocketMessage, WebSocketOpenEvent } from './core/websocket/channel.js';
 export type { WebSocketOptions } from './core/websocket/options.js';

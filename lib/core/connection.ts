@@ -39,7 +39,7 @@ import {
   UnsupportedError,
   toConnectionError,
 } from './errors.js';
-import type { ConnectionEvent, ConnectionState, GoawayInfo, Protocol, ResponseEvent } from './events.js';
+import type { ConnectionEvent, ConnectionState, GoawayInfo, Intermediary, Protocol, ResponseEvent } from './events.js';
 import type { ResolvedOptions } from './options.js';
 import type { UpgradeIntent } from './pending-request.js';
 import { StreamTable } from './stream-table.js';
@@ -84,6 +84,8 @@ export interface ConnectionInfo {
   readonly queuedRequests: number;
   /** The attempt number of the current outage (0 once connected at first try). */
   readonly attempt: number;
+  /** The proxies of the current session, first dialled first; empty when direct or not connected. With proxies, the addresses above are the first proxy's. */
+  readonly intermediaries: readonly Intermediary[];
 }
 
 /** How long a connection must stay up, without a complete response, to count as a success for the retry budget, in ms. */
@@ -128,6 +130,8 @@ export class Connection extends Observable<ConnectionEvent> {
   /** A session served a complete response: it proved itself (see #attemptOnce). */
   readonly #proven = new Subject<Session>();
   #attempt = 0;
+  /** The proxies of each session (absent: direct). */
+  readonly #intermediaries = new WeakMap<Session, readonly Intermediary[]>();
   #ending: 'shutdown' | 'close' | undefined;
   #endError: RxconnError | undefined;
   #failure: RxconnError | undefined;
@@ -308,6 +312,7 @@ export class Connection extends Observable<ConnectionEvent> {
       activeStreams: this.#streams.active,
       queuedRequests: this.#streams.queued,
       attempt: this.#attempt,
+      intermediaries: (session && this.#intermediaries.get(session)) ?? [],
     };
   }
 
@@ -396,6 +401,7 @@ export class Connection extends Observable<ConnectionEvent> {
     this.#emit({ type: 'connecting', attempt });
     let adopted: Session | undefined;
     let goaway: GoawayInfo | undefined;
+    let intermediaries: readonly Intermediary[] | undefined;
     const draining = new Subject<never>();
     const hooks: SessionHooks = {
       onSocket: socket => this.#track(socket),
@@ -409,12 +415,14 @@ export class Connection extends Observable<ConnectionEvent> {
         }
       },
       onClose: (session, error) => this.#onSessionClose(session, error),
+      onIntermediaries: list => (intermediaries = list),
     };
     return sessionLifetime(this.#options, hooks).pipe(
       timeout({ first: connectTimeout, scheduler, with: () => throwError(() => new ConnectTimeoutError(connectTimeout)) }),
       tap(session => {
         adopted = session;
-        this.#adopt(session, attempt);
+        if (intermediaries) this.#intermediaries.set(session, intermediaries);
+        this.#adopt(session, attempt, intermediaries);
       }),
       // The retry budget resets once the connection proves itself (a complete response, or
       // PROVEN_AFTER ms up), not at connect: a peer that accepts and drops at once must not
@@ -439,12 +447,12 @@ export class Connection extends Observable<ConnectionEvent> {
     );
   }
 
-  #adopt(session: Session, attempt: number): void {
+  #adopt(session: Session, attempt: number, intermediaries: readonly Intermediary[] | undefined): void {
     this.#session = session;
     this.#sessions.add(session);
     this.#changed.next();
     this.#setState('connected');
-    this.#emit({ type: 'connected', protocol: session.protocol, attempt });
+    this.#emit({ type: 'connected', protocol: session.protocol, attempt, ...(intermediaries && { intermediaries }) });
     this.#attempt = 0;
     this.#streams.pump();
   }

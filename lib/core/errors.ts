@@ -20,7 +20,8 @@ export type RxconnErrorCode =
   | 'RXCONN_WEBSOCKET_CLOSED'
   | 'RXCONN_QUEUE_FULL'
   | 'RXCONN_UNSUPPORTED'
-  | 'RXCONN_INVALID_BODY';
+  | 'RXCONN_INVALID_BODY'
+  | 'RXCONN_PROXY';
 
 /** Base class of every rxconn error. */
 export abstract class RxconnError extends Error {
@@ -155,6 +156,59 @@ export class UnsupportedError extends RxconnError {
 export class InvalidBodyError extends RxconnError {
   readonly code = 'RXCONN_INVALID_BODY';
   override readonly retryable = false;
+}
+
+/** Why a proxy hop failed (see {@link ProxyError}). */
+export type ProxyFailure =
+  /** The first proxy could not be reached (refused, DNS, unreachable). */
+  | 'unreachable'
+  /** An HTTP proxy answered CONNECT with a status that is not 2xx (`status`). */
+  | 'status'
+  /** A SOCKS5 proxy answered CONNECT with a reply code that is not 0 (`socksReply`). */
+  | 'socks-reply'
+  /** A SOCKS5 proxy accepted none of the offered authentication methods. */
+  | 'no-acceptable-method'
+  /** A SOCKS5 proxy refused the username and password. */
+  | 'auth-failed'
+  /** The proxy closed the connection (or reset the stream) before the tunnel was up. */
+  | 'closed'
+  /** The proxy's answer broke its protocol (malformed, oversized). */
+  | 'protocol';
+
+/**
+ * A proxy of the chain failed while the tunnel was being built. An ordinary failed attempt: the
+ * connection retries it under its retry policy. `hop` is the proxy's index in the chain (0 is the
+ * first one dialled); `proxy` names it without credentials. Credentials never appear in it.
+ */
+export class ProxyError extends RxconnError {
+  readonly code = 'RXCONN_PROXY';
+  /** What went wrong. */
+  readonly reason: ProxyFailure;
+  /** Index of the proxy in the chain, from 0. */
+  readonly hop: number;
+  /** The proxy, as `scheme://host:port` (no credentials). */
+  readonly proxy: string;
+  /** The HTTP status of a refused CONNECT (`reason: 'status'`). */
+  readonly status?: number;
+  /**
+   * The SOCKS5 reply code REP (`reason: 'socks-reply'`): 1 general failure, 2 not allowed by
+   * ruleset, 3 network unreachable, 4 host unreachable, 5 connection refused, 6 TTL expired,
+   * 7 command not supported, 8 address type not supported.
+   */
+  readonly socksReply?: number;
+
+  constructor(
+    message: string,
+    detail: { reason: ProxyFailure; hop: number; proxy: string; status?: number; socksReply?: number },
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.reason = detail.reason;
+    this.hop = detail.hop;
+    this.proxy = detail.proxy;
+    if (detail.status !== undefined) this.status = detail.status;
+    if (detail.socksReply !== undefined) this.socksReply = detail.socksReply;
+  }
 }
 
 /** A short human description of any thrown value, for messages. */

@@ -9,6 +9,9 @@ import { isFieldValue, isToken } from './http-syntax.js';
 import { CONNECTION_HEADERS } from './request-init.js';
 import type { RxconnError } from './errors.js';
 import type { Protocol } from './events.js';
+import { resolveRoute } from '../node/proxy/options.js';
+import type { ProxyOption } from '../node/proxy/options.js';
+import type { ProxyHop } from '../node/proxy/url.js';
 
 /** How the connection reconnects. Exponential backoff with full jitter by default. */
 export interface RetryOptions {
@@ -61,6 +64,10 @@ export interface ConnectionOptions {
   headers?: Readonly<Record<string, string>>;
   /** Scheduler for reconnect delays and request timeouts. Default: RxJS's async scheduler. */
   scheduler?: SchedulerLike;
+  /** A proxy URL (`http://`, `https://`, `socks5://`), a chain of them (first dialled first), or `'env'` (HTTPS_PROXY/HTTP_PROXY/NO_PROXY). Default: none. */
+  proxy?: ProxyOption;
+  /** Dial this Unix domain socket instead of the origin's host and port (the origin still gives `host` and TLS's name). */
+  socketPath?: string;
 }
 
 /** A resolved retry policy. */
@@ -90,11 +97,14 @@ export interface ResolvedOptions {
   readonly maxHeaderSize: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly scheduler?: SchedulerLike;
+  /** The proxies to go through, first dialled first; empty when direct. */
+  readonly proxies: readonly ProxyHop[];
+  readonly socketPath: string | undefined;
 }
 
 const KNOWN_OPTIONS = new Set([
   'protocols', 'tls', 'connectTimeout', 'retry', 'keepalive', 'closeTimeout', 'maxQueued',
-  'maxHeaderSize', 'headers', 'scheduler',
+  'maxHeaderSize', 'headers', 'scheduler', 'proxy', 'socketPath',
 ]);
 const KNOWN_RETRY = new Set(['maxRetries', 'initialDelay', 'maxDelay', 'factor', 'jitter', 'delay', 'random']);
 const PROTOCOLS: readonly Protocol[] = ['http1', 'http2'];
@@ -268,5 +278,6 @@ export function resolveOptions(originArg: unknown, optionsArg: unknown): Resolve
     maxHeaderSize: integer('options.maxHeaderSize', options.maxHeaderSize, 16_384, 256),
     headers: resolveHeaders(options.headers),
     scheduler,
+    ...resolveRoute(options.proxy, options.socketPath, origin),
   };
 }

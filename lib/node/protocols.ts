@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import { Observable, switchMap } from 'rxjs';
 import type { RxconnError } from '../core/errors.js';
 import { ConnectionClosedError } from '../core/errors.js';
-import type { GoawayInfo, Protocol } from '../core/events.js';
+import type { GoawayInfo, Intermediary, Protocol } from '../core/events.js';
 import { createHttp1Session } from './http1-session.js';
 import { createHttp2Session } from './http2-session.js';
 import type { ResolvedOptions } from '../core/options.js';
@@ -26,6 +26,8 @@ export interface SessionHooks {
   onDraining(session: Session, detail: { readonly goaway?: GoawayInfo; readonly reason: string }): void;
   /** The session closed; called before the lifetime errors, and also for released sessions. */
   onClose(session: Session, error: RxconnError): void;
+  /** The dial went through proxies: these, first dialled first (called before the session is created). */
+  onIntermediaries?(intermediaries: readonly Intermediary[]): void;
 }
 
 /**
@@ -35,7 +37,12 @@ export interface SessionHooks {
  * streams on its own).
  */
 export function sessionLifetime(options: ResolvedOptions, hooks: SessionHooks): Observable<Session> {
-  return dial(options, hooks.onSocket).pipe(switchMap(dialed => runSession(dialed, options, hooks)));
+  return dial(options, hooks.onSocket).pipe(
+    switchMap(dialed => {
+      if (dialed.intermediaries) hooks.onIntermediaries?.(dialed.intermediaries);
+      return runSession(dialed, options, hooks);
+    }),
+  );
 }
 
 /** Sessions whose lifetime no longer owns them (see {@link sessionLifetime}). */

@@ -85,7 +85,8 @@ export async function connectProxy(behaviour: ConnectBehaviour = {}): Promise<Fa
   const onSocket = (socket: net.Socket): void => {
     connections++;
     socket.on('error', () => {});
-    if (behaviour.silent) return;
+    // Silent: reads (and so sees the client's close) but never answers.
+    if (behaviour.silent) return void socket.resume();
     let buffer = Buffer.alloc(0);
     const onData = (chunk: Buffer): void => {
       buffer = Buffer.concat([buffer, chunk]);

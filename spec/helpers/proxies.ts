@@ -93,6 +93,8 @@ export async function connectProxy(behaviour: ConnectBehaviour = {}): Promise<Fa
       const end = buffer.indexOf('\r\n\r\n');
       if (end < 0) return;
       socket.off('data', onData);
+      // Paused until spliced: bytes the client sends meanwhile must wait, not be dropped.
+      socket.pause();
       const head = buffer.subarray(0, end).toString('latin1');
       const rest = buffer.subarray(end + 4);
       requests.push(head);
@@ -241,6 +243,7 @@ export async function socksProxy(behaviour: SocksBehaviour = {}): Promise<FakePr
         const rest = buffer.subarray(4 + length + 2);
         stage = 'done';
         socket.off('data', listener);
+        socket.pause();
         requests.push(`${atyp}:${host}:${port}`);
         if (behaviour.rep !== undefined) {
           await send([5, behaviour.rep, 0, 1, 0, 0, 0, 0, 0, 0]);

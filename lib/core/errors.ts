@@ -189,13 +189,13 @@ export class ProxyError extends RxconnError {
   /** The proxy, as `scheme://host:port` (no credentials). */
   readonly proxy: string;
   /** The HTTP status of a refused CONNECT (`reason: 'status'`). */
-  readonly status?: number;
+  declare readonly status?: number;
   /**
    * The SOCKS5 reply code REP (`reason: 'socks-reply'`): 1 general failure, 2 not allowed by
    * ruleset, 3 network unreachable, 4 host unreachable, 5 connection refused, 6 TTL expired,
    * 7 command not supported, 8 address type not supported.
    */
-  readonly socksReply?: number;
+  declare readonly socksReply?: number;
 
   constructor(
     message: string,
@@ -206,8 +206,9 @@ export class ProxyError extends RxconnError {
     this.reason = detail.reason;
     this.hop = detail.hop;
     this.proxy = detail.proxy;
-    if (detail.status !== undefined) this.status = detail.status;
-    if (detail.socksReply !== undefined) this.socksReply = detail.socksReply;
+    // Only the field that applies is present.
+    if (detail.status !== undefined) Object.defineProperty(this, 'status', { value: detail.status, enumerable: true });
+    if (detail.socksReply !== undefined) Object.defineProperty(this, 'socksReply', { value: detail.socksReply, enumerable: true });
   }
 }
 

@@ -12,6 +12,8 @@ import type { RxconnError } from '../core/errors.js';
 import type { Intermediary, Protocol } from '../core/events.js';
 import type { ResolvedOptions } from '../core/options.js';
 import { dialChain } from './proxy/chain.js';
+import { routeOf } from './proxy/options.js';
+import type { TlsOptions } from './tls-options.js';
 
 /** A connected socket and the protocol chosen for it. */
 export interface Dialed {
@@ -41,16 +43,19 @@ function negotiated(socket: tls.TLSSocket, offered: readonly Protocol[]): Protoc
  * socket belongs to the subscriber.
  */
 export function dial(options: ResolvedOptions, onSocket?: (socket: net.Socket) => void): Observable<Dialed> {
-  if (options.proxies.length > 0) return dialChain(options, onSocket);
+  const { proxies, socketPath } = routeOf(options);
+  if (proxies.length > 0) return dialChain(options, proxies, onSocket);
   return new Observable<Dialed>(subscriber => {
-    const { host, port, secure, protocols, socketPath } = options;
+    const { host, port, secure, protocols } = options;
+    // The Node runtime resolved options.tls (lib/node/tls-options.ts).
+    const tlsOptions = options.tls as TlsOptions;
     // Over a Unix socket, `host` is still the origin's: the TLS name to verify and send (SNI).
     const where = socketPath === undefined ? { host, port } : { path: socketPath };
     const socket: net.Socket = secure
       ? tls.connect({
-          ...options.tls,
+          ...tlsOptions,
           ...where,
-          servername: options.tls.servername ?? (net.isIP(host) ? undefined : host),
+          servername: tlsOptions.servername ?? (net.isIP(host) ? undefined : host),
           ...(socketPath !== undefined && { host }),
           ALPNProtocols: protocols.map(p => ALPN[p]),
         })

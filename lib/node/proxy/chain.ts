@@ -20,6 +20,7 @@ import { ProtocolError, ProxyError, TlsError, toConnectionError } from '../../co
 import type { RxconnError } from '../../core/errors.js';
 import type { Intermediary, Protocol } from '../../core/events.js';
 import type { ResolvedOptions } from '../../core/options.js';
+import type { TlsOptions } from '../tls-options.js';
 import { http1Connect } from './http1-connect.js';
 import type { Target } from './http1-connect.js';
 import { http2Connect, proxySession } from './http2-connect.js';
@@ -172,8 +173,7 @@ async function tlsOver(stream: Duplex, host: string, extra: tls.ConnectionOption
 }
 
 /** Builds the whole chain for one attempt; `cancelled()` stops it between steps. */
-async function build(options: ResolvedOptions, layers: Layers, cancelled: () => boolean): Promise<Tunnel> {
-  const hops = options.proxies;
+async function build(options: ResolvedOptions, hops: readonly ProxyHop[], layers: Layers, cancelled: () => boolean): Promise<Tunnel> {
   const intermediaries: Intermediary[] = [];
   let stream: Duplex | undefined;
   for (let i = 0; i < hops.length; i++) {
@@ -211,7 +211,7 @@ async function build(options: ResolvedOptions, layers: Layers, cancelled: () => 
   }
   if (stream === undefined) throw new Error('rxconn: a chain needs at least one proxy');
   if (!options.secure) return { socket: socketLike(stream), protocol: options.protocols[0], intermediaries };
-  const origin = await tlsOver(stream, options.host, options.tls, options.protocols, layers, error =>
+  const origin = await tlsOver(stream, options.host, options.tls as TlsOptions, options.protocols, layers, error =>
     error ? toConnectionError(error) : hopFailure(hops[hops.length - 1], hops.length - 1, 'closed', 'the tunnel closed during the TLS handshake with the origin'),
   );
   const protocol = alpnChoice(origin, options.protocols);
@@ -227,11 +227,11 @@ async function build(options: ResolvedOptions, layers: Layers, cancelled: () => 
  * origin's TLS verified), then completes. Unsubscribing before that destroys every layer; after
  * that the layers belong to the subscriber, and closing the tunnel's socket closes them all.
  */
-export function dialChain(options: ResolvedOptions, onSocket?: (socket: Socket) => void): Observable<Tunnel> {
+export function dialChain(options: ResolvedOptions, hops: readonly ProxyHop[], onSocket?: (socket: Socket) => void): Observable<Tunnel> {
   return new Observable<Tunnel>(subscriber => {
     const layers = new Layers(onSocket);
     let settled = false;
-    build(options, layers, () => settled).then(
+    build(options, hops, layers, () => settled).then(
       tunnel => {
         if (settled) return;
         settled = true;

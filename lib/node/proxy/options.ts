@@ -61,6 +61,13 @@ export function resolveRoute(proxy: unknown, socketPath: unknown, origin: URL, e
   return { proxies: [parseProxy(proxy, 'options.proxy')], socketPath: undefined };
 }
 
+const DIRECT: Route = { proxies: [], socketPath: undefined };
+
+/** The route the Node runtime resolved into `options.route` (direct when absent). */
+export function routeOf(options: { readonly route?: object | undefined }): Route {
+  return (options.route as Route | undefined) ?? DIRECT;
+}
+
 function defaultEnv(): Environment {
   const holder = globalThis as { process?: { env?: Environment } };
   return holder.process?.env ?? {};

@@ -8,7 +8,6 @@ import type { ResolvedOptions } from '../core/options.js';
 import { nodeRuntime } from './runtime.js';
 import type { TlsOptions } from './tls-options.js';
 import type { ProxyOption } from './proxy/options.js';
-import type { ProxyConfig } from './proxy/url.js';
 
 /** Options of {@link open} in Node: the core's, with `tls` typed as `node:tls` connect options. */
 export interface ConnectionOptions extends Omit<CoreConnectionOptions, 'tls'> {
@@ -16,7 +15,7 @@ export interface ConnectionOptions extends Omit<CoreConnectionOptions, 'tls'> {
   tls?: TlsOptions;
   /**
    * A proxy URL (`http://`, `https://`, `socks5://`, with `user:pass@` for credentials), a
-   * {@link ProxyConfig}, a chain of them (the first is dialled first), or `'env'`
+   * `ProxyConfig`, a chain of them (the first is dialled first), or `'env'`
    * (HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY, lower case first). Default: direct.
    */
   proxy?: ProxyOption;

@@ -37,6 +37,8 @@ export interface Tunnel {
 }
 
 const ALPN: Record<Protocol, string> = { http2: 'h2', http1: 'http/1.1' };
+/** How long the far end of a tunnel gets to close its side after ours has ended, in ms (see {@link Layers.linger}). */
+const LINGER = 1_000;
 
 /** The protocol a TLS peer chose by ALPN within `offered`, or `undefined` if it chose outside it. */
 export function alpnChoice(socket: tls.TLSSocket, offered: readonly Protocol[]): Protocol | undefined {
@@ -103,6 +105,22 @@ class Layers {
   addSession(session: ClientHttp2Session): void {
     this.#layers.push(session);
     session.once('close', () => this.close(true));
+  }
+
+  /**
+   * Once the origin session has ended its side of `stream` (the innermost layer: nothing more
+   * is expected on it), gives the far end `ms` to close its own, then closes the chain. A direct
+   * socket gets the origin's FIN at once; through a proxy that does not pass a half-close on (an
+   * HTTP/2 proxy often keeps the stream open until the backend closes), the session would
+   * otherwise wait its whole `closeTimeout`.
+   */
+  linger(stream: Duplex, ms: number): void {
+    let timer: NodeJS.Timeout | undefined;
+    stream.once('finish', () => {
+      timer = setTimeout(() => this.close(), ms);
+      timer.unref();
+    });
+    stream.once('close', () => clearTimeout(timer));
   }
 
   /**
@@ -235,6 +253,7 @@ export function dialChain(options: ResolvedOptions, hops: readonly ProxyHop[], o
       tunnel => {
         if (settled) return;
         settled = true;
+        layers.linger(tunnel.socket, Math.min(options.closeTimeout, LINGER));
         subscriber.next(tunnel);
         subscriber.complete();
         // A cleartext HTTP/1.1 origin reads the tunnel with a 'data' listener, now attached; the

@@ -89,7 +89,7 @@ describe.each(Object.keys(CHAINS))('through %s', name => {
     const leaks = leakCheck();
     const chain = await CHAINS[name]();
     const origin = await startOrigin(kind);
-    const conn = open(origin.origin, { ...options, proxy: chain.option, keepalive: false });
+    const conn = open(origin.origin, { ...options, proxy: chain.option });
     const log = record(conn);
     const response = await lastValueFrom(conn.get('/hello').pipe(text()));
     expect(response).toMatchObject({ status: 200, body: 'hi /hello' });

@@ -83,7 +83,7 @@ export interface ConnectionInfo {
   readonly queuedRequests: number;
   /** The attempt number of the current outage (0 once connected at first try). */
   readonly attempt: number;
-  /** The proxies of the current session, first dialled first; empty when direct or not connected. With proxies, the addresses above are the first proxy's. */
+  /** The proxies of the current session, first dialled first; empty when direct or not connected. With proxies, the addresses above are those of the first proxy's socket (none through an HTTP/2 proxy). */
   readonly intermediaries: readonly Intermediary[];
 }
 

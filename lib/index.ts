@@ -52,7 +52,7 @@ export {
   UnsupportedError,
   WebSocketClosedError,
 } from './core/errors.js';
-export type { ProxyFailure, RxconnErrorCode } from './core/errors.js';
+export type { ConnectWait, ProxyFailure, RxconnErrorCode } from './core/errors.js';
 export { WebSocketChannel } from './core/websocket/channel.js';
 export type { WebSocketChannelEvent, WebSocketCloseEvent, WebSocketMessage, WebSocketOpenEvent } from './core/websocket/channel.js';
 export type { WebSocketOptions } from './core/websocket/options.js';

@@ -92,12 +92,30 @@ describe('a proxy that breaks its protocol or goes silent', () => {
     const log = record(conn);
     await log.done;
     expect(log.types()).toEqual(['connecting', 'retrying', 'connecting']);
-    expect((log.error() as RetriesExhaustedError).cause).toMatchObject({ code: 'RXCONN_CONNECT_TIMEOUT', message: 'connect attempt exceeded connectTimeout (150 ms)' });
+    expect((log.error() as RetriesExhaustedError).cause).toMatchObject({
+      code: 'RXCONN_CONNECT_TIMEOUT',
+      hop: 1,
+      proxy: `http://127.0.0.1:${silent.port}`,
+      message: `connect attempt exceeded connectTimeout (150 ms) waiting for proxy 2 (http://127.0.0.1:${silent.port}) to answer CONNECT 127.0.0.1:9`,
+    });
     expect(silent.connections).toBe(2);
     await expect.poll(() => first.open() + silent.open(), { interval: 5, timeout: 2_000 }).toBe(0);
     await first.close();
     await silent.close();
     await leaks.check();
+  });
+
+  it('a silent SOCKS5 proxy: the timeout names it', async () => {
+    const silent = await rawServer(() => {});
+    const conn = open('http://127.0.0.1:9', { ...fast, retry: false, connectTimeout: 100, proxy: `socks5://127.0.0.1:${silent.port}` });
+    const log = record(conn);
+    await log.done;
+    expect((log.error() as RetriesExhaustedError).cause).toMatchObject({
+      code: 'RXCONN_CONNECT_TIMEOUT',
+      hop: 0,
+      message: `connect attempt exceeded connectTimeout (100 ms) waiting for proxy 1 (socks5://127.0.0.1:${silent.port}) to answer the SOCKS5 handshake for 127.0.0.1:9`,
+    });
+    await silent.close();
   });
 
   it('a proxy that is not there: unreachable, hop 0', async () => {

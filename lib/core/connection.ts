@@ -38,6 +38,7 @@ import {
   UnsupportedError,
   toConnectionError,
 } from './errors.js';
+import type { ConnectWait } from './errors.js';
 import type { ConnectionEvent, ConnectionState, GoawayInfo, Intermediary, Protocol, ResponseEvent } from './events.js';
 import type { ResolvedOptions } from './options.js';
 import type { UpgradeIntent } from './pending-request.js';
@@ -402,6 +403,7 @@ export class Connection extends Observable<ConnectionEvent> {
     let adopted: Session | undefined;
     let goaway: GoawayInfo | undefined;
     let intermediaries: readonly Intermediary[] | undefined;
+    let waiting: ConnectWait | undefined;
     const draining = new Subject<never>();
     const hooks: SessionHooks = {
       onSocket: socket => this.#track(socket),
@@ -416,9 +418,10 @@ export class Connection extends Observable<ConnectionEvent> {
       },
       onClose: (session, error) => this.#onSessionClose(session, error),
       onIntermediaries: list => (intermediaries = list),
+      onProgress: step => (waiting = step),
     };
     return this.#options.runtime.sessions(this.#options, hooks).pipe(
-      timeout({ first: connectTimeout, scheduler, with: () => throwError(() => new ConnectTimeoutError(connectTimeout)) }),
+      timeout({ first: connectTimeout, scheduler, with: () => throwError(() => new ConnectTimeoutError(connectTimeout, waiting)) }),
       tap(session => {
         adopted = session;
         if (intermediaries) this.#intermediaries.set(session, intermediaries);

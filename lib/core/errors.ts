@@ -44,11 +44,34 @@ export class InvalidArgumentError extends RxconnError {
   override readonly retryable = false;
 }
 
-/** One connection attempt took longer than `connectTimeout`. */
+/** Where a connect attempt through proxies was waiting (see {@link ConnectTimeoutError}). */
+export interface ConnectWait {
+  /** The proxy waited for (0 is the first), absent when waiting for the origin. */
+  readonly hop?: number;
+  /** That proxy, as `scheme://host:port` (no credentials). */
+  readonly proxy?: string;
+  /** What was awaited, in words (`for proxy 2 (http://…) to answer CONNECT host:443`). */
+  readonly step: string;
+}
+
+/**
+ * One connection attempt took longer than `connectTimeout` (which bounds the whole chain when
+ * there are proxies: then `hop` and `proxy` name the silent proxy, and the message says what was
+ * awaited).
+ */
 export class ConnectTimeoutError extends RxconnError {
   readonly code = 'RXCONN_CONNECT_TIMEOUT';
-  constructor(readonly timeout: number) {
-    super(`connect attempt exceeded connectTimeout (${timeout} ms)`);
+  /** The proxy that did not answer in time (0 is the first); absent when direct or waiting for the origin. */
+  declare readonly hop?: number;
+  /** That proxy, as `scheme://host:port` (no credentials). */
+  declare readonly proxy?: string;
+  constructor(
+    readonly timeout: number,
+    waiting?: ConnectWait,
+  ) {
+    super(`connect attempt exceeded connectTimeout (${timeout} ms)${waiting ? ` waiting ${waiting.step}` : ''}`);
+    if (waiting?.hop !== undefined) Object.defineProperty(this, 'hop', { value: waiting.hop, enumerable: true });
+    if (waiting?.proxy !== undefined) Object.defineProperty(this, 'proxy', { value: waiting.proxy, enumerable: true });
   }
 }
 

@@ -4,7 +4,7 @@
  * `lib/node/runtime.ts`; `open()` of each entry point passes its own.
  */
 import type { Observable, Observer } from 'rxjs';
-import type { RxconnError } from './errors.js';
+import type { ConnectWait, RxconnError } from './errors.js';
 import type { GoawayInfo, Intermediary } from './events.js';
 import type { ResolvedOptions } from './options.js';
 import type { Endpoint, Session } from './session.js';
@@ -21,6 +21,8 @@ export interface SessionHooks {
   onClose(session: Session, error: RxconnError): void;
   /** The dial went through proxies: these, first dialled first (called before the session is created). */
   onIntermediaries?(intermediaries: readonly Intermediary[]): void;
+  /** A dial through proxies moved on to its next step (for the message of a connect timeout). */
+  onProgress?(waiting: ConnectWait): void;
 }
 
 /** A platform the connection core runs on. */

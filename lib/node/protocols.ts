@@ -30,7 +30,7 @@ export type SessionFactory = (socket: Socket, options: ResolvedOptions, listener
  * streams on its own).
  */
 export function sessionLifetime(options: ResolvedOptions, hooks: SessionHooks): Observable<Session> {
-  return dial(options, hooks.onSocket).pipe(
+  return dial(options, hooks.onSocket, hooks.onProgress).pipe(
     switchMap(dialed => {
       if (dialed.intermediaries) hooks.onIntermediaries?.(dialed.intermediaries);
       return runSession(dialed, options, hooks);

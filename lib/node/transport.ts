@@ -8,7 +8,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { Observable } from 'rxjs';
 import { ConnectionDownError, ProtocolError, toConnectionError } from '../core/errors.js';
-import type { RxconnError } from '../core/errors.js';
+import type { ConnectWait, RxconnError } from '../core/errors.js';
 import type { Intermediary, Protocol } from '../core/events.js';
 import type { ResolvedOptions } from '../core/options.js';
 import { dialChain } from './proxy/chain.js';
@@ -42,9 +42,9 @@ function negotiated(socket: tls.TLSSocket, offered: readonly Protocol[]): Protoc
  * once); emits it once connected (and TLS-verified), then completes. Unsubscribing before that destroys the socket; after that the
  * socket belongs to the subscriber.
  */
-export function dial(options: ResolvedOptions, onSocket?: (socket: net.Socket) => void): Observable<Dialed> {
+export function dial(options: ResolvedOptions, onSocket?: (socket: net.Socket) => void, onProgress?: (waiting: ConnectWait) => void): Observable<Dialed> {
   const { proxies, socketPath } = routeOf(options);
-  if (proxies.length > 0) return dialChain(options, proxies, onSocket);
+  if (proxies.length > 0) return dialChain(options, proxies, onSocket, onProgress);
   return new Observable<Dialed>(subscriber => {
     const { host, port, secure, protocols } = options;
     // The Node runtime resolved options.tls (lib/node/tls-options.ts).

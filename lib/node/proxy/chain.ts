@@ -17,7 +17,7 @@ import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { Observable } from 'rxjs';
 import { ProtocolError, ProxyError, TlsError, toConnectionError } from '../../core/errors.js';
-import type { RxconnError } from '../../core/errors.js';
+import type { ConnectWait, RxconnError } from '../../core/errors.js';
 import type { Intermediary, Protocol } from '../../core/events.js';
 import type { ResolvedOptions } from '../../core/options.js';
 import type { TlsOptions } from '../tls-options.js';
@@ -25,7 +25,7 @@ import { http1Connect } from './http1-connect.js';
 import type { Target } from './http1-connect.js';
 import { http2Connect, proxySession } from './http2-connect.js';
 import { socks5Connect } from './socks5.js';
-import { intermediary } from './url.js';
+import { authority, intermediary } from './url.js';
 import type { ProxyHop } from './url.js';
 
 /** What the chain hands over: the stream to the origin, the protocol to speak on it, the hops. */
@@ -191,7 +191,7 @@ async function tlsOver(stream: Duplex, host: string, extra: tls.ConnectionOption
 }
 
 /** Builds the whole chain for one attempt; `cancelled()` stops it between steps. */
-async function build(options: ResolvedOptions, hops: readonly ProxyHop[], layers: Layers, cancelled: () => boolean): Promise<Tunnel> {
+async function build(options: ResolvedOptions, hops: readonly ProxyHop[], layers: Layers, cancelled: () => boolean, progress: (waiting: ConnectWait) => void): Promise<Tunnel> {
   const intermediaries: Intermediary[] = [];
   let stream: Duplex | undefined;
   for (let i = 0; i < hops.length; i++) {
@@ -200,12 +200,14 @@ async function build(options: ResolvedOptions, hops: readonly ProxyHop[], layers
     const target: Target = next ? { host: next.host, port: next.port } : { host: options.host, port: options.port };
     let protocol: Protocol;
     if (stream === undefined) {
+      progress({ hop: 0, proxy: hop.label, step: `for proxy 1 (${hop.label}) to accept the connection${hop.secure ? ' and complete TLS' : ''}` });
       ({ stream, protocol } = await dialFirst(hop, options, layers));
     } else if (hop.secure) {
       const tlsFailure = (error?: Error): RxconnError =>
         tlsOrElse(error, `proxy ${i + 1} (${hop.label})`, mapped =>
           hopFailure(hop, i, 'closed', `the tunnel to the proxy closed during its TLS handshake${mapped ? `: ${mapped.message}` : ''}`, error),
         );
+      progress({ hop: i, proxy: hop.label, step: `for proxy ${i + 1} (${hop.label}) to complete TLS` });
       const socket = await tlsOver(stream, hop.host, hop.tls, hop.protocols, layers, tlsFailure);
       stream = socket;
       protocol = negotiatedWithProxy(socket, hop, i);
@@ -213,6 +215,8 @@ async function build(options: ResolvedOptions, hops: readonly ProxyHop[], layers
       protocol = hop.protocols[0];
     }
     if (cancelled()) throw hopFailure(hop, i, 'closed', 'cancelled');
+    const where = authority(target.host, target.port);
+    progress({ hop: i, proxy: hop.label, step: `for proxy ${i + 1} (${hop.label}) to answer ${hop.type === 'socks5' ? 'the SOCKS5 handshake for' : 'CONNECT'} ${where}` });
     if (hop.type === 'socks5') {
       stream = await socks5Connect(stream, target, hop, i, options.connectTimeout);
       intermediaries.push(intermediary(hop, 'socks5'));
@@ -228,7 +232,11 @@ async function build(options: ResolvedOptions, hops: readonly ProxyHop[], layers
     if (cancelled()) throw hopFailure(hop, i, 'closed', 'cancelled');
   }
   if (stream === undefined) throw new Error('rxconn: a chain needs at least one proxy');
-  if (!options.secure) return { socket: socketLike(stream), protocol: options.protocols[0], intermediaries };
+  if (!options.secure) {
+    progress({ step: "for the origin's first answer through the tunnel" });
+    return { socket: socketLike(stream), protocol: options.protocols[0], intermediaries };
+  }
+  progress({ step: "for the origin's TLS handshake through the tunnel" });
   const origin = await tlsOver(stream, options.host, options.tls as TlsOptions, options.protocols, layers, error =>
     error ? toConnectionError(error) : hopFailure(hops[hops.length - 1], hops.length - 1, 'closed', 'the tunnel closed during the TLS handshake with the origin'),
   );
@@ -236,6 +244,7 @@ async function build(options: ResolvedOptions, hops: readonly ProxyHop[], layers
   if (!protocol) {
     throw new ProtocolError(`server chose ALPN protocol ${JSON.stringify(origin.alpnProtocol)}, which was not offered (${options.protocols.join(', ')})`);
   }
+  progress({ step: "for the origin's first answer through the tunnel" });
   return { socket: origin, protocol, intermediaries };
 }
 
@@ -245,11 +254,11 @@ async function build(options: ResolvedOptions, hops: readonly ProxyHop[], layers
  * origin's TLS verified), then completes. Unsubscribing before that destroys every layer; after
  * that the layers belong to the subscriber, and closing the tunnel's socket closes them all.
  */
-export function dialChain(options: ResolvedOptions, hops: readonly ProxyHop[], onSocket?: (socket: Socket) => void): Observable<Tunnel> {
+export function dialChain(options: ResolvedOptions, hops: readonly ProxyHop[], onSocket?: (socket: Socket) => void, onProgress?: (waiting: ConnectWait) => void): Observable<Tunnel> {
   return new Observable<Tunnel>(subscriber => {
     const layers = new Layers(onSocket);
     let settled = false;
-    build(options, hops, layers, () => settled).then(
+    build(options, hops, layers, () => settled, waiting => onProgress?.(waiting)).then(
       tunnel => {
         if (settled) return;
         settled = true;

@@ -2,14 +2,20 @@
  * The wire edge cases of tunnels, against scripted proxies: the 2xx and the first tunnelled bytes
  * in one read, HTTP/1.0 and non-200 2xx answers with body headers, SOCKS5 replies written byte by
  * byte with every BND address type, the authority forms sent for IPv4, IPv6 and names, and the
- * proxy credentials going to the proxy only.
+ * proxy credentials going to the proxy only, and TLS to the origin (SNI, certificate) inside it.
  */
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import http2 from 'node:http2';
+import https from 'node:https';
 import { describe, expect, it } from 'vitest';
 import { lastValueFrom } from 'rxjs';
 import { open, text } from '../lib/index.js';
 import { leakCheck } from './helpers/lifecycle.js';
-import { CA, connectProxy, http2Proxy, socksProxy } from './helpers/proxies.js';
+import { CA, CERT, connectProxy, http2Proxy, socksProxy } from './helpers/proxies.js';
 import { startOrigin } from './helpers/origins.js';
+
+const fixture = (name: string): Buffer => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
 
 async function get(origin: string, options: Parameters<typeof open>[1], path = '/x'): Promise<string> {
   const conn = open(origin, { keepalive: false, retry: false, ...options });
@@ -108,5 +114,38 @@ describe('SOCKS5 replies split byte by byte', () => {
     await proxy.close();
     await origin.close();
     await leaks.check();
+  });
+});
+
+describe('TLS to the origin inside the tunnel', () => {
+  it('sends SNI for the origin name and verifies the certificate against it', async () => {
+    const names: Array<string | false> = [];
+    const server = http2.createSecureServer({ ...CERT }, (_req, res) => res.end('secure'));
+    server.on('secureConnection', socket => names.push(socket.servername));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as { port: number };
+    const proxy = await connectProxy();
+    // The proxy resolves `localhost`; the fake dials it on either family, the server listens on 127.0.0.1.
+    expect(await get(`https://localhost:${port}`, { proxy: proxy.url(), tls: { ca: CA } })).toBe('secure');
+    expect(names).toEqual(['localhost']);
+    expect(proxy.requests[0]).toMatch(new RegExp(`^CONNECT localhost:${port} HTTP/1.1`));
+    server.close();
+    await proxy.close();
+  });
+
+  it('a certificate for another name is RXCONN_TLS (the origin\'s), not a proxy error, and not retried', async () => {
+    const server = https.createServer({ key: fixture('wrong-host.key'), cert: fixture('wrong-host.pem') }, (_req, res) => res.end('no'));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as { port: number };
+    const proxy = await connectProxy();
+    const conn = open(`https://127.0.0.1:${port}`, { proxy: proxy.url(), tls: { ca: CA }, retry: { maxRetries: 3, initialDelay: 1, maxDelay: 1 } });
+    const error = await lastValueFrom(conn.get('/')).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'RXCONN_TLS' });
+    expect(proxy.connections).toBe(1);
+    conn.close();
+    server.close();
+    await proxy.close();
   });
 });

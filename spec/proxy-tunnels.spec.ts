@@ -132,3 +132,32 @@ describe('a WebSocket through a tunnel', () => {
     await leaks.check();
   });
 });
+
+describe('shutdown through a tunnel', () => {
+  it.each([
+    ['HTTP/1.1 CONNECT', 'http1'],
+    ['HTTP/2 CONNECT (h2c proxy)', 'h2c'],
+    ['chain: HTTP/2 CONNECT → https proxy → SOCKS5', 'https'],
+  ] as const)('through %s to an %s origin: the response in flight finishes first, then the chain closes, then closed', async (name, kind) => {
+    const leaks = leakCheck();
+    const chain = await CHAINS[name]();
+    const origin = await startOrigin(kind);
+    const options = ORIGINS.find(o => o.kind === kind)!.options;
+    const conn = open(origin.origin, { ...options, proxy: chain.option });
+    const log = record(conn);
+    const slow = lastValueFrom(conn.get('/slow').pipe(text()));
+    await expect.poll(() => origin.seen.length).toBe(1);
+    const closed = conn.shutdown();
+    expect(log.types()).toContain('closing');
+    // The tunnel is still up while the response is in flight.
+    for (const proxy of chain.proxies) expect(proxy.open()).toBeGreaterThan(0);
+    origin.release();
+    expect(await slow).toMatchObject({ status: 200, body: 'first;last' });
+    await closed;
+    expect(log.types().at(-1)).toBe('closed');
+    for (const proxy of chain.proxies) await expect.poll(() => proxy.open(), { interval: 5, timeout: 2_000 }).toBe(0);
+    for (const proxy of chain.proxies) await proxy.close();
+    await origin.close();
+    await leaks.check();
+  });
+});

@@ -15,8 +15,6 @@
  * - `host:port` and `[v6]:port` match only that port (the origin's port, 80/443 by default);
  * - no CIDR ranges, no implicit `localhost`.
  */
-import { authority } from './url.js';
-
 /** The environment, as `process.env`. */
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -96,10 +94,4 @@ export function proxyFromEnv(env: Environment, origin: URL): { name: string; url
   if (bypassesProxy(noProxy, origin.hostname, port)) return undefined;
   const url = /^[a-z][a-z\d+.-]*:\/\//i.test(variable.value) ? variable.value : `http://${variable.value}`;
   return { name: variable.name, url };
-}
-
-/** `host:port` of an origin, for messages. */
-export function originAuthority(origin: URL): string {
-  const host = bareHost(origin.hostname);
-  return authority(host, origin.port ? Number(origin.port) : origin.protocol === 'https:' ? 443 : 80);
 }

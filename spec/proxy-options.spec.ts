@@ -92,7 +92,7 @@ describe('proxy option validation', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(InvalidArgumentError);
-    expect((error as Error).message).toBe(message);
+    expect((error as Error).message).toEqual(message);
     expect((error as Error).message).not.toContain('hunter2');
   };
 
@@ -111,6 +111,7 @@ describe('proxy option validation', () => {
     [{ url: 'http://a.test', tls: { ca: 'x' } }, 'options.proxy.tls is only for https:// proxies'],
     [{ url: 'https://a.test', tls: { host: 'x' } }, 'options.proxy.tls.host cannot be set: it comes from the proxy URL and options.proxy.protocols'],
     [{ url: 'http://a.test', timeout: 1 }, 'options.proxy.timeout is not a known option (known: url, protocols, tls)'],
+    [{ url: 'https://a.test', tls: { ca: 'not a certificate', cert: 'nor this', key: 'nor a key' } }, expect.stringMatching(/^options\.proxy\.tls is invalid: /) as unknown as string],
   ])('%j → %s', (proxy, message) => invalid(proxy, message));
 
   it('default ports: 80 for http, 443 for https, 1080 for socks5', () => {

@@ -1,7 +1,7 @@
 /**
  * Validation of the route options of `open()`: `proxy` (one proxy, a chain, or `'env'`) and
- * `socketPath` (a Unix domain socket). Pure, so the core's option validation can call it: it
- * checks syntax only; dialing is `chain.ts`'s.
+ * `socketPath` (a Unix domain socket), as the Node runtime's `resolveRoute` (the core calls it
+ * through `Runtime`). Synchronous and without I/O; dialing is `chain.ts`'s.
  */
 import { InvalidArgumentError } from '../../core/errors.js';
 import { proxyFromEnv } from './env.js';

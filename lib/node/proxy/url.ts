@@ -1,8 +1,9 @@
 /**
  * Proxy URLs: `http://`, `https://` (CONNECT) and `socks5://` (SOCKS5), parsed into one resolved
- * hop. Pure (no I/O, no `node:` import): the option validation of `open()` runs it. Credentials
+ * hop, synchronously (no I/O): the Node runtime's option validation runs it at `open()`. Credentials
  * stay in the hop and never reach a message: every message names the proxy by {@link ProxyHop.label}.
  */
+import { createSecureContext } from 'node:tls';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { InvalidArgumentError } from '../../core/errors.js';
 import type { Intermediary, Protocol } from '../../core/events.js';
@@ -83,7 +84,14 @@ function resolveProxyTls(value: unknown, secure: boolean, at: string): ProxyHop[
   for (const key of ['host', 'port', 'socket', 'ALPNProtocols', 'path']) {
     if (key in value) fail(`${at}.tls.${key} cannot be set: it comes from the proxy URL and ${at}.protocols`);
   }
-  return value as ProxyHop['tls'];
+  const tls = value as ProxyHop['tls'];
+  if (tls.secureContext !== undefined) return tls;
+  // Built once here, as for the origin's options.tls: a bad ca or key is an error of open(), not of every dial.
+  try {
+    return { ...tls, secureContext: createSecureContext(tls) };
+  } catch (error) {
+    fail(`${at}.tls is invalid: ${(error as Error).message}`);
+  }
 }
 
 /**

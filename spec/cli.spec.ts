@@ -4,8 +4,10 @@
  */
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http2 from 'node:http2';
+import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,10 +15,10 @@ import { PassThrough, Readable } from 'node:stream';
 import http from 'node:http';
 import { WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { USAGE, parseArgs } from '../lib/cli/args.js';
+import { USAGE, USAGE_HINT, parseArgs } from '../lib/cli/args.js';
 import type { CliCommand } from '../lib/cli/args.js';
 import { EXIT, main } from '../lib/cli/main.js';
-import { headerRecord } from '../lib/cli/http-command.js';
+import { basicAuthorization, headerRecord, requestHeaders } from '../lib/cli/headers.js';
 import { leakCheck } from './helpers/lifecycle.js';
 import { deadPort, startServer } from './helpers/servers.js';
 import type { Handler, TestServer } from './helpers/servers.js';
@@ -41,9 +43,25 @@ function terminal(stdin: string[] = []): { io: Parameters<typeof main>[1]; out: 
 
 const BIG = 3 * 1024 * 1024 + 17;
 
-/** Echoes method, path, a header and the body; `/status/N` answers N; `/big` sends 3 MiB; `/hang` never answers. */
+/**
+ * Echoes method, path, a header and the body; `/status/N` answers N; `/big` sends 3 MiB; `/hang`
+ * never answers; `/auth` echoes the authorization header; `/json` answers JSON describing the request.
+ */
 const handler: Handler = (req, res) => {
   if (req.url === '/hang') return;
+  if (req.url === '/auth') {
+    res.end(`authorization=${String(req.headers.authorization)}`);
+    return;
+  }
+  if (req.url === '/json') {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      res.setHeader('content-type', 'application/json; charset=utf-8');
+      res.end(JSON.stringify({ method: req.method, type: req.headers['content-type'], accept: req.headers.accept, got: JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null') as unknown }));
+    });
+    return;
+  }
   if (req.url === '/big') {
     res.setHeader('content-length', BIG);
     res.end(Buffer.alloc(BIG, 'x'));
@@ -82,8 +100,18 @@ describe('parseArgs', () => {
     expect(c.url.href).toBe('https://h.example:8443/a?b=1');
   });
 
+  it('reads --json, -o, --cacert, --cert and --key', () => {
+    expect(run(['put', 'https://h/', '--json', '{"a":1}', '-o', 'out.json', '--cacert', 'ca.pem', '--cert=c.pem', '--key', 'c.key'])).toMatchObject({
+      json: '{"a":1}', output: 'out.json', cacert: 'ca.pem', cert: 'c.pem', key: 'c.key',
+    });
+    expect(run(['get', 'https://h/', '--output=x']).output).toBe('x');
+  });
+
   it('has defaults', () => {
-    expect(run(['get', 'http://127.0.0.1:1/'])).toMatchObject({ data: undefined, headers: [], protocol: undefined, insecure: false, retry: 0, timeout: undefined, verbose: false, quiet: false });
+    expect(run(['get', 'http://127.0.0.1:1/'])).toMatchObject({
+      data: undefined, json: undefined, output: undefined, headers: [], protocol: undefined, insecure: false,
+      cacert: undefined, cert: undefined, key: undefined, retry: 0, timeout: undefined, verbose: false, quiet: false,
+    });
     expect(run(['ws', 'ws://127.0.0.1:1/chat']).command).toBe('ws');
   });
 
@@ -103,6 +131,13 @@ describe('parseArgs', () => {
     [['get', 'http://x/', '--http1', '--http2'], '--http1 and --http2 exclude each other'],
     [['get', 'http://x/', '--frob'], 'unknown option --frob'],
     [['get', 'http://x/', '--insecure=yes'], '--insecure takes no value'],
+    [['get', 'http://x/', '--json', '{}'], '--json does not go with get'],
+    [['post', 'http://x/', '--json', '{}', '-d', 'a'], '--data and --json exclude each other'],
+    [['ws', 'ws://x/', '-o', 'f'], '-o does not go with ws: the messages go to stdout'],
+    [['get', 'http://x/', '-o', ''], '-o needs a file name'],
+    [['get', 'https://x/', '--key', 'k.pem'], '--key needs --cert'],
+    [['get', 'http://x/', '--cacert', 'ca.pem'], '--cacert needs a https:// or wss:// URL'],
+    [['ws', 'ws://x/', '--cert', 'c.pem'], '--cert needs a https:// or wss:// URL'],
   ])('refuses %j: %s', (argv, message) => {
     expect(parseArgs(argv)).toEqual({ kind: 'usage-error', message });
   });
@@ -114,6 +149,14 @@ describe('parseArgs', () => {
 
   it('joins repeated headers', () => {
     expect(headerRecord([['A', '1'], ['a', '2'], ['B', '3']])).toEqual({ a: '1, 2', b: '3' });
+  });
+
+  it('turns the credentials of the URL into Basic authorization (percent-decoded); an -H header wins', () => {
+    expect(basicAuthorization(new URL('http://alice:s%40cret%3A1@h/'))).toBe(`Basic ${Buffer.from('alice:s@cret:1').toString('base64')}`);
+    expect(basicAuthorization(new URL('http://bob@h/'))).toBe(`Basic ${Buffer.from('bob:').toString('base64')}`);
+    expect(basicAuthorization(new URL('http://h/'))).toBeUndefined();
+    expect(requestHeaders(run(['get', 'http://u:p@h/', '-H', 'Authorization: Bearer t']))).toEqual({ authorization: 'Bearer t' });
+    expect(requestHeaders(run(['post', 'http://h/', '--json', '{}', '-H', 'accept: */*']))).toEqual({ accept: '*/*', 'content-type': 'application/json' });
   });
 });
 
@@ -200,10 +243,11 @@ describe('rxconn (in-process)', () => {
     expect(t.err()).toContain('rxconn: RXCONN_TIMEOUT');
   });
 
-  it('usage errors exit 2 with the usage; help and version exit 0', async () => {
+  it('usage errors exit 2 with the message and one line pointing to --help; help and version exit 0', async () => {
     const t = terminal();
     expect(await main(['get'], t.io)).toBe(EXIT.usage);
-    expect(t.err()).toBe(`rxconn: get needs a URL\n\n${USAGE}`);
+    expect(t.err()).toBe(`rxconn: get needs a URL\nrxconn: ${USAGE_HINT}\n`);
+    expect(USAGE_HINT).toBe("try 'rxconn --help' for more information");
     const bad = terminal();
     expect(await main(['get', `${h1.origin}/`, '-H', 'bad\nname: v'], bad.io)).toBe(EXIT.usage);
     expect(bad.err()).toContain('RXCONN_INVALID_ARGUMENT');
@@ -213,6 +257,62 @@ describe('rxconn (in-process)', () => {
     const version = terminal();
     expect(await main(['--version'], version.io)).toBe(EXIT.ok);
     expect(version.out()).toBe(`rxconn ${(JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version}\n`);
+  });
+
+  it('credentials in the URL are sent as Basic authorization, never dropped; -H authorization wins', async () => {
+    const { host } = new URL(h1.origin);
+    const t = terminal();
+    expect(await main(['get', `http://alice:s%40cret@${host}/auth`, '-q'], t.io)).toBe(EXIT.ok);
+    expect(t.out()).toBe(`authorization=Basic ${Buffer.from('alice:s@cret').toString('base64')}`);
+    const explicit = terminal();
+    expect(await main(['get', `http://alice:x@${host}/auth`, '-H', 'authorization: Bearer tok', '-q'], explicit.io)).toBe(EXIT.ok);
+    expect(explicit.out()).toBe('authorization=Bearer tok');
+    const h2c = terminal();
+    expect(await main(['get', `http://bob:pw@${new URL(h2.origin).host}/auth`, '--http2', '-q'], h2c.io)).toBe(EXIT.ok);
+    expect(h2c.out()).toBe(`authorization=Basic ${Buffer.from('bob:pw').toString('base64')}`);
+  });
+
+  it('--json sends the body with content-type and accept application/json, and prints a JSON response indented', async () => {
+    const t = terminal();
+    expect(await main(['post', `${h1.origin}/json`, '--json', '{"name":"x","tags":[1,2]}', '-q'], t.io)).toBe(EXIT.ok);
+    expect(t.out()).toBe(`${JSON.stringify({ method: 'POST', type: 'application/json', accept: 'application/json', got: { name: 'x', tags: [1, 2] } }, null, 2)}\n`);
+    const file = join(dir, 'body.json');
+    writeFileSync(file, '[true]');
+    const f = terminal();
+    expect(await main(['put', `${h2.origin}/json`, '--http2', '--json', `@${file}`, '-H', 'content-type: application/merge-patch+json', '-q'], f.io)).toBe(EXIT.ok);
+    expect(JSON.parse(f.out())).toEqual({ method: 'PUT', type: 'application/merge-patch+json', accept: 'application/json', got: [true] });
+    expect(f.out()).toContain('\n  "method": "PUT",\n');
+    // A response that is not JSON streams through unchanged.
+    const plain = terminal();
+    expect(await main(['post', `${h1.origin}/plain`, '--json', '1', '-q'], plain.io)).toBe(EXIT.ok);
+    expect(plain.out()).toBe('POST /plain x-token=undefined body=1');
+  });
+
+  it('-o FILE writes the body to the file (with --json, indented), nothing to stdout', async () => {
+    const file = join(dir, 'out.bin');
+    const t = terminal();
+    expect(await main(['get', `${h1.origin}/big`, '-o', file], t.io)).toBe(EXIT.ok);
+    expect(t.bytes()).toBe(0);
+    expect(readFileSync(file).equals(Buffer.alloc(BIG, 'x'))).toBe(true);
+    expect(t.err()).toContain('3.0 MiB / 3.0 MiB (100%)');
+    const pretty = join(dir, 'out.json');
+    const j = terminal();
+    expect(await main(['patch', `${h1.origin}/json`, '--json', '{}', '--output', pretty, '-q'], j.io)).toBe(EXIT.ok);
+    expect(readFileSync(pretty, 'utf8')).toBe(`${JSON.stringify({ method: 'PATCH', type: 'application/json', accept: 'application/json', got: {} }, null, 2)}\n`);
+    const status = join(dir, 'status.txt');
+    const e = terminal();
+    expect(await main(['get', `${h1.origin}/status/404`, '-o', status, '-q'], e.io)).toBe(EXIT.httpError);
+    expect(readFileSync(status, 'utf8')).toBe('GET /status/404 x-token=undefined body=');
+  });
+
+  it('-o: a file that cannot be written exits 6; a failed connection creates no file', async () => {
+    const t = terminal();
+    expect(await main(['get', `${h1.origin}/big`, '-o', join(dir, 'no-such-dir', 'out'), '-q'], t.io)).toBe(EXIT.output);
+    expect(t.err()).toMatch(/^rxconn: cannot write -o .*no-such-dir.*: ENOENT/);
+    const file = join(dir, 'never.txt');
+    const r = terminal();
+    expect(await main(['get', `http://127.0.0.1:${await deadPort()}/`, '-o', file, '-q'], r.io)).toBe(EXIT.connection);
+    expect(existsSync(file)).toBe(false);
   });
 
   it('a missing --data file is a usage error', async () => {
@@ -272,6 +372,73 @@ describe('rxconn over TLS', () => {
   });
 });
 
+describe('rxconn with --cacert, --cert and --key', () => {
+  let server: https.Server;
+  let wss: WebSocketServer;
+  let origin: string;
+  let dir: string;
+  beforeAll(async () => {
+    // Signed by the test CA; asks for a client certificate from the same CA, and tells who it got.
+    server = https.createServer({ cert: fixture('server.pem'), key: fixture('server.key'), ca: fixture('ca.pem'), requestCert: true, rejectUnauthorized: false }, (req, res) => {
+      const peer = (req.socket as TLSSocket).getPeerCertificate();
+      res.end(`client=${(req.socket as TLSSocket).authorized ? String(peer.subject?.CN) : 'none'}`);
+    });
+    wss = new WebSocketServer({ server, path: '/chat' });
+    wss.on('connection', (ws, req) => ws.send(`client=${(req.socket as TLSSocket).authorized ? 'verified' : 'none'}`));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    origin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    dir = mkdtempSync(join(tmpdir(), 'rxconn-cli-tls-'));
+  });
+  afterAll(async () => {
+    wss.close();
+    server.closeAllConnections();
+    server.close();
+    await once(server, 'close');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const path = (name: string): string => new URL(`./fixtures/${name}`, import.meta.url).pathname;
+
+  it('a private CA is refused without --cacert (exit 3) and trusted with it', async () => {
+    const t = terminal();
+    expect(await main(['get', `${origin}/`], t.io)).toBe(EXIT.connection);
+    expect(t.err()).toContain('rxconn: RXCONN_TLS');
+    const ca = terminal();
+    expect(await main(['get', `${origin}/`, '--cacert', path('ca.pem'), '-q'], ca.io)).toBe(EXIT.ok);
+    expect(ca.out()).toBe('client=none');
+  });
+
+  it('--cert/--key present a client certificate; --cert alone reads the key from the same file', async () => {
+    const t = terminal();
+    expect(await main(['get', `${origin}/`, '--cacert', path('ca.pem'), '--cert', path('client.pem'), '--key', path('client.key'), '-q'], t.io)).toBe(EXIT.ok);
+    expect(t.out()).toBe('client=rxconn test client');
+    const both = join(dir, 'client-and-key.pem');
+    writeFileSync(both, Buffer.concat([fixture('client.pem'), fixture('client.key')]));
+    const one = terminal();
+    expect(await main(['get', `${origin}/`, '--cacert', path('ca.pem'), '--cert', both, '--http1', '-q'], one.io)).toBe(EXIT.ok);
+    expect(one.out()).toBe('client=rxconn test client');
+  });
+
+  it('wss: the same flags apply to rxconn ws', async () => {
+    const t = terminal([]);
+    // stdin is empty: the WebSocket closes at once; the greeting may or may not arrive first.
+    expect(await main(['ws', `${origin.replace('https:', 'wss:')}/chat`, '--cacert', path('ca.pem'), '--cert', path('client.pem'), '--key', path('client.key')], t.io)).toBe(EXIT.ok);
+    expect(t.err()).toContain('websocket open');
+    expect(t.out()).toMatch(/^(client=verified\n)?$/);
+  });
+
+  it('a missing or broken file is a usage error (exit 2)', async () => {
+    const t = terminal();
+    expect(await main(['get', `${origin}/`, '--cacert', join(dir, 'missing.pem')], t.io)).toBe(EXIT.usage);
+    expect(t.err()).toMatch(/^rxconn: cannot read --cacert .*missing\.pem: ENOENT/);
+    const broken = join(dir, 'broken.pem');
+    writeFileSync(broken, 'not a certificate');
+    const b = terminal();
+    expect(await main(['get', `${origin}/`, '--cert', broken, '--key', path('client.key')], b.io)).toBe(EXIT.usage);
+    expect(b.err()).toContain('rxconn: RXCONN_INVALID_ARGUMENT');
+  });
+});
+
 describe('rxconn (the real process)', () => {
   it('runs lib/cli/bin.ts with tsx: body on stdout, events on stderr, exit code 1 for a 500', async () => {
     const server = await startServer('http1', handler);
@@ -300,6 +467,8 @@ describe('rxconn ws', () => {
       ws.on('message', (data, binary) => {
         const message = data.toString();
         if (message === 'bye') ws.close(4000, 'asked to leave');
+        else if (message === 'hi') ws.close(4001, 'not welcome');
+        else if (message === 'whoami') ws.send(`authorization=${String(req.headers.authorization)}`);
         else if (message === 'drop' && dropped++ === 0) ws.terminate();
         else ws.send(binary ? data : `echo ${message} ${req.url}`);
       });
@@ -359,6 +528,42 @@ describe('rxconn ws', () => {
     expect(t.out()).toBe('echo one /chat\n');
     expect(t.err()).toContain('websocket closed 4000 "asked to leave"');
     expect(t.err()).toMatch(/rxconn: RXCONN_WEBSOCKET_CLOSED: .*4000/);
+  });
+
+  it('the exit code follows the close code however stdin ends: stdin already ended, the server closes with 4001 → exit 5', async () => {
+    const t = terminal(['hi\n']);
+    expect(await main(['ws', `${origin}/chat`], t.io)).toBe(EXIT.protocol);
+    expect(t.err()).toContain('websocket closed 4001 "not welcome"');
+    expect(t.err()).toContain('rxconn: the server closed the WebSocket with 4001 "not welcome"');
+    // The same with --retry (the reconnecting WebSocket): its last close decides.
+    const r = terminal(['hi\n']);
+    expect(await main(['ws', `${origin}/chat`, '--retry', '1'], r.io)).toBe(EXIT.protocol);
+    expect(r.err()).toContain('websocket closed 4001');
+  });
+
+  it('echo hi | rxconn ws URL (the real process) exits 5 when the server closes with 4001', async () => {
+    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>(resolve => {
+      const child = execFile(process.execPath, ['--import', 'tsx', 'lib/cli/bin.ts', 'ws', `${origin}/chat`], { timeout: 15_000 }, (_error, stdout, stderr) =>
+        resolve({ code: child.exitCode, stdout, stderr }),
+      );
+      child.stdin?.end('hi\n');
+    });
+    expect(result.stderr).toContain('websocket closed 4001');
+    expect(result.code).toBe(EXIT.protocol);
+  });
+
+  it('credentials in a ws:// URL are sent as Basic authorization with the upgrade', async () => {
+    const { t, stdin, waitErr } = interactive();
+    const run = main(['ws', `${origin.replace('ws://', 'ws://carol:pw@')}/chat`], t.io);
+    stdin.write('whoami\n');
+    await new Promise<void>(resolve => {
+      const poll = (): void => (t.out().includes('authorization=') ? resolve() : void setImmediate(poll));
+      poll();
+    });
+    stdin.end();
+    expect(await run).toBe(EXIT.ok);
+    await waitErr('websocket closed 1000');
+    expect(t.out()).toBe(`authorization=Basic ${Buffer.from('carol:pw').toString('base64')}\n`);
   });
 
   it('a refused upgrade exits 1; --http2 is a usage error', async () => {

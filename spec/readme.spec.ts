@@ -4,7 +4,7 @@
  * every example that subscribes to a connection handles its error, and the text stands on its own.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,11 +50,22 @@ function typeScriptBlocks(markdown: string): Block[] {
 const blocks = typeScriptBlocks(readme);
 const runnable = blocks.filter(block => block.run);
 
-/** The module specifiers of the package, pointed at the sources. */
-const ENTRIES: Record<string, string> = {
-  rxconn: join(root, 'lib/index.ts'),
-  'rxconn/angular': join(root, 'lib/angular/index.ts'),
-};
+/**
+ * The module specifiers of the package (`rxconn`, `rxconn/angular`... from package.json's
+ * `exports`), pointed at their sources: `lib/index.ts`, `lib/<name>/index.ts` or `lib/<name>.ts`.
+ */
+const ENTRIES: Record<string, string> = (() => {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; exports: Record<string, unknown> };
+  const entries: Record<string, string> = {};
+  for (const key of Object.keys(pkg.exports)) {
+    if (key.endsWith('.json')) continue;
+    const sub = key.slice(2);
+    const candidates = sub === '' ? ['lib/index.ts'] : [`lib/${sub}/index.ts`, `lib/${sub}.ts`];
+    const source = candidates.map(file => join(root, file)).find(file => existsSync(file));
+    if (source) entries[sub === '' ? pkg.name : `${pkg.name}/${sub}`] = source;
+  }
+  return entries;
+})();
 
 /** A file name for a block. */
 function fileName(block: Block): string {
@@ -80,6 +91,7 @@ const PENDING: Record<string, string> = {
 
 describe('README', () => {
   it('has TypeScript blocks; the Quick start, API and WebSocket examples are runnable', () => {
+    expect(Object.keys(ENTRIES)).toEqual(expect.arrayContaining(['rxconn', 'rxconn/angular']));
     expect(blocks.length).toBeGreaterThanOrEqual(4);
     expect(runnable.map(block => block.name)).toEqual(expect.arrayContaining(Object.keys(EXPECTED_OUTPUT)));
   });

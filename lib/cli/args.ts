@@ -90,7 +90,8 @@ Exit codes:
   2  usage error (bad arguments, URL, header)
   3  connection failure (refused, DNS, TLS, retries exhausted, connection lost)
   4  timeout (--timeout elapsed)
-  5  protocol error, stream reset, or a WebSocket closed abnormally (another close code)
+  5  protocol error, stream reset, or a WebSocket closed abnormally (the server's close code
+     is another one, however stdin ended)
   6  cannot write the output file (-o)
   130 interrupted (Ctrl-C) during a request
 `;

@@ -64,7 +64,7 @@ Options:
       --json <body>         JSON request body (@file, @-), sent with content-type and accept
                             application/json; a JSON response is printed indented
   -H, --header <name: value>  add a request header (repeatable)
-  -o, --output <file>       write the body to <file> instead of stdout
+  -o, --output <file>       write the body to <file> instead of stdout (-o - is stdout)
       --http2               speak HTTP/2 only (h2c prior knowledge on http://)
       --http1               speak HTTP/1.1 only
   -k, --insecure            do not verify the server certificate
@@ -156,7 +156,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       case '-o':
       case '--output':
         if (!value) return usage(`${arg} needs a file name`);
-        output = value;
+        output = value === '-' ? undefined : value; // `-o -`: stdout, as in curl
         break;
       case '--cacert':
         cacert = value;

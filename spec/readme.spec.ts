@@ -99,6 +99,7 @@ describe('README', () => {
   describe('every TypeScript block compiles under --strict against the library', () => {
     let dir: string;
     let diagnostics: Map<string, string[]>;
+    let exported: string[];
     beforeAll(() => {
       mkdirSync(join(root, 'node_modules', '.cache'), { recursive: true });
       dir = mkdtempSync(join(root, 'node_modules', '.cache', 'readme-compile-'));
@@ -120,6 +121,10 @@ describe('README', () => {
         experimentalDecorators: true,
         paths: Object.fromEntries(Object.entries(ENTRIES).map(([name, file]) => [name, [file]])),
       });
+      const checker = program.getTypeChecker();
+      const index = program.getSourceFile(ENTRIES.rxconn);
+      const module = index && checker.getSymbolAtLocation(index);
+      exported = module ? checker.getExportsOfModule(module).map(symbol => symbol.name) : [];
       diagnostics = new Map(files.map(file => [file, []]));
       for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
         const file = diagnostic.file?.fileName;
@@ -134,6 +139,14 @@ describe('README', () => {
 
     it.each(blocks)('$name (README.md line $line)', block => {
       expect(diagnostics.get(join(dir, fileName(block)))).toEqual([]);
+    });
+
+    it('every class and type the API section names is exported by rxconn', () => {
+      const api = readme.slice(readme.indexOf('## API'), readme.indexOf('## Lifecycle'));
+      const named = [...new Set([...api.matchAll(/`([A-Z][A-Za-z]+)[`<]/g)].map(m => m[1]))];
+      expect(named.length).toBeGreaterThan(10);
+      const builtIn = new Set(['Observable', 'Promise', 'Uint8Array']);
+      expect(named.filter(name => !builtIn.has(name) && !exported.includes(name))).toEqual([]);
     });
   });
 

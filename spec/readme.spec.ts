@@ -8,6 +8,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { join, resolve } from 'node:path';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT } from '../lib/cli/main.js';
+import { USAGE } from '../lib/cli/args.js';
 import { startReadmeServer } from './helpers/readme-server.js';
 import type { ReadmeServer } from './helpers/readme-server.js';
 
@@ -232,6 +234,14 @@ describe('README', () => {
       expect(api, name).toContain(name);
     }
     expect(api).toContain('await firstValueFrom(conn.ping())');
+  });
+
+  it('the Command line section documents every flag and exit code of rxconn --help', () => {
+    const cli = readme.slice(readme.indexOf('## Command line'), readme.indexOf('\n## ', readme.indexOf('## Command line') + 3));
+    const flags = (text: string): string[] => [...new Set([...text.matchAll(/(?<![\w-])(--?[a-z][a-z0-9-]*)/g)].map(m => m[1]))].sort();
+    const documented = flags(cli);
+    expect(flags(USAGE).filter(flag => !documented.includes(flag) && flag !== '--help' && flag !== '--version' && flag !== '-h')).toEqual([]);
+    for (const code of Object.values(EXIT)) expect(cli).toMatch(new RegExp(`^\\| ${code} \\|`, 'm'));
   });
 
   it('names the ws range that package.json uses, a caret range (one copy shared with an app that uses ws)', () => {

@@ -199,9 +199,10 @@ describe.skipIf(skip)('rolling restart soak (nginx reload, quit + start, keepali
     // one per operation at most (a quit: the listener is gone; a reload: see the report).
     for (const { log } of rows) expect(log.events.filter(e => e.type === 'disconnected').length).toBeLessThanOrEqual(OPERATIONS.length);
     // WebSocket: echoes come back in order, never twice; a message is missing only when it was
-    // in flight on a WebSocket that nginx cut (1006 after worker_shutdown_timeout).
+    // in flight (one of the last 4 sent, 100 ms) on a WebSocket that nginx cut (worker_shutdown_timeout):
+    // WebSocket has no delivery receipt, so neither side can tell whether it arrived.
     expect(echo.received.every((n, i) => i === 0 || n > echo.received[i - 1]!)).toBe(true);
-    expect(missing.filter(n => !closesAt.some(sent => n >= sent - 2 && n < sent))).toEqual([]);
+    expect(missing.filter(n => !closesAt.some(sent => n >= sent - 4 && n < sent))).toEqual([]);
     expect(echo.received.length).toBeGreaterThan(0);
     for (const conn of [h1, h2]) expect(conn.state).toBe('connected');
     await Promise.all([h1.shutdown(), h2.shutdown(), ws.shutdown()]);

@@ -1,7 +1,7 @@
 /**
  * The idle-close race seen against nginx (`keepalive_timeout 1s`, GETs spaced ~995 ms): the
  * server closes an idle keep-alive socket just as the next request is written to it. The GET is
- * sent again on a fresh connection and answered (issue 10), but the connection reports an outage.
+ * sent again on a fresh connection and answered, and the close is a rotation, not an outage.
  * Reproduced here without timing: a raw peer that answers the first request of a socket and
  * closes the socket, without a byte, when the second one arrives on it.
  */
@@ -36,15 +36,9 @@ async function closesAtSecondRequest(): Promise<Awaited<ReturnType<typeof rawSer
 }
 
 describe('HTTP/1.1 idle-close race', () => {
-  // BUG (lib/node/http1-session.ts + lib/core/lifecycle.ts): when the server closes a reused
-  // keep-alive socket right after a GET was written to it (no response byte), the GET is handed
-  // back as unprocessed and re-sent — but the session's end is reported as a loss, not a planned
-  // close: `disconnected` and `retrying` with a backoff delay, `state$` reads `disconnected`. The
-  // server closed an idle socket that had served (an idle close, issue 10: a rotation); the client
-  // only wrote into it first. Against nginx with keepalive_timeout 1s, a GET after ~995 ms idle hits
-  // it (spec/interop/nginx-rotation.spec.ts logs how often). Expected: closing (initiator server,
-  // rotation true), the replacement dialled at once, state$ stays connected.
-  it.fails('a GET written as the server closes the idle socket: sent again and answered, and a rotation, not an outage', async () => {
+  // Found against nginx (keepalive_timeout 1s, a GET after ~995 ms idle): the server closed an idle
+  // socket that had served, the client only wrote into it first. It is a rotation (issue 10).
+  it('a GET written as the server closes the idle socket: sent again and answered, and a rotation, not an outage', async () => {
     const peer = await closesAtSecondRequest();
     const conn = open(peer.origin, { protocols: ['http1'], retry: { initialDelay: 5, maxDelay: 20 } });
     const log = record(conn);

@@ -196,8 +196,7 @@ describe.skipIf(skip)('rolling restart soak (nginx reload, quit + start, keepali
       expect(outcomes.filter(o => o.method === 'POST' && (upstream.seen.get(o.id) ?? 0) > 1)).toEqual([]);
     }
     // The 25-request rotations (hundreds of them) never became outages: only nginx's own stops did,
-    // one per operation at most (a quit: the listener is gone; a reload landing on a fresh connection:
-    // the known bug marked it.fails in nginx-rotation.spec.ts).
+    // one per operation at most (a quit: the listener is gone).
     for (const { log } of rows) expect(log.events.filter(e => e.type === 'disconnected').length).toBeLessThanOrEqual(OPERATIONS.length);
     // WebSocket: echoes come back in order, never twice; a message is missing only when it was
     // in flight (one of the last 4 sent, 100 ms) on a WebSocket that nginx cut (worker_shutdown_timeout):

@@ -54,3 +54,7 @@ export type { WebSocketOptions } from './core/websocket/options.js';
 export { WebSocketHandshakeError } from './core/websocket/handshake-error.js';
 export { ReconnectingWebSocket, webSocket } from './core/websocket/reconnecting.js';
 export type { ReconnectingWebSocketEvent, WebSocketConnectOptions } from './core/websocket/reconnecting.js';
+export { ReconnectingEventSource } from './core/sse/event-source.js';
+export { SseResponseError } from './core/sse/response-error.js';
+export type { SseEvent } from './core/sse/event.js';
+export type { EventSourceOptions, SseInit } from './core/sse/options.js';

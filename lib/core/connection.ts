@@ -52,6 +52,10 @@ import type { RequestBody, RequestInit } from './request-init.js';
 import type { Session, Switched } from './session.js';
 import { WebSocketChannel } from './websocket/channel.js';
 import type { WebSocketOptions } from './websocket/options.js';
+import { sse } from './sse/sse.js';
+import { ReconnectingEventSource } from './sse/event-source.js';
+import type { SseEvent } from './sse/event.js';
+import type { EventSourceOptions, SseInit } from './sse/options.js';
 
 /** A request without method and path, for the shorthand methods. */
 export type RequestOptions = Omit<RequestInit, 'method' | 'path' | 'body'>;
@@ -230,6 +234,16 @@ export class Connection extends Observable<ConnectionEvent> {
    */
   websocket(path: string, options?: WebSocketOptions): WebSocketChannel {
     return new WebSocketChannel(this, path, options, this.#options);
+  }
+
+  /** One Server-Sent Events request, cold; see {@link sse} in `sse/sse.ts`. */
+  sse(path: string, init?: SseInit): Observable<SseEvent> {
+    return sse(this, path, init);
+  }
+
+  /** A shared, reconnecting Server-Sent Events source; see {@link ReconnectingEventSource}. */
+  eventSource(path: string, options?: EventSourceOptions): ReconnectingEventSource {
+    return new ReconnectingEventSource(this, path, options, this.#options.scheduler);
   }
 
   /** Validates one request and hands it to the stream table; returns its teardown. */

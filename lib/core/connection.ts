@@ -3,7 +3,6 @@
  * keeps the request queue, the active streams, the dial-and-reconnect loop and the lifecycle
  * events; protocol sessions (see `session.ts`) do the wire work.
  */
-import type { Socket } from 'node:net';
 import {
   BehaviorSubject,
   NEVER,
@@ -43,13 +42,13 @@ import type { ConnectionEvent, ConnectionState, GoawayInfo, Protocol, ResponseEv
 import type { ResolvedOptions } from './options.js';
 import type { UpgradeIntent } from './pending-request.js';
 import { StreamTable } from './stream-table.js';
-import { release, sessionLifetime } from '../node/protocols.js';
-import type { SessionHooks } from '../node/protocols.js';
+import { release } from './runtime.js';
+import type { SessionHooks } from './runtime.js';
 import { reconnect } from './reconnect.js';
 import { isToken } from './http-syntax.js';
 import { prepareRequest } from './request-init.js';
 import type { RequestBody, RequestInit } from './request-init.js';
-import type { Session, Switched } from './session.js';
+import type { Endpoint, Session, Switched } from './session.js';
 import { WebSocketChannel } from './websocket/channel.js';
 import type { WebSocketOptions } from './websocket/options.js';
 import { sse } from './sse/sse.js';
@@ -122,7 +121,7 @@ export class Connection extends Observable<ConnectionEvent> {
   /** Every session not yet closed: the current one and those draining after a GOAWAY. */
   readonly #sessions = new Set<Session>();
   /** Every socket not yet closed, for a leak-free `closed`. */
-  readonly #sockets = new Set<Socket>();
+  readonly #sockets = new Set<Endpoint>();
   /** Sessions whose socket was handed to an upgrade, and the protocol it speaks now. */
   readonly #upgraded = new WeakMap<Session, string>();
   readonly #streams: StreamTable;
@@ -204,13 +203,14 @@ export class Connection extends Observable<ConnectionEvent> {
         subscriber.error(new InvalidArgumentError(`upgrade protocol ${JSON.stringify(protocol)} is not a valid token`));
         return undefined;
       }
-      let socket: Socket | undefined;
+      let socket: Endpoint | undefined;
       const teardown = this.#submit({ ...init, method: 'GET' }, subscriber, {
         protocol,
         onSwitched: switched => {
-          socket = switched.socket;
-          this.#onUpgraded(switched.socket, protocol);
-          socket.once('close', () => subscriber.complete());
+          const upgraded = switched.socket;
+          socket = upgraded;
+          this.#onUpgraded(upgraded, protocol);
+          upgraded.once('close', () => subscriber.complete());
           subscriber.next(switched);
         },
       });
@@ -424,7 +424,7 @@ export class Connection extends Observable<ConnectionEvent> {
       },
       onClose: (session, error) => this.#onSessionClose(session, error),
     };
-    return sessionLifetime(this.#options, hooks).pipe(
+    return this.#options.runtime.sessions(this.#options, hooks).pipe(
       timeout({ first: connectTimeout, scheduler, with: () => throwError(() => new ConnectTimeoutError(connectTimeout)) }),
       tap(session => {
         adopted = session;
@@ -463,7 +463,7 @@ export class Connection extends Observable<ConnectionEvent> {
     this.#streams.pump();
   }
 
-  #onUpgraded(socket: Socket, protocol: string): void {
+  #onUpgraded(socket: Endpoint, protocol: string): void {
     const session = [...this.#sessions].find(s => s.socket === socket);
     if (!session) return;
     this.#upgraded.set(session, protocol);
@@ -550,7 +550,7 @@ export class Connection extends Observable<ConnectionEvent> {
 
   // ---- plumbing ----
 
-  #track(socket: Socket): void {
+  #track(socket: Endpoint): void {
     this.#sockets.add(socket);
     socket.once('close', () => this.#sockets.delete(socket));
   }

@@ -60,3 +60,12 @@ export { ReconnectingEventSource } from './core/sse/event-source.js';
 export { SseResponseError } from './core/sse/response-error.js';
 export type { SseEvent } from './core/sse/event.js';
 export type { EventSourceOptions, SseInit } from './core/sse/options.js';
+export type {
+  ConnectionMessage,
+  DiagnosticsRequest,
+  RequestCreateMessage,
+  RequestEndMessage,
+  RequestErrorMessage,
+  RequestHeadersMessage,
+  RequestResponseMessage,
+} from './core/diagnostics.js';

@@ -42,6 +42,7 @@ import type { ConnectionEvent, ConnectionState, GoawayInfo, Protocol, ResponseEv
 import type { ResolvedOptions } from './options.js';
 import type { UpgradeIntent } from './pending-request.js';
 import { StreamTable } from './stream-table.js';
+import { ConnectionDiagnostics } from './diagnostics.js';
 import { release } from './runtime.js';
 import type { SessionHooks } from './runtime.js';
 import { reconnect } from './reconnect.js';
@@ -125,6 +126,7 @@ export class Connection extends Observable<ConnectionEvent> {
   /** Sessions whose socket was handed to an upgrade, and the protocol it speaks now. */
   readonly #upgraded = new WeakMap<Session, string>();
   readonly #streams: StreamTable;
+  readonly #diagnostics: ConnectionDiagnostics | undefined;
   /** Ticks when the active-stream count or the session count changes. */
   readonly #changed = new Subject<void>();
   readonly #stop = new Subject<void>();
@@ -147,6 +149,7 @@ export class Connection extends Observable<ConnectionEvent> {
     super(subscriber => events.subscribe(subscriber));
     this.#events = events;
     this.#options = options;
+    this.#diagnostics = options.runtime.diagnostics && new ConnectionDiagnostics(options.runtime.diagnostics, options.origin.origin);
     this.#streams = new StreamTable(options.maxQueued, options.scheduler, {
       currentSession: () => this.#session,
       onSettled: (session, completed) => {
@@ -255,12 +258,15 @@ export class Connection extends Observable<ConnectionEvent> {
       subscriber.error(error);
       return undefined;
     }
+    const trace = this.#diagnostics?.request(request);
+    if (trace) request = trace.request;
     const refusal = this.#refusal();
     if (refusal) {
+      trace?.settled(false, refusal);
       subscriber.error(refusal);
       return undefined;
     }
-    return this.#streams.submit(request, subscriber, upgrade);
+    return this.#streams.submit(request, subscriber, upgrade, trace);
   }
 
   /** `GET path`. See {@link request}. */
@@ -556,6 +562,7 @@ export class Connection extends Observable<ConnectionEvent> {
   }
 
   #emit(event: ConnectionEvent): void {
+    this.#diagnostics?.event(event);
     this.#events.next(event);
   }
 

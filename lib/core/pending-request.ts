@@ -3,6 +3,7 @@
  * stream), active on a session, or settled. It settles exactly once.
  */
 import type { Subscriber } from 'rxjs';
+import type { RequestTrace } from './diagnostics.js';
 import type { ResponseEvent } from './events.js';
 import type { PreparedRequest } from './request-init.js';
 import { UnsupportedError } from './errors.js';
@@ -28,6 +29,8 @@ export class PendingRequest implements UpgradeSink {
     /** Called once, when it settles; `completed` when its response ended normally (or it switched protocols). */
     readonly onSettled: (request: PendingRequest, completed: boolean) => void,
     readonly upgrade?: UpgradeIntent,
+    /** Set when someone listens to the request diagnostics channels. */
+    readonly trace?: RequestTrace,
   ) {}
 
   get settled(): boolean {
@@ -37,6 +40,7 @@ export class PendingRequest implements UpgradeSink {
   /** Starts it on `session`. */
   start(session: Session): void {
     this.session = session;
+    this.trace?.sent(session.protocol, session.socket);
     let cancel: () => void;
     if (!this.upgrade) {
       cancel = session.start(this.request, this);
@@ -52,11 +56,13 @@ export class PendingRequest implements UpgradeSink {
   }
 
   next(event: ResponseEvent): void {
-    if (!this.#settled) this.subscriber.next(event);
+    if (this.#settled) return;
+    this.trace?.event(event);
+    this.subscriber.next(event);
   }
 
   error(error: Error): void {
-    if (this.#settle(false)) this.subscriber.error(error);
+    if (this.#settle(false, error)) this.subscriber.error(error);
   }
 
   complete(): void {
@@ -78,7 +84,7 @@ export class PendingRequest implements UpgradeSink {
    * connection loss or close does not, the session being gone.
    */
   fail(error: Error, cancel: boolean): void {
-    if (!this.#settle(false)) return;
+    if (!this.#settle(false, error)) return;
     if (cancel) this.#cancel?.();
     this.subscriber.error(error);
   }
@@ -88,9 +94,10 @@ export class PendingRequest implements UpgradeSink {
     if (this.#settle(false)) this.#cancel?.();
   }
 
-  #settle(completed: boolean): boolean {
+  #settle(completed: boolean, error?: Error): boolean {
     if (this.#settled) return false;
     this.#settled = true;
+    this.trace?.settled(completed, error);
     this.onSettled(this, completed);
     return true;
   }

@@ -8,6 +8,7 @@ import type { SchedulerLike, Subscriber } from 'rxjs';
 import { QueueFullError, TimeoutError } from './errors.js';
 import type { RxconnError } from './errors.js';
 import type { ResponseEvent } from './events.js';
+import type { RequestTrace } from './diagnostics.js';
 import { PendingRequest } from './pending-request.js';
 import type { UpgradeIntent } from './pending-request.js';
 import type { PreparedRequest } from './request-init.js';
@@ -57,12 +58,14 @@ export class StreamTable {
    * and nothing waits ahead of it, else queues it (or errors it with `RXCONN_QUEUE_FULL`).
    * Returns its teardown: cancel on unsubscribe.
    */
-  submit(request: PreparedRequest, subscriber: Subscriber<ResponseEvent>, upgrade?: UpgradeIntent): (() => void) | undefined {
+  submit(request: PreparedRequest, subscriber: Subscriber<ResponseEvent>, upgrade?: UpgradeIntent, trace?: RequestTrace): (() => void) | undefined {
     if (this.#queue.size >= this.#maxQueued) {
-      subscriber.error(new QueueFullError(`too many requests waiting (options.maxQueued = ${this.#maxQueued})`));
+      const error = new QueueFullError(`too many requests waiting (options.maxQueued = ${this.#maxQueued})`);
+      trace?.settled(false, error);
+      subscriber.error(error);
       return undefined;
     }
-    const pending = new PendingRequest(request, subscriber, this.#onSettled, upgrade);
+    const pending = new PendingRequest(request, subscriber, this.#onSettled, upgrade, trace);
     const deadline = request.timeout;
     const deadline$ =
       deadline === undefined ? undefined : timer(deadline, this.#scheduler).subscribe(() => pending.fail(new TimeoutError(deadline), true));

@@ -3,6 +3,7 @@
  * socket (see `lib/core/runtime.ts`).
  */
 import type { Runtime } from '../core/runtime.js';
+import { nodeDiagnostics } from './diagnostics.js';
 import { sessionLifetime } from './protocols.js';
 import { resolveTls } from './tls-options.js';
 import { Link } from './websocket/link.js';
@@ -12,4 +13,5 @@ export const nodeRuntime: Runtime = {
   resolveTls,
   sessions: sessionLifetime,
   createLink: (connection, options, sink, hooks) => new Link(connection, options, sink, hooks),
+  diagnostics: nodeDiagnostics,
 };

@@ -26,7 +26,8 @@ import { startHttp2Request } from './http2-stream.js';
 import type { Http2Request, Http2StreamOwner } from './http2-stream.js';
 import type { ResolvedOptions } from '../core/options.js';
 import type { PreparedRequest } from '../core/request-init.js';
-import type { Session, SessionListener, StreamSink } from '../core/session.js';
+import type { Session, SessionListener, StreamSink, UpgradeSink } from '../core/session.js';
+import { startExtendedConnect } from './websocket/extended-connect.js';
 import type { SessionFactory } from './protocols.js';
 
 /** Client stream ids are odd and end at 2^31-1: past this many streams the session drains. */
@@ -112,6 +113,11 @@ class Http2Session implements Session, Http2StreamOwner {
     this.#streams.add(stream);
     if (++this.#started >= MAX_STREAMS_PER_SESSION) this.#drainOnOurSide('stream ids are running out on this session');
     return () => stream.cancel();
+  }
+
+  /** RFC 8441: an upgrade here is an extended CONNECT stream (see `websocket/extended-connect.ts`). */
+  upgrade(request: PreparedRequest, protocol: string, sink: UpgradeSink): () => void {
+    return startExtendedConnect(this, request, protocol, sink);
   }
 
   shutdown(): void {

@@ -14,7 +14,7 @@ import { WebSocketHandshakeError, open, text } from '../lib/index.js';
 import type { Connection, WebSocketChannelEvent, WebSocketMessage } from '../lib/index.js';
 import { startH2Server } from './helpers/h2-server.js';
 import type { H2Server } from './helpers/h2-server.js';
-import { connected, leakCheck } from './helpers/lifecycle.js';
+import { connected, leakCheck, next } from './helpers/lifecycle.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -69,7 +69,7 @@ async function wsServer(options: { enable?: boolean; onConnect?: (stream: Server
 }
 
 function connect(server: H2Server): Connection {
-  const conn = open(server.origin, { protocols: ['http2'], closeTimeout: 2_000 });
+  const conn = open(server.origin, { protocols: ['http2'], closeTimeout: 2_000, retry: { initialDelay: 5, maxDelay: 20 } });
   cleanups.unshift(async () => {
     conn.close();
     await conn.whenClosed();
@@ -176,6 +176,36 @@ describe('WebSocket over HTTP/2 (RFC 8441)', () => {
     ws.close(1000, 'done');
     expect(await ended).toBe('complete');
     expect((await lastValueFrom(conn.get('/').pipe(text()))).body).toBe('plain');
+  });
+
+  // Skipped, for the lead: after this GOAWAY the connection emits `closing`, `disconnected`,
+  // `retrying` (delay a few ms) and then never dials again (no `connecting` within 20 s; the
+  // reconnect timer is torn down without firing), so the GET after the GOAWAY hangs. Seen only
+  // with an RFC 8441 WebSocket open on the old session; the core's GOAWAY/rotation is being
+  // rewritten (issue 10), so this is left as the acceptance test for it.
+  it.skip('a server GOAWAY above the WebSocket’s stream: it carries on until it closes; new requests go to the next session', async () => {
+    const { server, seen } = await wsServer();
+    const conn = connect(server);
+    const chat = conn.websocket('/');
+    const received: WebSocketMessage[] = [];
+    const ended = new Promise<string>(resolve => chat.subscribe({ next: m => received.push(m), error: (e: Error) => resolve(e.message), complete: () => resolve('complete') }));
+    chat.send('one');
+    const ws = await seen.firstMessage;
+    const closing = next(conn, 'closing');
+    server.sessions[0]!.goaway(http2.constants.NGHTTP2_NO_ERROR, 1_000);
+    expect(await closing).toMatchObject({ initiator: 'server', goaway: { errorCode: 0 } });
+    // A request after the GOAWAY is served on a new session.
+    expect((await lastValueFrom(conn.get('/').pipe(text()))).body).toBe('plain');
+    expect(server.sessions).toHaveLength(2);
+    // Well past the session's idle linger (min(closeTimeout, 1 s)), the WebSocket still works.
+    await new Promise(resolve => setTimeout(resolve, 1_300));
+    const echoed = new Promise(resolve => ws.once('message', resolve));
+    chat.send('two');
+    const first = await Promise.race([echoed.then(() => 'echoed'), ended]);
+    expect(first).toBe('echoed');
+    chat.close(1000, '');
+    expect(await ended).toBe('complete');
+    expect(received).toEqual(['echo:one', 'echo:two']);
   });
 
   it('conn.shutdown() closes the WebSocket with 1001, waits for the echo, then closes the session', async () => {

@@ -19,6 +19,8 @@ export interface ExtendedConnectOwner {
   readonly scheme: 'http' | 'https';
   readonly authority: string;
   readonly maxHeaderSize: number;
+  /** A stream was handed over (`open`), and later closed: it holds a stream slot meanwhile. */
+  tunnel(stream: object, open: boolean): void;
 }
 
 /** Request headers RFC 8441 §5 leaves out (and HTTP/2 forbids `upgrade`/`connection` anyway). */
@@ -72,6 +74,8 @@ export function startExtendedConnect(owner: ExtendedConnectOwner, request: Prepa
       stream.off('error', onError);
       stream.off('close', onClose);
       stream.pause();
+      owner.tunnel(stream, true);
+      stream.once('close', () => owner.tunnel(stream, false));
       if (settle()) sink.switched({ type: 'switched', socket: stream as unknown as Endpoint, head: EMPTY, headers: received });
       else stream.close(constants.NGHTTP2_CANCEL);
       return;

@@ -44,7 +44,7 @@ export function startExtendedConnect(owner: ExtendedConnectOwner, request: Prepa
     );
     return NO_CANCEL;
   }
-  const headers = requestHeaders({ ...request, method: 'CONNECT', headers: request.headers.filter(([name]) => !NOT_SENT.has(name)) }, owner.scheme, owner.authority);
+  const headers = requestHeaders({ ...request, method: 'CONNECT', headers: request.headers.filter(([name]) => !NOT_SENT.has(name)) }, owner.scheme, owner.authority, undefined);
   headers[':protocol'] = protocol;
   let stream: ClientHttp2Stream;
   try {

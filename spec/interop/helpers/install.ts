@@ -17,7 +17,13 @@ export interface Tool {
 export const NGINX: Tool = { command: '/usr/sbin/nginx', pkg: 'nginx-light' };
 export const NGHTTPD: Tool = { command: '/usr/sbin/nghttpd', pkg: 'nghttp2-server' };
 export const WEBSOCKETD: Tool = { command: '/usr/bin/websocketd', pkg: 'websocketd' };
+/** The proxies of the tunnel suite (spec/interop/proxies.spec.ts). */
+export const TINYPROXY: Tool = { command: '/usr/bin/tinyproxy', pkg: 'tinyproxy' };
+export const SQUID: Tool = { command: '/usr/sbin/squid', pkg: 'squid' };
+export const MICROSOCKS: Tool = { command: '/usr/bin/microsocks', pkg: 'microsocks' };
 export const NGHTTPX: Tool = { command: '/usr/sbin/nghttpx', pkg: 'nghttp2-proxy' };
+export const HAPROXY: Tool = { command: '/usr/sbin/haproxy', pkg: 'haproxy' };
+/** RFC 8441 WebSocket over HTTP/2 (spec/interop/websocket-h2.spec.ts). */
 export const APACHE: Tool = { command: '/usr/sbin/apache2', pkg: 'apache2' };
 
 /** Why a tool is unavailable, or `undefined` when it is there. */
@@ -32,20 +38,16 @@ async function aptGet(args: string[]): Promise<void> {
 const pending = new Map<string, Promise<Availability>>();
 
 /**
- * Makes sure `tools` (default nginx, nghttpd, websocketd) are installed (one `apt-get install` for the missing
- * ones, after an `apt-get update` if the first try fails), and reports each one's availability.
- * Package scripts are kept from starting services (policy-rc.d), so nothing listens but what
- * the suite starts itself.
+ * Makes sure `tools` (default: nginx, nghttpd and websocketd) are installed (one `apt-get
+ * install` for the missing ones, after an `apt-get update` if the first try fails), and reports
+ * each one's availability. Package scripts are kept from starting services (policy-rc.d), so
+ * nothing listens but what the suite starts itself.
  */
 export function ensureTools(tools: readonly Tool[] = [NGINX, NGHTTPD, WEBSOCKETD]): Promise<Availability> {
   const key = tools.map(t => t.pkg).join(' ');
-  let result = pending.get(key);
-  if (!result) pending.set(key, (result = installMissing(tools)));
-  return result;
-}
-
-function installMissing(tools: readonly Tool[]): Promise<Availability> {
-  return (async () => {
+  const known = pending.get(key);
+  if (known) return known;
+  const result = (async () => {
     const missing = tools.filter(t => !existsSync(t.command));
     const result: Availability = {};
     if (missing.length > 0) {
@@ -78,4 +80,6 @@ function installMissing(tools: readonly Tool[]): Promise<Availability> {
     }
     return result;
   })();
+  pending.set(key, result);
+  return result;
 }

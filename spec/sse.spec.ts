@@ -247,7 +247,7 @@ describe.each<Protocol>(['http1', 'http2'])('SSE over %s', protocol => {
       expect(small.reconnectDelay).toBe(7);
     });
 
-    it('a graceful shutdown of the connection completes it', async () => {
+    it.each(['shutdown', 'close'] as const)('conn.%s() completes it', async end => {
       const { server } = await serve(protocol, (_req, res) => {
         res.writeHead(200, SSE);
         res.write('data: open\n\n'); // never ends
@@ -256,7 +256,8 @@ describe.each<Protocol>(['http1', 'http2'])('SSE over %s', protocol => {
       const source = conn.eventSource('/sse');
       const events = lastValueFrom(source.pipe(toArray()));
       await firstValueFrom(source);
-      await conn.shutdown({ timeout: 10_000 });
+      if (end === 'shutdown') await conn.shutdown({ timeout: 10_000 });
+      else conn.close();
       expect((await events).map(e => e.data)).toEqual(['open']);
     });
 

@@ -53,9 +53,9 @@ function isTransient(error: unknown): boolean {
  * in a row that delivered no event (up to `maxReconnectDelay`).
  *
  * It **completes** on a 204 (for good: a later subscriber completes at once) and when the
- * connection shuts down gracefully. It **errors**, without reconnecting, with
- * {@link SseResponseError} (another status, or not `text/event-stream`), `RXCONN_INVALID_BODY`
- * (`maxEventSize`), `RXCONN_CONNECTION_CLOSED` (`conn.close()`), or the connection's failure.
+ * connection shuts down or is closed (`conn.shutdown()`, `conn.close()`). It **errors**, without
+ * reconnecting, with {@link SseResponseError} (another status, or not `text/event-stream`),
+ * `RXCONN_INVALID_BODY` (`maxEventSize`), or the connection's failure.
  */
 export class ReconnectingEventSource extends Observable<SseEvent> {
   readonly #options: ResolvedEventSourceOptions;

@@ -15,6 +15,7 @@ import { release } from './runtime.js';
 import type { SessionHooks } from './runtime.js';
 import type { Endpoint, Session } from './session.js';
 import { StreamTable } from './stream-table.js';
+import { ConnectionDiagnostics } from './diagnostics.js';
 
 /** How long a connection must stay up, without a complete response, to count as a success for the retry budget, in ms. */
 export const PROVEN_AFTER = 1_000;
@@ -36,6 +37,8 @@ export class Lifecycle {
   readonly state = new BehaviorSubject<ConnectionState>('connecting');
   readonly streams: StreamTable;
   readonly options: ResolvedOptions;
+  /** The instrumentation channels, when the runtime has a publisher. */
+  readonly diagnostics: ConnectionDiagnostics | undefined;
   /** The session new requests go to. */
   session: Session | undefined;
   /** The proxies of each session dialled through some (see `info()`). */
@@ -73,6 +76,7 @@ export class Lifecycle {
 
   constructor(options: ResolvedOptions) {
     this.options = options;
+    this.diagnostics = options.runtime.diagnostics && new ConnectionDiagnostics(options.runtime.diagnostics, options.origin.origin);
     this.streams = new StreamTable(options.maxQueued, options.scheduler, {
       currentSession: () => this.session,
       onSettled: (session, completed) => {
@@ -372,6 +376,7 @@ export class Lifecycle {
   }
 
   #emit(event: ConnectionEvent): void {
+    this.diagnostics?.event(event);
     this.events.next(event);
   }
 

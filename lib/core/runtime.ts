@@ -4,6 +4,7 @@
  * `lib/node/runtime.ts`; `open()` of each entry point passes its own.
  */
 import type { Observable, Observer } from 'rxjs';
+import type { DiagnosticsPublisher } from './diagnostics.js';
 import type { ConnectWait, RxconnError } from './errors.js';
 import type { GoawayInfo, Intermediary } from './events.js';
 import type { ResolvedOptions } from './options.js';
@@ -49,6 +50,8 @@ export interface Runtime {
   sessions(options: ResolvedOptions, hooks: SessionHooks): Observable<Session>;
   /** One WebSocket of a channel, from its handshake to its close. */
   createLink(connection: LinkConnection, options: ResolvedWebSocketOptions, sink: Observer<WebSocketMessage>, hooks: LinkHooks): WebSocketLink;
+  /** Where instrumentation is published (Node: `diagnostics_channel`); none: nothing is published. */
+  readonly diagnostics?: DiagnosticsPublisher;
 }
 
 /** Sessions whose lifetime no longer owns them (see {@link Runtime.sessions}). */

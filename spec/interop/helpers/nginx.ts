@@ -20,6 +20,8 @@ const fixture = (name: string): string => new URL(`../../fixtures/${name}`, impo
 export const SIZES = [0, 1, 1_000, 16_383, 16_385, 65_536, 1024 * 1024] as const;
 /** Bytes per second of /slow/: a 1 MiB download takes about a second. */
 export const SLOW_RATE = 1024 * 1024;
+/** The `retry:` of /sse, in ms. */
+export const SSE_RETRY = 20;
 
 export interface Ports {
   readonly h1: number;
@@ -63,6 +65,7 @@ export class Nginx {
       this.files.set(size, content);
       writeFileSync(join(prefix, 'www/files', `${size}.bin`), content);
     }
+    writeFileSync(join(prefix, 'www/bom.txt'), Buffer.from('\ufeffid: b1\r\ndata: bom\r\n\r\n', 'utf8'));
     writeFileSync(join(prefix, 'nginx.conf'), this.config());
   }
 
@@ -122,6 +125,11 @@ http {
       client_max_body_size 16m;
     }
     location = /redirect { return 301 /files/1.bin; }
+    # Server-Sent Events: one event per response, echoing the request's Last-Event-ID.
+    location = /sse { default_type text/event-stream; add_header Cache-Control no-store; return 200 "retry: ${SSE_RETRY}\\nid: n$msec\\ndata: last-event-id=$http_last_event_id\\n\\n"; }
+    location = /sse-bom { default_type text/event-stream; alias ${p}/www/bom.txt; }
+    location = /sse-wrong-type { default_type text/plain; return 200 "data: x\\n\\n"; }
+    location = /sse-stop { return 204; }
     location /ws {
       proxy_pass http://127.0.0.1:${this.ports.ws};
       proxy_http_version 1.1;

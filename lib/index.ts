@@ -52,5 +52,6 @@ export { WebSocketChannel } from './core/websocket/channel.js';
 export type { WebSocketChannelEvent, WebSocketCloseEvent, WebSocketMessage, WebSocketOpenEvent } from './core/websocket/channel.js';
 export type { WebSocketOptions } from './core/websocket/options.js';
 export { WebSocketHandshakeError } from './core/websocket/handshake-error.js';
-export { ReconnectingWebSocket, webSocket } from './core/websocket/reconnecting.js';
+export { ReconnectingWebSocket } from './core/websocket/reconnecting.js';
+export { webSocket } from './node/web-socket.js';
 export type { ReconnectingWebSocketEvent, WebSocketConnectOptions } from './core/websocket/reconnecting.js';

@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../lib/core/errors.js';
 import { open } from '../lib/index.js';
 import type { ConnectionOptions } from '../lib/core/options.js';
-import { parseOrigin, resolveOptions } from '../lib/core/options.js';
+import { parseOrigin } from '../lib/core/options.js';
+import { resolveOptions } from '../lib/node/options.js';
 
 /** The error `resolveOptions` throws, asserting it is an InvalidArgumentError. */
 function failure(origin: unknown, options?: unknown): InvalidArgumentError {

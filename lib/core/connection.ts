@@ -43,8 +43,7 @@ import type { ConnectionEvent, ConnectionState, GoawayInfo, Protocol, ResponseEv
 import type { ResolvedOptions } from './options.js';
 import type { UpgradeIntent } from './pending-request.js';
 import { StreamTable } from './stream-table.js';
-import { release, sessionLifetime } from '../node/protocols.js';
-import type { SessionHooks } from '../node/protocols.js';
+import type { Closable, Runtime, SessionHooks } from './runtime.js';
 import { reconnect } from './reconnect.js';
 import { isToken } from './http-syntax.js';
 import { prepareRequest } from './request-init.js';
@@ -118,7 +117,9 @@ export class Connection extends Observable<ConnectionEvent> {
   /** Every session not yet closed: the current one and those draining after a GOAWAY. */
   readonly #sessions = new Set<Session>();
   /** Every socket not yet closed, for a leak-free `closed`. */
-  readonly #sockets = new Set<Socket>();
+  readonly #sockets = new Set<Closable>();
+  /** The platform: how sessions are dialed, how WebSockets are made. */
+  readonly #runtime: Runtime;
   /** Sessions whose socket was handed to an upgrade, and the protocol it speaks now. */
   readonly #upgraded = new WeakMap<Session, string>();
   readonly #streams: StreamTable;
@@ -139,11 +140,12 @@ export class Connection extends Observable<ConnectionEvent> {
   #resolveClosed!: () => void;
 
   /** @internal Use {@link open}. */
-  constructor(options: ResolvedOptions) {
+  constructor(options: ResolvedOptions, runtime: Runtime) {
     const events = new Subject<ConnectionEvent>();
     super(subscriber => events.subscribe(subscriber));
     this.#events = events;
     this.#options = options;
+    this.#runtime = runtime;
     this.#streams = new StreamTable(options.maxQueued, options.scheduler, {
       currentSession: () => this.#session,
       onSettled: (session, completed) => {
@@ -229,7 +231,7 @@ export class Connection extends Observable<ConnectionEvent> {
    * chat.send('hello');
    */
   websocket(path: string, options?: WebSocketOptions): WebSocketChannel {
-    return new WebSocketChannel(this, path, options, this.#options);
+    return new WebSocketChannel(this, path, options, this.#options, this.#runtime.createLink);
   }
 
   /** Validates one request and hands it to the stream table; returns its teardown. */
@@ -379,7 +381,8 @@ export class Connection extends Observable<ConnectionEvent> {
       this.#finish();
       return;
     }
-    this.#loop = defer(() => this.#attemptOnce())
+    const gate = this.#runtime.attemptGate;
+    this.#loop = defer(() => (gate ? gate().pipe(take(1), switchMap(() => this.#attemptOnce())) : this.#attemptOnce()))
       .pipe(
         reconnect<Session>(this.#options.retry, (attempt, delay, error) => this.#onRetry(attempt, delay, error), this.#options.scheduler),
         takeUntil(this.#stop),
@@ -404,13 +407,13 @@ export class Connection extends Observable<ConnectionEvent> {
         goaway = detail.goaway;
         this.#onDraining(session, detail);
         if (session === adopted) {
-          release(session);
+          this.#runtime.release(session);
           draining.error(new ConnectionDownError(`the server is closing the connection: ${detail.reason}`));
         }
       },
       onClose: (session, error) => this.#onSessionClose(session, error),
     };
-    return sessionLifetime(this.#options, hooks).pipe(
+    return this.#runtime.sessions(this.#options, hooks).pipe(
       timeout({ first: connectTimeout, scheduler, with: () => throwError(() => new ConnectTimeoutError(connectTimeout)) }),
       tap(session => {
         adopted = session;
@@ -536,7 +539,7 @@ export class Connection extends Observable<ConnectionEvent> {
 
   // ---- plumbing ----
 
-  #track(socket: Socket): void {
+  #track(socket: Closable): void {
     this.#sockets.add(socket);
     socket.once('close', () => this.#sockets.delete(socket));
   }

@@ -1,7 +1,6 @@
 /**
  * The options of `open()`, their defaults, and their synchronous validation.
  */
-import { createSecureContext } from 'node:tls';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { SchedulerLike } from 'rxjs';
 import { InvalidArgumentError } from './errors.js';
@@ -225,7 +224,7 @@ const TLS_CHECKS: ReadonlyArray<readonly [string, string]> = [
  * the fields `tls.connect()` checks late, and the secure context (ca, cert, key, ciphers,
  * versions...), built once here and reused by every dial.
  */
-function resolveTls(value: unknown): ResolvedOptions['tls'] {
+function resolveTls(value: unknown, secureContext: SecureContextFactory | undefined): ResolvedOptions['tls'] {
   if (value === undefined) return {};
   const tls = plainObject('options.tls', value);
   for (const key of ['host', 'port', 'socket', 'ALPNProtocols', 'path']) {
@@ -234,21 +233,28 @@ function resolveTls(value: unknown): ResolvedOptions['tls'] {
   for (const [key, type] of TLS_CHECKS) {
     if (tls[key] !== undefined && typeof tls[key] !== type) fail(`options.tls.${key} must be a ${type} (got ${shown(tls[key])})`);
   }
-  if (tls.secureContext !== undefined) return tls;
+  if (tls.secureContext !== undefined || !secureContext) return tls;
   try {
-    return { ...tls, secureContext: createSecureContext(tls) };
+    return { ...tls, secureContext: secureContext(tls) } as ResolvedOptions['tls'];
   } catch (error) {
     fail(`options.tls is invalid: ${(error as Error).message}`);
   }
 }
 
-/** Validates `open()`'s arguments and applies the defaults. Throws {@link InvalidArgumentError}. */
-export function resolveOptions(originArg: unknown, optionsArg: unknown): ResolvedOptions {
+/** Builds a TLS secure context from `options.tls` (Node: `tls.createSecureContext`), throwing on a bad certificate or key. */
+export type SecureContextFactory = (tls: Record<string, unknown>) => unknown;
+
+/**
+ * Validates `open()`'s arguments and applies the defaults. Throws {@link InvalidArgumentError}.
+ * `secureContext` is the runtime's check of the TLS material (Node's `open()` passes one; the
+ * structural checks of `options.tls` run without it).
+ */
+export function resolveOptions(originArg: unknown, optionsArg: unknown, secureContext?: SecureContextFactory): ResolvedOptions {
   const origin = parseOrigin(originArg);
   const options = optionsArg === undefined ? {} : plainObject('options', optionsArg);
   checkKeys('options', options, KNOWN_OPTIONS);
   const secure = origin.protocol === 'https:';
-  const tls = resolveTls(options.tls);
+  const tls = resolveTls(options.tls, secureContext);
   const scheduler = options.scheduler as SchedulerLike | undefined;
   if (scheduler !== undefined && (scheduler === null || typeof (scheduler as Partial<SchedulerLike>).schedule !== 'function')) {
     fail('options.scheduler must be an RxJS SchedulerLike');

@@ -70,7 +70,8 @@ export interface SessionListener {
 /** One protocol session over one socket. */
 export interface Session {
   readonly protocol: Protocol;
-  readonly socket: Socket;
+  /** The socket under it; a browser session has none. */
+  readonly socket?: Socket;
   /** Whether a new stream may start now (a free slot, not draining, not closed). */
   canStart(): boolean;
   /**

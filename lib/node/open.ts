@@ -3,7 +3,8 @@
  */
 import { Connection } from '../core/connection.js';
 import type { ConnectionOptions } from '../core/options.js';
-import { resolveOptions } from '../core/options.js';
+import { resolveOptions } from './options.js';
+import { nodeRuntime } from './runtime.js';
 
 /**
  * Opens one permanent connection to `origin` (`http://host:port` or `https://host:port`).
@@ -16,5 +17,5 @@ import { resolveOptions } from '../core/options.js';
  * conn.get('/items').pipe(json()).subscribe(({ body }) => console.log(body));
  */
 export function open(origin: string | URL, options?: ConnectionOptions): Connection {
-  return new Connection(resolveOptions(origin, options));
+  return new Connection(resolveOptions(origin, options), nodeRuntime);
 }

@@ -1,14 +1,14 @@
 /**
  * The one place where a protocol is chosen: from the dialed socket to a ready session.
  */
-import type { Socket } from 'node:net';
 import { Observable, switchMap } from 'rxjs';
 import type { RxconnError } from '../core/errors.js';
 import { ConnectionClosedError } from '../core/errors.js';
-import type { GoawayInfo, Protocol } from '../core/events.js';
+import type { Protocol } from '../core/events.js';
 import { createHttp1Session } from './http1-session.js';
 import { createHttp2Session } from './http2-session.js';
 import type { ResolvedOptions } from '../core/options.js';
+import type { SessionHooks } from '../core/runtime.js';
 import type { Session, SessionFactory } from '../core/session.js';
 import { dial } from './transport.js';
 import type { Dialed } from './transport.js';
@@ -18,15 +18,7 @@ const FACTORIES: Record<Protocol, SessionFactory> = {
   http2: createHttp2Session,
 };
 
-/** What the core hears from a live session besides its end. */
-export interface SessionHooks {
-  /** A socket was created (for the core's account of what is still open). */
-  onSocket(socket: Socket): void;
-  onCapacity(session: Session): void;
-  onDraining(session: Session, detail: { readonly goaway?: GoawayInfo; readonly reason: string }): void;
-  /** The session closed; called before the lifetime errors, and also for released sessions. */
-  onClose(session: Session, error: RxconnError): void;
-}
+export type { SessionHooks } from '../core/runtime.js';
 
 /**
  * One session's whole life. Cold: each subscription dials, creates the session for the

@@ -5,6 +5,7 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import { isToken } from '../http-syntax.js';
+import { utf8Length } from '../utf8.js';
 
 /** Longest close reason, in UTF-8 bytes: a close frame's payload is at most 125 bytes, 2 of them the code. */
 export const MAX_REASON_BYTES = 123;
@@ -24,7 +25,7 @@ export function isValidCloseCode(code: unknown): code is number {
 
 /** Whether `reason` fits in a close frame: a string of at most 123 bytes in UTF-8. */
 export function isValidCloseReason(reason: unknown): reason is string {
-  return typeof reason === 'string' && Buffer.byteLength(reason, 'utf8') <= MAX_REASON_BYTES;
+  return typeof reason === 'string' && utf8Length(reason) <= MAX_REASON_BYTES;
 }
 
 /** Whether `name` is a valid subprotocol: an HTTP token (RFC 6455 §4.1, `Sec-WebSocket-Protocol`). */
@@ -44,7 +45,7 @@ export function checkClose(code: unknown, reason: unknown): void {
   }
   if (typeof reason !== 'string') throw new InvalidArgumentError(`close reason must be a string (got ${typeof reason})`);
   if (!isValidCloseReason(reason)) {
-    throw new InvalidArgumentError(`close reason is ${Buffer.byteLength(reason, 'utf8')} bytes in UTF-8: at most ${MAX_REASON_BYTES} are allowed`);
+    throw new InvalidArgumentError(`close reason is ${utf8Length(reason)} bytes in UTF-8: at most ${MAX_REASON_BYTES} are allowed`);
   }
 }
 

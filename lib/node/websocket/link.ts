@@ -10,6 +10,7 @@ import type WebSocket from 'ws';
 import type { Connection } from '../../core/connection.js';
 import { ConnectionDownError, ProtocolError, RxconnError, UnsupportedError, WebSocketClosedError, describe, toConnectionError } from '../../core/errors.js';
 import type { ConnectionEvent, Headers } from '../../core/events.js';
+import type { LinkEnd, LinkHooks, WebSocketLink, WebSocketMessage } from '../../core/runtime.js';
 import type { Switched } from '../../core/session.js';
 import { clientWebSocket } from './client-socket.js';
 import { closeCodeOf, closeOutcome } from '../../core/websocket/close-outcome.js';
@@ -19,29 +20,11 @@ import { MAX_REFUSAL_BODY, WebSocketHandshakeError } from '../../core/websocket/
 import { startKeepalive } from './keepalive.js';
 import type { ResolvedWebSocketOptions } from '../../core/websocket/options.js';
 
-/** A message: a text frame as a `string`, a binary one as a `Uint8Array` (incoming: a Node `Buffer`). */
-export type WebSocketMessage = string | Uint8Array;
+export type { LinkEnd, LinkHooks, WebSocketMessage } from '../../core/runtime.js';
 
 /** ws send options (no compression is negotiated); ws copies them, so they are shared. */
 const TEXT = { binary: false, compress: false } as const;
 const BINARY = { binary: true, compress: false } as const;
-
-/** How a link that opened has ended. */
-export interface LinkEnd {
-  /** The close code: the server's close frame, or 1006 when none arrived. */
-  readonly code: number;
-  readonly reason: string;
-  /** The channel's error, or `undefined` when it completed. */
-  readonly error: RxconnError | undefined;
-}
-
-/** What a link tells its channel. */
-export interface LinkHooks {
-  /** The WebSocket is open (called before any incoming message): flush what waited. */
-  onOpen(link: Link, headers: Headers): void;
-  /** The link is over, just before its subscribers complete or error. `end` is set if it had opened. */
-  onEnd(link: Link, end: LinkEnd | undefined): void;
-}
 
 /** A refused upgrade's answer, as it arrives. */
 interface Refusal {
@@ -51,7 +34,7 @@ interface Refusal {
   size: number;
 }
 
-export class Link {
+export class Link implements WebSocketLink {
   readonly #connection: Connection;
   readonly #options: ResolvedWebSocketOptions;
   readonly #sink: Observer<WebSocketMessage>;

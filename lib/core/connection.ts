@@ -384,7 +384,7 @@ export class Connection extends Observable<ConnectionEvent> {
     const gate = this.#runtime.attemptGate;
     this.#loop = defer(() => (gate ? gate().pipe(take(1), switchMap(() => this.#attemptOnce())) : this.#attemptOnce()))
       .pipe(
-        reconnect<Session>(this.#options.retry, (attempt, delay, error) => this.#onRetry(attempt, delay, error), this.#options.scheduler),
+        reconnect<Session>(this.#options.retry, (attempt, delay, error) => this.#onRetry(attempt, delay, error), this.#options.scheduler, this.#runtime.wake?.()),
         takeUntil(this.#stop),
         finalize(() => this.#finish()),
       )

@@ -1,7 +1,7 @@
 /**
  * Reconnect with backoff: the retry half of the dial loop, pure RxJS and free of I/O.
  */
-import { catchError, defer, retry, tap, throwError, timer } from 'rxjs';
+import { catchError, defer, race, retry, tap, throwError, timer } from 'rxjs';
 import type { MonoTypeOperatorFunction, Observable, SchedulerLike } from 'rxjs';
 import { InvalidArgumentError, RetriesExhaustedError, RxconnError, toConnectionError } from './errors.js';
 import type { RetryPolicy } from './options.js';
@@ -44,9 +44,10 @@ function delayFor(policy: RetryPolicy, attempt: number, error: RxconnError): num
  * Resubscribes to the source after each failure, waiting a backoff delay between attempts. The
  * budget (`maxRetries`) resets each time the source emits (a successful connect). A failure whose
  * `retryable` is false ends it at once with that failure; running out of retries ends it with
- * {@link RetriesExhaustedError} whose `cause` is the last failure.
+ * {@link RetriesExhaustedError} whose `cause` is the last failure. An emission of `wake` ends the
+ * current wait early (a browser coming back online retries at once).
  */
-export function reconnect<T>(policy: RetryPolicy, onRetry: RetryListener, scheduler?: SchedulerLike): MonoTypeOperatorFunction<T> {
+export function reconnect<T>(policy: RetryPolicy, onRetry: RetryListener, scheduler?: SchedulerLike, wake?: Observable<unknown>): MonoTypeOperatorFunction<T> {
   return (source: Observable<T>) =>
     defer(() => {
       let failures = 0;
@@ -61,7 +62,7 @@ export function reconnect<T>(policy: RetryPolicy, onRetry: RetryListener, schedu
             const delay = delayFor(policy, attempt, error);
             if (delay === null) throw new RetriesExhaustedError(failures, error);
             onRetry(attempt, delay, error);
-            return timer(delay, scheduler);
+            return wake ? race(timer(delay, scheduler), wake) : timer(delay, scheduler);
           },
         }),
         catchError((raw: unknown) => {

@@ -88,6 +88,8 @@ export interface Runtime {
    * offline. The connection waits for the first emission before each attempt. Omitted: at once.
    */
   attemptGate?(): Observable<unknown>;
+  /** Emits when a backoff wait should end early (a browser's `online` event). Omitted: never. */
+  wake?(): Observable<unknown>;
   /** Creates a WebSocket link for `conn.websocket()`. */
   createLink: LinkFactory;
 }

@@ -17,11 +17,14 @@ export interface ProbeResult {
  * The protocol the browser used for `url`, when the page may see it: same origin, or a
  * cross-origin response with `Timing-Allow-Origin`. Otherwise the string is empty.
  */
-function protocolOf(url: string): Protocol {
-  const entries = globalThis.performance?.getEntriesByName?.(url, 'resource') ?? [];
-  const last = entries[entries.length - 1] as PerformanceResourceTiming | undefined;
-  const hop = last?.nextHopProtocol ?? '';
-  return hop === 'h2' || hop === 'h3' ? 'http2' : 'http1';
+async function protocolOf(url: string): Promise<Protocol> {
+  const hop = (): string => {
+    const entries = globalThis.performance?.getEntriesByName?.(url, 'resource') ?? [];
+    return (entries[entries.length - 1] as PerformanceResourceTiming | undefined)?.nextHopProtocol ?? '';
+  };
+  // The entry may be queued a task after the body ends.
+  const seen = hop() || (await new Promise<string>(resolve => setTimeout(() => resolve(hop()), 0)));
+  return seen === 'h2' || seen === 'h3' ? 'http2' : 'http1';
 }
 
 /**
@@ -39,9 +42,11 @@ export async function probeOnce(options: ResolvedBrowserOptions, signal: AbortSi
     if (signal.aborted) throw error;
     throw new ConnectionDownError(`the probe ${probe.method} ${probe.path} could not reach ${common.origin.origin}: ${describe(error)}`, { cause: error });
   }
-  void response.body?.cancel().catch(() => {});
   if (!probe.isUp(response.status)) {
+    void response.body?.cancel().catch(() => {});
     throw new ConnectionDownError(`the probe ${probe.method} ${probe.path} got status ${response.status}, which options.probe.isUp counts as down`);
   }
-  return { status: response.status, protocol: protocolOf(url) };
+  // The Resource Timing entry is written once the body has ended (a HEAD's at once).
+  await response.arrayBuffer().catch(() => undefined);
+  return { status: response.status, protocol: await protocolOf(url) };
 }

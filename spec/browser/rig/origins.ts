@@ -70,17 +70,10 @@ function handler(origin: () => Origin) {
     }
     o.log.push(`${req.method} ${path}`);
     o.open++;
-    let ended = false;
-    res.on('finish', () => {
-      ended = true;
-      o.open--;
-    });
     res.on('close', () => {
-      if (!ended) {
-        o.open--;
-        ended = true;
-        o.log.push(`aborted ${path}`);
-      }
+      o.open--;
+      // Closed before the handler ended the response: the client went away (or the connection died).
+      if (!res.writableEnded) o.log.push(`aborted ${path}`);
     });
     const version = `HTTP/${req.httpVersion}`;
     switch (path) {

@@ -55,7 +55,8 @@ const CORS: Record<string, string> = {
 };
 
 type Req = http.IncomingMessage | http2.Http2ServerRequest;
-type Res = http.ServerResponse | http2.Http2ServerResponse;
+/** Both servers' responses, through the methods they share (HTTP/2's compatibility API mirrors HTTP/1.1's). */
+type Res = http.ServerResponse;
 
 function handler(origin: () => Origin) {
   return (req: Req, res: Res): void => {
@@ -80,7 +81,7 @@ function handler(origin: () => Origin) {
       case '/':
       case '/hello':
         res.writeHead(200, { 'content-type': 'text/plain', 'x-version': version });
-        res.end(req.method === 'HEAD' ? undefined : `hello over ${version}`);
+        res.end(req.method === 'HEAD' ? '' : `hello over ${version}`);
         return;
       case '/json':
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -151,7 +152,7 @@ export async function startOrigin(kind: OriginKind): Promise<OriginHandle> {
   const handle = handler(() => box.origin!);
   const server =
     kind === 'h2'
-      ? http2.createSecureServer({ key: fixture('server.key'), cert: fixture('server.pem'), allowHTTP1: true }, handle)
+      ? http2.createSecureServer({ key: fixture('server.key'), cert: fixture('server.pem'), allowHTTP1: true }, handle as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void)
       : http.createServer(handle);
   const sockets = new Set<Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();

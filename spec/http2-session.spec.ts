@@ -17,7 +17,7 @@ import {
 } from '../lib/core/errors.js';
 import type { ResponseEvent } from '../lib/core/events.js';
 import { createHttp2Session } from '../lib/node/http2-session.js';
-import { resolveOptions } from '../lib/core/options.js';
+import { resolveNodeOptions as resolveOptions } from '../lib/node/open.js';
 import { prepareRequest } from '../lib/core/request-init.js';
 import type { Session } from '../lib/core/session.js';
 import {

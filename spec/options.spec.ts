@@ -7,9 +7,9 @@ import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../lib/core/errors.js';
 import { open } from '../lib/index.js';
-import type { ConnectionOptions } from '../lib/core/options.js';
+import type { ConnectionOptions } from '../lib/node/open.js';
 import { parseOrigin } from '../lib/core/options.js';
-import { resolveOptions } from '../lib/node/options.js';
+import { resolveNodeOptions as resolveOptions } from '../lib/node/open.js';
 
 /** The error `resolveOptions` throws, asserting it is an InvalidArgumentError. */
 function failure(origin: unknown, options?: unknown): InvalidArgumentError {
@@ -88,7 +88,7 @@ describe('resolveOptions: defaults', () => {
     });
     expect(o.protocols).toEqual(['http1']);
     expect(o.tls).toMatchObject({ rejectUnauthorized: false });
-    expect(o.tls.secureContext).toBeDefined(); // built once by open(), reused by every dial
+    expect((o.tls as { secureContext?: unknown }).secureContext).toBeDefined(); // built once by open(), reused by every dial
     expect(o.connectTimeout).toBe(1);
     expect(o.retry).toEqual({ maxRetries: Infinity, initialDelay: 0, maxDelay: 0, factor: 1, jitter: 'none', delay, random });
     expect(o.keepalive).toEqual({ interval: 1, timeout: 1 });

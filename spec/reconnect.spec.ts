@@ -13,7 +13,7 @@ import {
   RxconnError,
   TlsError,
 } from '../lib/core/errors.js';
-import { resolveOptions } from '../lib/core/options.js';
+import { resolveNodeOptions as resolveOptions } from '../lib/node/open.js';
 import type { RetryOptions, RetryPolicy } from '../lib/core/options.js';
 import { backoffDelay, reconnect } from '../lib/core/reconnect.js';
 

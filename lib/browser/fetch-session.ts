@@ -11,7 +11,7 @@ import { ConnectionClosedError, ConnectionDownError, KeepaliveTimeoutError, Unsu
 import type { RxconnError } from '../core/errors.js';
 import type { Protocol } from '../core/events.js';
 import type { PreparedRequest } from '../core/request-init.js';
-import type { Session, SessionListener, StreamSink, UpgradeSink } from '../core/session.js';
+import type { Endpoint, Session, SessionListener, StreamSink, UpgradeSink } from '../core/session.js';
 import { forbiddenInRequest } from './forbidden.js';
 import type { Losable, Monitor } from './monitor.js';
 import { probeOnce } from './probe.js';
@@ -41,8 +41,15 @@ function toStream(body: Observable<string | Uint8Array>): ReadableStream<Uint8Ar
   });
 }
 
+/** A page has no socket: the session's transport handle is a stand-in with no address. */
+const NO_SOCKET: Endpoint = {
+  destroy: () => {},
+  once: () => undefined,
+};
+
 export class FetchSession implements Session, Losable {
   readonly protocol: Protocol;
+  readonly socket = NO_SOCKET;
   readonly #options: ResolvedBrowserOptions;
   readonly #listener: SessionListener;
   readonly #monitor: Monitor;

@@ -8,7 +8,8 @@ export type { ConnectionInfo, RequestOptions, ShutdownOptions, UpgradeEvent, Upg
 export type { Switched } from '../core/session.js';
 export { body, json, text } from '../core/collect.js';
 export type { CollectOptions, CollectedResponse } from '../core/collect.js';
-export type { ConnectionOptions, KeepaliveOptions, RetryOptions } from '../core/options.js';
+export type { KeepaliveOptions, RetryOptions } from '../core/options.js';
+export type { BrowserConnectionOptions as ConnectionOptions } from './options.js';
 export type { RequestBody, RequestInit } from '../core/request-init.js';
 export type {
   ClosedEvent,

@@ -5,11 +5,10 @@
  * connection ends with its WebSocket, and it reconnects.
  */
 import type { Observer, Subscription } from 'rxjs';
-import type { Connection } from '../core/connection.js';
 import { ConnectionClosedError, ConnectionDownError, TimeoutError, UnsupportedError } from '../core/errors.js';
 import type { RxconnError } from '../core/errors.js';
 import type { ConnectionEvent } from '../core/events.js';
-import type { LinkHooks, WebSocketLink, WebSocketMessage } from '../core/runtime.js';
+import type { LinkConnection, LinkHooks, WebSocketLink, WebSocketMessage } from '../core/websocket/link.js';
 import { ABNORMAL_CLOSURE, closeOutcome } from '../core/websocket/close-outcome.js';
 import type { CloseInitiator } from '../core/websocket/close-outcome.js';
 import type { ResolvedWebSocketOptions } from '../core/websocket/options.js';
@@ -21,7 +20,7 @@ function sendable(code: number): boolean {
 }
 
 export class NativeLink implements WebSocketLink {
-  readonly #connection: Connection;
+  readonly #connection: LinkConnection;
   readonly #url: string;
   readonly #monitor: Monitor;
   readonly #options: ResolvedWebSocketOptions;
@@ -38,8 +37,9 @@ export class NativeLink implements WebSocketLink {
   #unhold: (() => void) | undefined;
   #done = false;
 
-  constructor(connection: Connection, origin: URL, monitor: Monitor, options: ResolvedWebSocketOptions, sink: Observer<WebSocketMessage>, hooks: LinkHooks) {
+  constructor(connection: LinkConnection, monitor: Monitor, options: ResolvedWebSocketOptions, sink: Observer<WebSocketMessage>, hooks: LinkHooks) {
     this.#connection = connection;
+    const origin = new URL(connection.info().origin);
     this.#url = (origin.protocol === 'https:' ? 'wss://' : 'ws://') + origin.host + options.path;
     this.#monitor = monitor;
     this.#options = options;
@@ -49,6 +49,10 @@ export class NativeLink implements WebSocketLink {
 
   get bufferedAmount(): number {
     return this.#ws?.bufferedAmount ?? 0;
+  }
+
+  get isOpen(): boolean {
+    return !this.#done && this.#opened && this.#initiator === undefined && this.#ws?.readyState === WebSocket.OPEN;
   }
 
   get subprotocol(): string {
@@ -67,13 +71,12 @@ export class NativeLink implements WebSocketLink {
       return;
     }
     this.#events = this.#connection.subscribe({ next: this.#onConnectionEvent, error: () => this.#onConnectionEnd(), complete: () => this.#onConnectionEnd() });
-    if (!this.#done && this.#connection.state === 'connected') this.#open();
+    if (!this.#done && this.#connection.info().state === 'connected') this.#open();
   }
 
   send(data: WebSocketMessage): boolean {
-    const ws = this.#ws;
-    if (this.#done || !this.#opened || this.#initiator !== undefined || ws?.readyState !== WebSocket.OPEN) return false;
-    ws.send(data);
+    if (!this.isOpen) return false;
+    this.#ws!.send(data);
     return true;
   }
 

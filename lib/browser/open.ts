@@ -21,6 +21,5 @@ import { browserRuntime } from './runtime.js';
  * conn.get('/items').pipe(json()).subscribe(({ body }) => render(body));
  */
 export function open(origin: string | URL, options?: BrowserConnectionOptions): Connection {
-  const resolved = resolveBrowserOptions(origin, options);
-  return new Connection(resolved.common, browserRuntime(resolved));
+  return new Connection(resolveBrowserOptions(origin, options, browserRuntime).common);
 }

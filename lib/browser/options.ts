@@ -6,6 +6,7 @@ import { InvalidArgumentError, UnsupportedError } from '../core/errors.js';
 import type { ConnectionOptions } from '../core/options.js';
 import { resolveOptions } from '../core/options.js';
 import type { ResolvedOptions } from '../core/options.js';
+import type { Runtime } from '../core/runtime.js';
 import { isForbiddenHeader } from './forbidden.js';
 
 /** The request that proves the origin reachable: at connect, and after `keepalive.interval` without traffic. */
@@ -27,22 +28,24 @@ export interface BrowserConnectionOptions extends Omit<ConnectionOptions, 'tls' 
   probe?: ProbeOptions;
 }
 
-/** Resolved browser options. */
+/** The probe, resolved. */
+export type ProbeSettings = Required<ProbeOptions>;
+
+/** Resolved browser options: the core's, and the probe. */
 export interface ResolvedBrowserOptions {
   readonly common: ResolvedOptions;
-  readonly probe: Required<ProbeOptions>;
+  readonly probe: ProbeSettings;
 }
 
 /** Options of Node's `open()` that a page cannot honour, and why. */
 const NODE_ONLY: ReadonlyArray<readonly [string, string]> = [
-  ['tls', 'the browser does TLS itself (certificates come from its trust store)'],
   ['protocols', 'the browser picks HTTP/1.1, HTTP/2 or HTTP/3 by itself (ALPN); a page cannot force one'],
   ['maxHeaderSize', 'the browser parses response headers itself'],
 ];
 
 const METHODS = new Set(['HEAD', 'GET', 'OPTIONS']);
 
-function resolveProbe(value: unknown): Required<ProbeOptions> {
+function resolveProbe(value: unknown): ProbeSettings {
   if (value === undefined) return { path: '/', method: 'HEAD', isUp: () => true };
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidArgumentError('options.probe must be an object');
   const { path = '/', method = 'HEAD', isUp = () => true, ...rest } = value as ProbeOptions;
@@ -58,16 +61,17 @@ function resolveProbe(value: unknown): Required<ProbeOptions> {
  * Validates the browser `open()`'s arguments. Throws `RXCONN_UNSUPPORTED` for an option a page
  * cannot honour (naming it and why), `RXCONN_INVALID_ARGUMENT` for a bad value.
  */
-export function resolveBrowserOptions(origin: unknown, options: unknown): ResolvedBrowserOptions {
+export function resolveBrowserOptions(origin: unknown, options: unknown, runtimeFor: (probe: ProbeSettings) => Runtime): ResolvedBrowserOptions {
   const raw = options === undefined ? {} : options;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InvalidArgumentError('options must be an object');
   const { probe, ...rest } = raw as Record<string, unknown>;
   for (const [key, why] of NODE_ONLY) {
     if (rest[key] !== undefined) throw new UnsupportedError(`options.${key} cannot be used in a browser: ${why}`);
   }
-  const common = resolveOptions(origin, rest);
+  const settings = resolveProbe(probe);
+  const common = resolveOptions(origin, rest, runtimeFor(settings));
   for (const name of Object.keys(common.headers)) {
     if (isForbiddenHeader(name.toLowerCase())) throw new UnsupportedError(`options.headers: ${JSON.stringify(name)} cannot be set from a browser: the browser controls it`);
   }
-  return { common, probe: resolveProbe(probe) };
+  return { common, probe: settings };
 }

@@ -3,14 +3,15 @@
  * the evidence of a loss), requests run on fetch, WebSockets on the native `WebSocket`.
  */
 import { EMPTY, Observable, fromEvent, of, take } from 'rxjs';
-import { ConnectionClosedError } from '../core/errors.js';
+import { ConnectionClosedError, UnsupportedError } from '../core/errors.js';
 import type { RxconnError } from '../core/errors.js';
+import { isReleased } from '../core/runtime.js';
 import type { Runtime, SessionHooks } from '../core/runtime.js';
 import type { Session } from '../core/session.js';
 import { FetchSession } from './fetch-session.js';
 import { Monitor } from './monitor.js';
 import { NativeLink } from './native-link.js';
-import type { ResolvedBrowserOptions } from './options.js';
+import type { ProbeSettings, ResolvedBrowserOptions } from './options.js';
 import { probeOnce } from './probe.js';
 
 /** Whether the browser says it is offline (trustworthy only as `false`: `true` proves nothing). */
@@ -23,23 +24,26 @@ function onlineEvents(): Observable<unknown> {
   return typeof globalThis.addEventListener === 'function' ? fromEvent(globalThis as unknown as EventTarget, 'online') : EMPTY;
 }
 
-/** The browser runtime for one connection's options. */
-export function browserRuntime(options: ResolvedBrowserOptions): Runtime {
-  const released = new WeakSet<Session>();
+/** The browser runtime of one connection, with its probe. */
+export function browserRuntime(probe: ProbeSettings): Runtime {
   const monitor = new Monitor();
   return {
-    sessions: (_common, hooks) => episode(options, monitor, hooks, released),
-    release: session => released.add(session),
+    name: 'browser',
+    resolveTls: value => {
+      if (value !== undefined) throw new UnsupportedError('options.tls cannot be used in a browser: the browser does TLS itself (certificates come from its trust store)');
+      return {};
+    },
+    sessions: (common, hooks) => episode({ common, probe }, monitor, hooks),
     // Attempts wait while the browser is offline, without spending the retry budget.
     attemptGate: () => (offline() ? onlineEvents().pipe(take(1)) : of(true)),
     // Coming back online ends a backoff wait: probe at once.
     wake: onlineEvents,
-    createLink: (connection, wsOptions, sink, hooks) => new NativeLink(connection, options.common.origin, monitor, wsOptions, sink, hooks),
+    createLink: (connection, wsOptions, sink, hooks) => new NativeLink(connection, monitor, wsOptions, sink, hooks),
   };
 }
 
 /** One probe, then the session it proves, until the session closes (the Observable then errors with why). */
-function episode(options: ResolvedBrowserOptions, monitor: Monitor, hooks: SessionHooks, released: WeakSet<Session>): Observable<Session> {
+function episode(options: ResolvedBrowserOptions, monitor: Monitor, hooks: SessionHooks): Observable<Session> {
   return new Observable<Session>(subscriber => {
     const controller = new AbortController();
     const box: { session?: FetchSession; closed?: boolean } = {};
@@ -66,7 +70,7 @@ function episode(options: ResolvedBrowserOptions, monitor: Monitor, hooks: Sessi
     return () => {
       controller.abort();
       const session = box.session;
-      if (session && !box.closed && !released.has(session)) session.destroy(new ConnectionClosedError('the connection was closed'));
+      if (session && !box.closed && !isReleased(session)) session.destroy(new ConnectionClosedError('the connection was closed'));
     };
   });
 }

@@ -11,7 +11,7 @@ import type { Connection } from '../core/connection.js';
 import { open } from '../node/open.js';
 import { WebSocketHandshakeError } from '../core/websocket/handshake-error.js';
 import type { WebSocketChannelEvent } from '../core/websocket/channel.js';
-import type { WebSocketMessage } from '../node/websocket/link.js';
+import type { WebSocketMessage } from '../core/websocket/link.js';
 import { webSocket } from '../node/web-socket.js';
 import type { CliCommand } from './args.js';
 import { connectionOptions, originOf, targetOf } from './connect.js';

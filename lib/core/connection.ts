@@ -3,7 +3,6 @@
  * keeps the request queue, the active streams, the dial-and-reconnect loop and the lifecycle
  * events; protocol sessions (see `session.ts`) do the wire work.
  */
-import type { Socket } from 'node:net';
 import {
   BehaviorSubject,
   NEVER,
@@ -43,12 +42,13 @@ import type { ConnectionEvent, ConnectionState, GoawayInfo, Protocol, ResponseEv
 import type { ResolvedOptions } from './options.js';
 import type { UpgradeIntent } from './pending-request.js';
 import { StreamTable } from './stream-table.js';
-import type { Closable, Runtime, SessionHooks } from './runtime.js';
+import { release } from './runtime.js';
+import type { SessionHooks } from './runtime.js';
 import { reconnect } from './reconnect.js';
 import { isToken } from './http-syntax.js';
 import { prepareRequest } from './request-init.js';
 import type { RequestBody, RequestInit } from './request-init.js';
-import type { Session, Switched } from './session.js';
+import type { Endpoint, Session, Switched } from './session.js';
 import { WebSocketChannel } from './websocket/channel.js';
 import type { WebSocketOptions } from './websocket/options.js';
 
@@ -117,9 +117,7 @@ export class Connection extends Observable<ConnectionEvent> {
   /** Every session not yet closed: the current one and those draining after a GOAWAY. */
   readonly #sessions = new Set<Session>();
   /** Every socket not yet closed, for a leak-free `closed`. */
-  readonly #sockets = new Set<Closable>();
-  /** The platform: how sessions are dialed, how WebSockets are made. */
-  readonly #runtime: Runtime;
+  readonly #sockets = new Set<Endpoint>();
   /** Sessions whose socket was handed to an upgrade, and the protocol it speaks now. */
   readonly #upgraded = new WeakMap<Session, string>();
   readonly #streams: StreamTable;
@@ -140,12 +138,11 @@ export class Connection extends Observable<ConnectionEvent> {
   #resolveClosed!: () => void;
 
   /** @internal Use {@link open}. */
-  constructor(options: ResolvedOptions, runtime: Runtime) {
+  constructor(options: ResolvedOptions) {
     const events = new Subject<ConnectionEvent>();
     super(subscriber => events.subscribe(subscriber));
     this.#events = events;
     this.#options = options;
-    this.#runtime = runtime;
     this.#streams = new StreamTable(options.maxQueued, options.scheduler, {
       currentSession: () => this.#session,
       onSettled: (session, completed) => {
@@ -202,13 +199,14 @@ export class Connection extends Observable<ConnectionEvent> {
         subscriber.error(new InvalidArgumentError(`upgrade protocol ${JSON.stringify(protocol)} is not a valid token`));
         return undefined;
       }
-      let socket: Socket | undefined;
+      let socket: Endpoint | undefined;
       const teardown = this.#submit({ ...init, method: 'GET' }, subscriber, {
         protocol,
         onSwitched: switched => {
-          socket = switched.socket;
-          this.#onUpgraded(switched.socket, protocol);
-          socket.once('close', () => subscriber.complete());
+          const upgraded = switched.socket;
+          socket = upgraded;
+          this.#onUpgraded(upgraded, protocol);
+          upgraded.once('close', () => subscriber.complete());
           subscriber.next(switched);
         },
       });
@@ -231,7 +229,7 @@ export class Connection extends Observable<ConnectionEvent> {
    * chat.send('hello');
    */
   websocket(path: string, options?: WebSocketOptions): WebSocketChannel {
-    return new WebSocketChannel(this, path, options, this.#options, this.#runtime.createLink);
+    return new WebSocketChannel(this, path, options, this.#options);
   }
 
   /** Validates one request and hands it to the stream table; returns its teardown. */
@@ -381,10 +379,11 @@ export class Connection extends Observable<ConnectionEvent> {
       this.#finish();
       return;
     }
-    const gate = this.#runtime.attemptGate;
+    const { runtime } = this.#options;
+    const gate = runtime.attemptGate?.bind(runtime);
     this.#loop = defer(() => (gate ? gate().pipe(take(1), switchMap(() => this.#attemptOnce())) : this.#attemptOnce()))
       .pipe(
-        reconnect<Session>(this.#options.retry, (attempt, delay, error) => this.#onRetry(attempt, delay, error), this.#options.scheduler, this.#runtime.wake?.()),
+        reconnect<Session>(this.#options.retry, (attempt, delay, error) => this.#onRetry(attempt, delay, error), this.#options.scheduler, runtime.wake?.()),
         takeUntil(this.#stop),
         finalize(() => this.#finish()),
       )
@@ -407,13 +406,13 @@ export class Connection extends Observable<ConnectionEvent> {
         goaway = detail.goaway;
         this.#onDraining(session, detail);
         if (session === adopted) {
-          this.#runtime.release(session);
+          release(session);
           draining.error(new ConnectionDownError(`the server is closing the connection: ${detail.reason}`));
         }
       },
       onClose: (session, error) => this.#onSessionClose(session, error),
     };
-    return this.#runtime.sessions(this.#options, hooks).pipe(
+    return this.#options.runtime.sessions(this.#options, hooks).pipe(
       timeout({ first: connectTimeout, scheduler, with: () => throwError(() => new ConnectTimeoutError(connectTimeout)) }),
       tap(session => {
         adopted = session;
@@ -452,7 +451,7 @@ export class Connection extends Observable<ConnectionEvent> {
     this.#streams.pump();
   }
 
-  #onUpgraded(socket: Socket, protocol: string): void {
+  #onUpgraded(socket: Endpoint, protocol: string): void {
     const session = [...this.#sessions].find(s => s.socket === socket);
     if (!session) return;
     this.#upgraded.set(session, protocol);
@@ -539,7 +538,7 @@ export class Connection extends Observable<ConnectionEvent> {
 
   // ---- plumbing ----
 
-  #track(socket: Closable): void {
+  #track(socket: Endpoint): void {
     this.#sockets.add(socket);
     socket.once('close', () => this.#sockets.delete(socket));
   }

@@ -1,13 +1,13 @@
 /**
  * The options of `open()`, their defaults, and their synchronous validation.
  */
-import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { SchedulerLike } from 'rxjs';
 import { InvalidArgumentError } from './errors.js';
 import { isFieldValue, isToken } from './http-syntax.js';
 import { CONNECTION_HEADERS } from './request-init.js';
 import type { RxconnError } from './errors.js';
 import type { Protocol } from './events.js';
+import type { Runtime } from './runtime.js';
 
 /** How the connection reconnects. Exponential backoff with full jitter by default. */
 export interface RetryOptions {
@@ -42,8 +42,12 @@ export interface KeepaliveOptions {
 export interface ConnectionOptions {
   /** Protocols to speak. TLS: the ALPN offer, in order; cleartext: the first entry is used (`http2` = prior-knowledge h2c). Default `['http2', 'http1']` on TLS, `['http1']` on cleartext. */
   protocols?: readonly Protocol[];
-  /** `node:tls` connect options (`ca`, `cert`, `key`, `rejectUnauthorized`, `servername`...). Certificates are verified by default. */
-  tls?: Omit<TlsConnectionOptions, 'host' | 'port' | 'socket' | 'ALPNProtocols'>;
+  /**
+   * TLS options of the runtime: in Node, `node:tls` connect options (`ca`, `cert`, `key`,
+   * `rejectUnauthorized`, `servername`...; typed by Node's `ConnectionOptions`). Certificates are
+   * verified by default.
+   */
+  tls?: object;
   /** Bound on one attempt: DNS, TCP, TLS and the protocol preface, in ms. Default 10 000. */
   connectTimeout?: number;
   /** Reconnect policy, or `false` to never reconnect. */
@@ -80,7 +84,8 @@ export interface ResolvedOptions {
   readonly host: string;
   readonly port: number;
   readonly protocols: readonly Protocol[];
-  readonly tls: NonNullable<ConnectionOptions['tls']>;
+  /** The runtime's resolved TLS options (see `Runtime.resolveTls`). */
+  readonly tls: object;
   readonly connectTimeout: number;
   readonly retry: RetryPolicy;
   readonly keepalive: Required<KeepaliveOptions> | false;
@@ -89,6 +94,8 @@ export interface ResolvedOptions {
   readonly maxHeaderSize: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly scheduler?: SchedulerLike;
+  /** The platform this connection runs on. */
+  readonly runtime: Runtime;
 }
 
 const KNOWN_OPTIONS = new Set([
@@ -102,7 +109,8 @@ function fail(message: string): never {
   throw new InvalidArgumentError(message);
 }
 
-function shown(value: unknown): string {
+/** A value as a validation message shows it. */
+export function shown(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'function') return 'a function';
   if (Array.isArray(value)) return 'an array';
@@ -212,49 +220,13 @@ function resolveHeaders(value: unknown): Readonly<Record<string, string>> {
   return headers as Record<string, string>;
 }
 
-const TLS_CHECKS: ReadonlyArray<readonly [string, string]> = [
-  ['servername', 'string'],
-  ['rejectUnauthorized', 'boolean'],
-  ['checkServerIdentity', 'function'],
-  ['session', 'object'],
-];
-
-/**
- * Validates `options.tls` now, so a mistake is an error of `open()` rather than a failed dial:
- * the fields `tls.connect()` checks late, and the secure context (ca, cert, key, ciphers,
- * versions...), built once here and reused by every dial.
- */
-function resolveTls(value: unknown, secureContext: SecureContextFactory | undefined): ResolvedOptions['tls'] {
-  if (value === undefined) return {};
-  const tls = plainObject('options.tls', value);
-  for (const key of ['host', 'port', 'socket', 'ALPNProtocols', 'path']) {
-    if (key in tls) fail(`options.tls.${key} cannot be set: it comes from the origin and options.protocols`);
-  }
-  for (const [key, type] of TLS_CHECKS) {
-    if (tls[key] !== undefined && typeof tls[key] !== type) fail(`options.tls.${key} must be a ${type} (got ${shown(tls[key])})`);
-  }
-  if (tls.secureContext !== undefined || !secureContext) return tls;
-  try {
-    return { ...tls, secureContext: secureContext(tls) } as ResolvedOptions['tls'];
-  } catch (error) {
-    fail(`options.tls is invalid: ${(error as Error).message}`);
-  }
-}
-
-/** Builds a TLS secure context from `options.tls` (Node: `tls.createSecureContext`), throwing on a bad certificate or key. */
-export type SecureContextFactory = (tls: Record<string, unknown>) => unknown;
-
-/**
- * Validates `open()`'s arguments and applies the defaults. Throws {@link InvalidArgumentError}.
- * `secureContext` is the runtime's check of the TLS material (Node's `open()` passes one; the
- * structural checks of `options.tls` run without it).
- */
-export function resolveOptions(originArg: unknown, optionsArg: unknown, secureContext?: SecureContextFactory): ResolvedOptions {
+/** Validates `open()`'s arguments and applies the defaults. Throws {@link InvalidArgumentError}. */
+export function resolveOptions(originArg: unknown, optionsArg: unknown, runtime: Runtime): ResolvedOptions {
   const origin = parseOrigin(originArg);
   const options = optionsArg === undefined ? {} : plainObject('options', optionsArg);
   checkKeys('options', options, KNOWN_OPTIONS);
   const secure = origin.protocol === 'https:';
-  const tls = resolveTls(options.tls, secureContext);
+  const tls = runtime.resolveTls(options.tls);
   const scheduler = options.scheduler as SchedulerLike | undefined;
   if (scheduler !== undefined && (scheduler === null || typeof (scheduler as Partial<SchedulerLike>).schedule !== 'function')) {
     fail('options.scheduler must be an RxJS SchedulerLike');
@@ -274,5 +246,6 @@ export function resolveOptions(originArg: unknown, optionsArg: unknown, secureCo
     maxHeaderSize: integer('options.maxHeaderSize', options.maxHeaderSize, 16_384, 256),
     headers: resolveHeaders(options.headers),
     scheduler,
+    runtime,
   };
 }

@@ -26,7 +26,8 @@ import { startHttp2Request } from './http2-stream.js';
 import type { Http2Request, Http2StreamOwner } from './http2-stream.js';
 import type { ResolvedOptions } from '../core/options.js';
 import type { PreparedRequest } from '../core/request-init.js';
-import type { Session, SessionFactory, SessionListener, StreamSink } from '../core/session.js';
+import type { Session, SessionListener, StreamSink } from '../core/session.js';
+import type { SessionFactory } from './protocols.js';
 
 /** Client stream ids are odd and end at 2^31-1: past this many streams the session drains. */
 const MAX_STREAMS_PER_SESSION = 2 ** 30 - 1;

@@ -1,14 +1,15 @@
 /**
- * The Node runtime: sessions over `node:net`/`node:tls` sockets (HTTP/1.1, HTTP/2) and
- * WebSockets over an upgraded HTTP/1.1 socket (`ws`).
+ * The Node runtime: TCP/TLS sockets, HTTP/1.1 and HTTP/2 sessions, WebSocket over an upgraded
+ * socket (see `lib/core/runtime.ts`).
  */
 import type { Runtime } from '../core/runtime.js';
-import { release, sessionLifetime } from './protocols.js';
+import { sessionLifetime } from './protocols.js';
+import { resolveTls } from './tls-options.js';
 import { Link } from './websocket/link.js';
 
-/** What a Node connection runs on. */
 export const nodeRuntime: Runtime = {
+  name: 'node',
+  resolveTls,
   sessions: sessionLifetime,
-  release,
   createLink: (connection, options, sink, hooks) => new Link(connection, options, sink, hooks),
 };

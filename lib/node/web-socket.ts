@@ -1,5 +1,5 @@
 /**
- * `webSocket(url)` on Node: a {@link ReconnectingWebSocket} over a Node connection.
+ * `webSocket(url)` in Node: a reconnecting WebSocket on its own connection.
  */
 import { ReconnectingWebSocket } from '../core/websocket/reconnecting.js';
 import type { WebSocketConnectOptions } from '../core/websocket/reconnecting.js';
@@ -14,7 +14,7 @@ import { open } from './open.js';
  *
  * @example
  * const ws = webSocket('wss://example.com/feed', { protocols: ['v1'], retry: { maxRetries: Infinity } });
- * ws.subscribe(event => console.log(event.type));
+ * ws.subscribe({ next: event => console.log(event.type), error: error => console.error(error) });
  * ws.messages.subscribe(message => console.log(message));
  * ws.send('subscribe:prices'); // queued until the WebSocket is open; flushed again after a reconnect
  * await ws.shutdown();

@@ -4,8 +4,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
 import { prepareRequest } from '../request-init.js';
-import { HANDSHAKE_HEADERS } from './handshake-headers.js';
-import { checkSubprotocols } from './validation.js';
+import { HANDSHAKE_HEADERS, checkSubprotocols } from './validation.js';
 
 /** Options of `conn.websocket(path, options)`. */
 export interface WebSocketOptions {

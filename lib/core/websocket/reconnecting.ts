@@ -9,12 +9,9 @@ import type { Connection } from '../connection.js';
 import { InvalidArgumentError, RxconnError, TimeoutError, UnsupportedError, toConnectionError } from '../errors.js';
 import type { ConnectionEvent, ConnectionState } from '../events.js';
 import type { ConnectionOptions } from '../options.js';
-
-/** A runtime's `open()`. */
-export type OpenFunction = (origin: string | URL, options?: ConnectionOptions) => Connection;
 import type { WebSocketChannel, WebSocketChannelEvent } from './channel.js';
 import { WebSocketHandshakeError } from './handshake-error.js';
-import type { WebSocketMessage } from '../runtime.js';
+import type { WebSocketMessage } from './link.js';
 import { resolveWebSocketOptions } from './options.js';
 import type { WebSocketOptions } from './options.js';
 
@@ -73,8 +70,8 @@ export class ReconnectingWebSocket extends Observable<ReconnectingWebSocketEvent
   readonly #loop: Subscription;
   #fatal: RxconnError | undefined;
 
-  /** @internal Use `webSocket()`. `open` is the runtime's `open()` (Node or browser). */
-  constructor(url: string | URL, options: WebSocketConnectOptions = {}, open: OpenFunction) {
+  /** @internal Use `webSocket(url, options)`; `open` is the runtime's. */
+  constructor(url: string | URL, options: WebSocketConnectOptions = {}, open: (origin: string, options: ConnectionOptions) => Connection) {
     const { origin, path } = parseUrl(url);
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('websocket options must be an object');
     const channelOptions: Record<string, unknown> = {};

@@ -9,8 +9,6 @@ import { WebSocketHandshakeError } from '../../core/websocket/handshake-error.js
 /** The GUID of RFC 6455 §1.3, appended to the key to compute `sec-websocket-accept`. */
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
-export { HANDSHAKE_HEADERS } from '../../core/websocket/handshake-headers.js';
-
 /** A fresh `sec-websocket-key`: 16 random bytes, base64. */
 export function createKey(): string {
   return randomBytes(16).toString('base64');

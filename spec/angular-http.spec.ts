@@ -6,7 +6,7 @@
 import '@angular/compiler';
 import { describe, expect, it, vi } from 'vitest';
 import { EnvironmentInjector, Injector, createEnvironmentInjector, provideZonelessChangeDetection, ɵINJECTOR_SCOPE as INJECTOR_SCOPE } from '@angular/core';
-import type { Provider } from '@angular/core';
+import type { EnvironmentProviders, Provider } from '@angular/core';
 import { HttpClient, HttpErrorResponse, HttpEventType, provideHttpClient, withInterceptors, withNoXsrfProtection } from '@angular/common/http';
 import type { HttpEvent, HttpInterceptorFn } from '@angular/common/http';
 import { filter, firstValueFrom, lastValueFrom, toArray } from 'rxjs';
@@ -19,7 +19,7 @@ const fast = { protocols: ['http2'], retry: { initialDelay: 5, maxDelay: 20, max
 /** Adds a header to every call, as an app's auth interceptor would. */
 const stamp: HttpInterceptorFn = (req, next) => next(req.clone({ setHeaders: { 'x-stamp': 'intercepted' } }));
 
-function appInjector(providers: Provider[]): EnvironmentInjector {
+function appInjector(providers: Array<Provider | EnvironmentProviders>): EnvironmentInjector {
   const platform = Injector.create({ providers: [] }) as EnvironmentInjector;
   return createEnvironmentInjector([provideZonelessChangeDetection(), { provide: INJECTOR_SCOPE, useValue: 'root' }, ...providers], platform);
 }

@@ -21,6 +21,8 @@ export function browserProject(): TestProjectConfiguration | undefined {
     return undefined;
   }
   return {
+    // Pre-bundled at start: discovering them mid-run makes Vite reload the page under a test.
+    optimizeDeps: { include: ['rxjs', '@angular/core', '@angular/core/rxjs-interop', '@angular/common/http', '@angular/compiler', 'zone.js'] },
     test: {
       name: 'browser',
       include: ['spec/browser/**/*.browser.spec.ts'],

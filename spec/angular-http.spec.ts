@@ -10,7 +10,7 @@ import type { EnvironmentProviders, Provider } from '@angular/core';
 import { HttpClient, HttpErrorResponse, HttpEventType, provideHttpClient, withInterceptors, withNoXsrfProtection } from '@angular/common/http';
 import type { HttpEvent, HttpInterceptorFn } from '@angular/common/http';
 import { filter, firstValueFrom, lastValueFrom, toArray } from 'rxjs';
-import { RXCONN_HTTP_CONNECTION, provideRxconnHttpBackend } from '../lib/angular/index.js';
+import { RXCONN_HTTP_CONNECTION, provideRxconnHttpBackend } from '../lib/angular/http.js';
 import { deadPort, startServer } from './helpers/servers.js';
 import type { Handler } from './helpers/servers.js';
 

@@ -1,22 +1,20 @@
 /**
  * `rxconn/angular` (Node build: server-side rendering, Electron, tests): an rxconn connection as
  * an Angular service, with its status as a Signal, closed with its injector, and its timers
- * outside the Angular zone; and rxconn as `HttpClient`'s backend.
+ * outside the Angular zone. rxconn as `HttpClient`'s backend is `rxconn/angular/http`.
  *
  * @packageDocumentation
  */
-import type { FactoryProvider, Provider, ProviderToken } from '@angular/core';
+import type { FactoryProvider, ProviderToken } from '@angular/core';
 import type { ConnectionOptions } from '../node/open.js';
 import { open } from '../node/open.js';
 import { ConnectionService } from './connection-service.js';
 import type { OriginSource } from './connection-service.js';
-import { RXCONN_HTTP_CONNECTION, rxconnHttpBackendProviders } from './http-backend.js';
 import { connectionProvider } from './provide-connection.js';
 
 export { ConnectionService } from './connection-service.js';
 export type { Opener, OriginSource } from './connection-service.js';
 export { ZonedWebSocket } from './zoned-websocket.js';
-export { RxconnHttpBackend, RXCONN_HTTP_CONNECTION } from './http-backend.js';
 
 /**
  * A provider of a {@link ConnectionService} for `origin`: the connection opens when the service
@@ -51,19 +49,4 @@ export function provideConnection(origin: OriginSource, options?: ConnectionOpti
  */
 export function injectConnection(origin: OriginSource, options?: ConnectionOptions): ConnectionService {
   return new ConnectionService(origin, options, open);
-}
-
-/**
- * Makes rxconn the backend of Angular's `HttpClient`: list it **after** `provideHttpClient()`.
- * Every `HttpClient` call, through the app's interceptors, travels on one rxconn connection to
- * `origin` (on Node: one HTTP/2 connection when the origin offers it), with `HttpEvent`s, abort
- * on unsubscribe, and `HttpErrorResponse` with status 0 for a network failure. The connection
- * is `inject(RXCONN_HTTP_CONNECTION)` (its `status` is a Signal); it shuts down with the injector.
- * Angular logs NG02801 in dev-mode SSR because the backend is not its `FetchBackend`.
- *
- * @example
- * providers: [provideHttpClient(withInterceptors([auth])), provideRxconnHttpBackend('https://api.example.com')]
- */
-export function provideRxconnHttpBackend(origin: OriginSource, options?: ConnectionOptions): Provider[] {
-  return rxconnHttpBackendProviders(connectionProvider(open, origin, options, RXCONN_HTTP_CONNECTION));
 }

@@ -4,10 +4,9 @@
  *
  * @packageDocumentation
  */
-import type { FactoryProvider, Provider, ProviderToken } from '@angular/core';
+import type { FactoryProvider, ProviderToken } from '@angular/core';
 import { ConnectionService } from '../angular/connection-service.js';
 import type { OriginSource } from '../angular/connection-service.js';
-import { RXCONN_HTTP_CONNECTION, rxconnHttpBackendProviders } from '../angular/http-backend.js';
 import { connectionProvider } from '../angular/provide-connection.js';
 import type { ConnectionOptions } from '../core/options.js';
 import { open } from './open.js';
@@ -16,10 +15,9 @@ import type { BrowserConnectionOptions } from './options.js';
 export { ConnectionService } from '../angular/connection-service.js';
 export type { Opener, OriginSource } from '../angular/connection-service.js';
 export { ZonedWebSocket } from '../angular/zoned-websocket.js';
-export { RxconnHttpBackend, RXCONN_HTTP_CONNECTION } from '../angular/http-backend.js';
 
 /** The browser `open()` as the service's opener (its options are a subset of the core's, plus `probe`). */
-const opener = open as (origin: string | URL, options?: ConnectionOptions) => ReturnType<typeof open>;
+export const opener = open as (origin: string | URL, options?: ConnectionOptions) => ReturnType<typeof open>;
 
 /**
  * A provider of a {@link ConnectionService} for `origin` on the browser runtime: it opens on first
@@ -35,16 +33,4 @@ export function provideConnection(origin: OriginSource, options?: BrowserConnect
 /** A {@link ConnectionService} owned by the current injection context, on the browser runtime. */
 export function injectConnection(origin: OriginSource, options?: BrowserConnectionOptions): ConnectionService {
   return new ConnectionService(origin, options as ConnectionOptions | undefined, opener);
-}
-
-/**
- * rxconn as `HttpClient`'s backend in the browser (list it after `provideHttpClient()`): calls and
- * interceptors run on fetch under the monitored link, so every call is evidence for the
- * connection's state; `inject(RXCONN_HTTP_CONNECTION).status` is that state as a Signal.
- *
- * @example
- * providers: [provideHttpClient(withInterceptors([auth])), provideRxconnHttpBackend('https://api.example.com')]
- */
-export function provideRxconnHttpBackend(origin: OriginSource, options?: BrowserConnectionOptions): Provider[] {
-  return rxconnHttpBackendProviders(connectionProvider(opener, origin, options as ConnectionOptions | undefined, RXCONN_HTTP_CONNECTION));
 }

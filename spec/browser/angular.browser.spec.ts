@@ -11,7 +11,8 @@ import type { EnvironmentProviders, Provider } from '@angular/core';
 import { HttpClient, HttpErrorResponse, HttpEventType, provideHttpClient, withInterceptors } from '@angular/common/http';
 import type { HttpEvent, HttpInterceptorFn } from '@angular/common/http';
 import { filter, firstValueFrom, lastValueFrom, toArray } from 'rxjs';
-import { ConnectionService, RXCONN_HTTP_CONNECTION, provideConnection, provideRxconnHttpBackend } from '../../lib/browser/angular.js';
+import { ConnectionService, provideConnection } from '../../lib/browser/angular.js';
+import { RXCONN_HTTP_CONNECTION, provideRxconnHttpBackend } from '../../lib/browser/angular-http.js';
 import { text } from '../../lib/browser/index.js';
 import { origin } from './helpers.js';
 

@@ -50,7 +50,7 @@ export {
 } from './core/errors.js';
 export type { RxconnErrorCode } from './core/errors.js';
 export { WebSocketChannel } from './core/websocket/channel.js';
-export type { WebSocketChannelEvent, WebSocketCloseEvent, WebSocketMessage, WebSocketOpenEvent } from './core/websocket/channel.js';
+export type { WebSocketChannelEvent, WebSocketCloseEvent, WebSocketMessage, WebSocketOpenEvent, WebSocketUnsentEvent } from './core/websocket/channel.js';
 export type { WebSocketOptions } from './core/websocket/options.js';
 export { WebSocketHandshakeError } from './core/websocket/handshake-error.js';
 export { ReconnectingWebSocket } from './core/websocket/reconnecting.js';

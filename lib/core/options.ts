@@ -8,14 +8,23 @@ import { CONNECTION_HEADERS } from './request-init.js';
 import type { RxconnError } from './errors.js';
 import type { Protocol } from './events.js';
 import type { Runtime } from './runtime.js';
+import { checkTime } from './time.js';
 
-/** How the connection reconnects. Exponential backoff with full jitter by default. */
+/**
+ * How the connection reconnects: exponential backoff with full jitter. An outage ends the
+ * connection when either budget is spent: `maxRetries` retries, or `maxElapsed` ms since its first
+ * failure. With the defaults it rides out about two minutes of outage and gives up between 120 s
+ * and 140 s after the first failure (the last wait is at most `maxDelay`, the last dial at most
+ * `connectTimeout`).
+ */
 export interface RetryOptions {
-  /** Retries per outage before giving up; `Infinity` never gives up. Default 5. */
+  /** Retries per outage before giving up; `Infinity` for no count limit. Default `Infinity` (the time budget decides). */
   maxRetries?: number;
+  /** Time budget of one outage, from its first failed attempt, in ms; `Infinity` never gives up by time. Default 120 000. */
+  maxElapsed?: number;
   /** Backoff ceiling of the first retry, in ms. Default 100. */
   initialDelay?: number;
-  /** Upper bound of any delay, in ms. Default 30 000. */
+  /** Upper bound of any delay, in ms. Default 10 000. */
   maxDelay?: number;
   /** Growth of the ceiling per retry. Default 2. */
   factor?: number;
@@ -23,7 +32,7 @@ export interface RetryOptions {
   jitter?: 'full' | 'none';
   /**
    * Your own policy: the delay in ms before retry `attempt` (1-based) after `error`; return
-   * `null` to give up. Replaces the backoff; `maxRetries` still bounds the count.
+   * `null` to give up. Replaces the backoff; `maxRetries` and `maxElapsed` still bound it.
    */
   delay?: (attempt: number, error: RxconnError) => number | null;
   /** The random source of the jitter, in [0, 1). Default `Math.random`. */
@@ -48,13 +57,13 @@ export interface ConnectionOptions {
    * verified by default.
    */
   tls?: object;
-  /** Bound on one attempt: DNS, TCP, TLS and the protocol preface, in ms. Default 10 000. */
+  /** Bound on one attempt: DNS, TCP, TLS and the protocol preface, in ms; `Infinity` for none. Default 10 000. */
   connectTimeout?: number;
   /** Reconnect policy, or `false` to never reconnect. */
   retry?: RetryOptions | false;
   /** Ping the peer to detect dead connections, or `false`. Default on for HTTP/2 and WebSocket. */
   keepalive?: KeepaliveOptions | false;
-  /** Bound on a graceful shutdown, in ms. Default 15 000. */
+  /** Bound on a graceful shutdown, in ms; `Infinity` waits for every stream. Default 15 000. */
   closeTimeout?: number;
   /** Most requests allowed to wait for a connection or a free stream. Default 10 000. */
   maxQueued?: number;
@@ -69,6 +78,7 @@ export interface ConnectionOptions {
 /** A resolved retry policy. */
 export interface RetryPolicy {
   readonly maxRetries: number;
+  readonly maxElapsed: number;
   readonly initialDelay: number;
   readonly maxDelay: number;
   readonly factor: number;
@@ -102,7 +112,7 @@ const KNOWN_OPTIONS = new Set([
   'protocols', 'tls', 'connectTimeout', 'retry', 'keepalive', 'closeTimeout', 'maxQueued',
   'maxHeaderSize', 'headers', 'scheduler',
 ]);
-const KNOWN_RETRY = new Set(['maxRetries', 'initialDelay', 'maxDelay', 'factor', 'jitter', 'delay', 'random']);
+const KNOWN_RETRY = new Set(['maxRetries', 'maxElapsed', 'initialDelay', 'maxDelay', 'factor', 'jitter', 'delay', 'random']);
 const PROTOCOLS: readonly Protocol[] = ['http1', 'http2'];
 
 function fail(message: string): never {
@@ -165,18 +175,19 @@ export function parseOrigin(origin: unknown): URL {
 }
 
 function resolveRetry(value: unknown): RetryPolicy {
-  if (value === false) return { maxRetries: 0, initialDelay: 0, maxDelay: 0, factor: 1, jitter: 'none', random: Math.random };
+  if (value === false) return { maxRetries: 0, maxElapsed: Infinity, initialDelay: 0, maxDelay: 0, factor: 1, jitter: 'none', random: Math.random };
   const retry = value === undefined ? {} : plainObject('options.retry', value);
   checkKeys('options.retry', retry, KNOWN_RETRY);
   const jitter = retry.jitter === undefined ? 'full' : retry.jitter;
   if (jitter !== 'full' && jitter !== 'none') fail(`options.retry.jitter must be 'full' or 'none' (got ${shown(jitter)})`);
   if (retry.delay !== undefined && typeof retry.delay !== 'function') fail(`options.retry.delay must be a function (got ${shown(retry.delay)})`);
   if (retry.random !== undefined && typeof retry.random !== 'function') fail(`options.retry.random must be a function (got ${shown(retry.random)})`);
-  const initialDelay = number('options.retry.initialDelay', retry.initialDelay, 100);
-  const maxDelay = number('options.retry.maxDelay', retry.maxDelay, 30_000);
+  const initialDelay = checkTime('options.retry.initialDelay', retry.initialDelay, 100, 0, false);
+  const maxDelay = checkTime('options.retry.maxDelay', retry.maxDelay, 10_000, 0, false);
   if (maxDelay < initialDelay) fail(`options.retry.maxDelay (${maxDelay}) must be ≥ options.retry.initialDelay (${initialDelay})`);
   return {
-    maxRetries: integer('options.retry.maxRetries', retry.maxRetries, 5, 0, true),
+    maxRetries: integer('options.retry.maxRetries', retry.maxRetries, Infinity, 0, true),
+    maxElapsed: checkTime('options.retry.maxElapsed', retry.maxElapsed, 120_000, 0, true),
     initialDelay,
     maxDelay,
     factor: number('options.retry.factor', retry.factor, 2, 1),
@@ -191,8 +202,8 @@ function resolveKeepalive(value: unknown): ResolvedOptions['keepalive'] {
   const keepalive = value === undefined ? {} : plainObject('options.keepalive', value);
   checkKeys('options.keepalive', keepalive, new Set(['interval', 'timeout']));
   return {
-    interval: number('options.keepalive.interval', keepalive.interval, 30_000, 1),
-    timeout: number('options.keepalive.timeout', keepalive.timeout, 10_000, 1),
+    interval: checkTime('options.keepalive.interval', keepalive.interval, 30_000, 1, false),
+    timeout: checkTime('options.keepalive.timeout', keepalive.timeout, 10_000, 1, false),
   };
 }
 
@@ -238,10 +249,10 @@ export function resolveOptions(originArg: unknown, optionsArg: unknown, runtime:
     port: origin.port ? Number(origin.port) : secure ? 443 : 80,
     protocols: resolveProtocols(options.protocols, secure),
     tls,
-    connectTimeout: number('options.connectTimeout', options.connectTimeout, 10_000, 1),
+    connectTimeout: checkTime('options.connectTimeout', options.connectTimeout, 10_000, 1, true),
     retry: resolveRetry(options.retry),
     keepalive: resolveKeepalive(options.keepalive),
-    closeTimeout: number('options.closeTimeout', options.closeTimeout, 15_000),
+    closeTimeout: checkTime('options.closeTimeout', options.closeTimeout, 15_000, 0, true),
     maxQueued: integer('options.maxQueued', options.maxQueued, 10_000, 0, true),
     maxHeaderSize: integer('options.maxHeaderSize', options.maxHeaderSize, 16_384, 256),
     headers: resolveHeaders(options.headers),

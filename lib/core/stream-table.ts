@@ -1,15 +1,17 @@
 /**
  * The requests of one connection: those queued for a stream (waiting for a connection, or for a
  * free slot on its session) and those active on a session. It starts queued ones in order as
- * slots free up, bounds the queue, runs request timeouts and fails streams in bulk.
+ * slots free up, bounds the queue, runs request timeouts, fails streams in bulk, and sends again
+ * the streams a server never processed.
  */
 import { timer } from 'rxjs';
 import type { SchedulerLike, Subscriber } from 'rxjs';
+import { fixedLength } from './body-source.js';
 import { QueueFullError, TimeoutError } from './errors.js';
 import type { RxconnError } from './errors.js';
 import type { ResponseEvent } from './events.js';
 import { PendingRequest } from './pending-request.js';
-import type { UpgradeIntent } from './pending-request.js';
+import type { PendingHooks, UpgradeIntent } from './pending-request.js';
 import type { PreparedRequest } from './request-init.js';
 import type { Session } from './session.js';
 
@@ -21,13 +23,34 @@ export interface StreamTableHooks {
   onSettled(session: Session | undefined, completed: boolean): void;
 }
 
-export class StreamTable {
+/**
+ * How many times one request may be handed back without progress before it errors: a hand-back
+ * by a session that completed no response since the request started on it (a server refusing
+ * everything). One with progress (a rotation: GOAWAY after n streams served) is not counted…
+ */
+export const MAX_FRUITLESS_RESENDS = 5;
+/** …but no request is sent more than this many times in all. */
+export const MAX_RESENDS = 25;
+
+/** RFC 9110 §9.2.2: methods whose repetition has the same effect as one request. */
+const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+export class StreamTable implements PendingHooks {
   readonly #queue = new Set<PendingRequest>();
+  /** Requests handed back unprocessed: they go out again before the queue, in the order they first went out. */
+  #resend: PendingRequest[] = [];
   readonly #active = new Set<PendingRequest>();
+  /** How many responses each session completed. */
+  readonly #completions = new WeakMap<Session, number>();
+  /** Each active request's session's completions when it started there. */
+  readonly #startMark = new WeakMap<PendingRequest, number>();
+  /** Handed-back requests counted against {@link MAX_FRUITLESS_RESENDS}. */
+  readonly #fruitless = new WeakMap<PendingRequest, number>();
   readonly #maxQueued: number;
   readonly #scheduler: SchedulerLike | undefined;
   readonly #hooks: StreamTableHooks;
   #pumping = false;
+  #pumpScheduled = false;
 
   constructor(maxQueued: number, scheduler: SchedulerLike | undefined, hooks: StreamTableHooks) {
     this.#maxQueued = maxQueued;
@@ -42,7 +65,12 @@ export class StreamTable {
 
   /** Requests waiting for a stream. */
   get queued(): number {
-    return this.#queue.size;
+    return this.#queue.size + this.#resend.length;
+  }
+
+  /** Whether `session` served streams: a complete response, or streams still active on it. */
+  served(session: Session): boolean {
+    return (this.#completions.get(session) ?? 0) > 0 || this.activeOn(session) > 0;
   }
 
   /** Streams in flight on `session`. */
@@ -58,19 +86,18 @@ export class StreamTable {
    * Returns its teardown: cancel on unsubscribe.
    */
   submit(request: PreparedRequest, subscriber: Subscriber<ResponseEvent>, upgrade?: UpgradeIntent): (() => void) | undefined {
-    if (this.#queue.size >= this.#maxQueued) {
+    if (this.queued >= this.#maxQueued) {
       subscriber.error(new QueueFullError(`too many requests waiting (options.maxQueued = ${this.#maxQueued})`));
       return undefined;
     }
-    const pending = new PendingRequest(request, subscriber, this.#onSettled, upgrade);
+    const pending = new PendingRequest(request, subscriber, this, upgrade);
     const deadline = request.timeout;
     const deadline$ =
-      deadline === undefined ? undefined : timer(deadline, this.#scheduler).subscribe(() => pending.fail(new TimeoutError(deadline), true));
+      deadline === undefined || deadline === Infinity ? undefined : timer(deadline, this.#scheduler).subscribe(() => pending.fail(new TimeoutError(deadline), true));
     const session = this.#hooks.currentSession();
-    if (this.#queue.size === 0 && !this.#pumping && session?.canStart()) {
+    if (this.queued === 0 && !this.#pumping && session?.canStart()) {
       // The hot path: a free stream now, nothing queued ahead.
-      this.#active.add(pending);
-      pending.start(session);
+      this.#start(pending, session);
     } else {
       this.#queue.add(pending);
       this.pump();
@@ -86,21 +113,31 @@ export class StreamTable {
     if (this.#pumping) return;
     this.#pumping = true;
     try {
+      while (this.#resend.length > 0) {
+        const session = this.#hooks.currentSession();
+        if (!session || !session.canStart()) return;
+        this.#start(this.#resend.shift()!, session);
+      }
       for (const request of this.#queue) {
         const session = this.#hooks.currentSession();
         if (!session || !session.canStart()) break;
         this.#queue.delete(request);
-        this.#active.add(request);
-        request.start(session);
+        this.#start(request, session);
       }
     } finally {
       this.#pumping = false;
     }
   }
 
-  /** Errors every queued request (nothing of them was sent). */
-  rejectQueued(error: RxconnError): void {
-    for (const request of [...this.#queue]) request.fail(error, false);
+  #start(request: PendingRequest, session: Session): void {
+    this.#active.add(request);
+    this.#startMark.set(request, this.#completions.get(session) ?? 0);
+    request.start(session);
+  }
+
+  /** Errors every queued request (nothing of them was sent), or those `which` picks. */
+  rejectQueued(error: RxconnError, which?: (request: PendingRequest) => boolean): void {
+    for (const request of [...this.#resend, ...this.#queue]) if (!which || which(request)) request.fail(error, false);
   }
 
   /**
@@ -117,8 +154,50 @@ export class StreamTable {
     return killed;
   }
 
-  readonly #onSettled = (request: PendingRequest, completed: boolean): void => {
+  onSettled(request: PendingRequest, completed: boolean): void {
     if (this.#queue.delete(request)) return;
-    if (this.#active.delete(request)) this.#hooks.onSettled(request.session, completed);
-  };
+    const at = this.#resend.indexOf(request);
+    if (at >= 0) {
+      this.#resend.splice(at, 1);
+      return;
+    }
+    if (!this.#active.delete(request)) return;
+    if (completed && request.session) this.#completions.set(request.session, (this.#completions.get(request.session) ?? 0) + 1);
+    this.#hooks.onSettled(request.session, completed);
+  }
+
+  /**
+   * A session handed `request` back unprocessed: it goes out again (before anything queued) when
+   * nothing of its response was seen, its body can be sent again (none, text or bytes; not an
+   * Observable), the method is idempotent unless the session is `certain` it was not processed,
+   * and it is within its re-send bounds; otherwise it errors with `error`.
+   */
+  onUnprocessed(request: PendingRequest, error: RxconnError, certain: boolean): void {
+    const session = request.session;
+    const { method, body } = request.request;
+    const progress = session !== undefined && (this.#completions.get(session) ?? 0) > (this.#startMark.get(request) ?? 0);
+    const count = (this.#fruitless.get(request) ?? 0) + (progress ? 0 : 1);
+    const resend =
+      !request.responded &&
+      !request.upgrade &&
+      fixedLength(body) !== undefined &&
+      request.handedBack < MAX_RESENDS &&
+      (certain ? count <= MAX_FRUITLESS_RESENDS : IDEMPOTENT.has(method) && request.handedBack === 0);
+    if (!resend || !this.#active.delete(request)) {
+      request.error(error);
+      return;
+    }
+    this.#fruitless.set(request, count);
+    request.requeue();
+    this.#resend.push(request);
+    this.#hooks.onSettled(session, false);
+    // Not now: the session is inside a call of its own (its GOAWAY handler, or start()).
+    if (!this.#pumpScheduled) {
+      this.#pumpScheduled = true;
+      queueMicrotask(() => {
+        this.#pumpScheduled = false;
+        this.pump();
+      });
+    }
+  }
 }

@@ -103,8 +103,8 @@ class Http2Session implements Session, Http2StreamOwner {
 
   start(request: PreparedRequest, sink: StreamSink): () => void {
     if (!this.canStart()) {
-      // The core only starts streams when canStart() is true; answer a slip with a retry-safe error.
-      sink.error(new StreamRefusedError(`the HTTP/2 session cannot start a stream now (${this.#streams.size} of ${this.#maxStreams} active${this.#draining ? ', draining' : ''}): the request was not sent`));
+      // The core only starts streams when canStart() is true; a slip goes back to it unsent.
+      sink.unprocessed(new StreamRefusedError(`the HTTP/2 session cannot start a stream now (${this.#streams.size} of ${this.#maxStreams} active${this.#draining ? ', draining' : ''}): the request was not sent`), true);
       return NO_CANCEL;
     }
     const stream = startHttp2Request(this, request, sink);

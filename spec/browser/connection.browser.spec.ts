@@ -59,7 +59,7 @@ describe.each([
 
   test('the origin dies with no request in flight → disconnected by the keepalive probe; back → connected, and the queued request goes out', async () => {
     const o = await origin(kind);
-    const keepalive = { interval: 100, timeout: 200 };
+    const keepalive = { interval: 100, timeout: 1_000 };
     const conn = track(open(o.url, { ...FAST, keepalive }));
     await next(conn, 'connected');
     const down = next(conn, 'disconnected');
@@ -98,7 +98,8 @@ describe.each([
 
   test('close() aborts what is in flight and leaves nothing running', async () => {
     const o = await origin(kind);
-    const conn = track(open(o.url, { ...FAST, keepalive: { interval: 30, timeout: 200 } }));
+    // A probe every 30 ms of silence (answered within 5 s even on a loaded machine): none may follow close().
+    const conn = track(open(o.url, { ...FAST, keepalive: { interval: 30, timeout: 5_000 } }));
     await next(conn, 'connected');
     const stream = lastValueFrom(conn.get('/stream'));
     await vi.waitFor(async () => expect((await commands.originState(o.id)).open).toBe(1));

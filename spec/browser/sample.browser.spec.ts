@@ -11,7 +11,7 @@ test('the page shows the live status and the requests', async () => {
   const o = await origin('h2');
   const root = document.createElement('main');
   document.body.append(root);
-  const page = mountStatusPage(root, o.url, { path: '/hello', connection: { keepalive: { interval: 100, timeout: 200 }, retry: { initialDelay: 20, maxDelay: 100, maxRetries: Infinity } } });
+  const page = mountStatusPage(root, o.url, { path: '/hello', connection: { keepalive: { interval: 100, timeout: 1_000 }, retry: { initialDelay: 20, maxDelay: 100, maxRetries: Infinity } } });
   track(page.connection);
   const status = root.querySelector<HTMLElement>('[data-role="status"]')!;
   const requests = root.querySelector('[data-role="requests"]')!;

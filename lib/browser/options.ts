@@ -41,6 +41,8 @@ export interface ResolvedBrowserOptions {
 const NODE_ONLY: ReadonlyArray<readonly [string, string]> = [
   ['protocols', 'the browser picks HTTP/1.1, HTTP/2 or HTTP/3 by itself (ALPN); a page cannot force one'],
   ['maxHeaderSize', 'the browser parses response headers itself'],
+  ['proxy', 'the browser chooses its proxy itself (system settings, PAC)'],
+  ['socketPath', 'a page cannot open a Unix socket'],
 ];
 
 const METHODS = new Set(['HEAD', 'GET', 'OPTIONS']);

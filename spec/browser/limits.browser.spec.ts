@@ -15,6 +15,8 @@ describe('open() refuses what a page cannot honour', () => {
     [{ tls: { rejectUnauthorized: false } }, 'options.tls cannot be used in a browser: the browser does TLS itself (certificates come from its trust store)'],
     [{ protocols: ['http2'] }, 'options.protocols cannot be used in a browser: the browser picks HTTP/1.1, HTTP/2 or HTTP/3 by itself (ALPN); a page cannot force one'],
     [{ maxHeaderSize: 1024 }, 'options.maxHeaderSize cannot be used in a browser: the browser parses response headers itself'],
+    [{ proxy: 'http://127.0.0.1:3128' }, 'options.proxy cannot be used in a browser: the browser chooses its proxy itself (system settings, PAC)'],
+    [{ socketPath: '/tmp/x.sock' }, 'options.socketPath cannot be used in a browser: a page cannot open a Unix socket'],
     [{ headers: { Cookie: 'a=b' } }, 'options.headers: "Cookie" cannot be set from a browser: the browser controls it'],
   ])('%j', (options, message) => {
     expect(() => open('http://127.0.0.1:1', options as never)).toThrow(expect.objectContaining({ code: 'RXCONN_UNSUPPORTED', message }));

@@ -97,11 +97,13 @@ function parseBody(req: HttpRequest<unknown>, bytes: Uint8Array): { ok: boolean;
 export class RxconnHttpBackend extends HttpBackend {
   readonly #connection: ConnectionService;
 
+  /** @param connection - the rxconn connection the calls go out on (`provideRxconnHttpBackend` passes its own) */
   constructor(connection: ConnectionService) {
     super();
     this.#connection = connection;
   }
 
+  /** One `HttpClient` call, after the interceptors: cold, sent on subscribe, aborted on unsubscribe. */
   handle(req: HttpRequest<unknown>): Observable<HttpEvent<unknown>> {
     const connection = this.#connection;
     const url = req.urlWithParams;

@@ -4,6 +4,7 @@
 import { Observable } from 'rxjs';
 import type { OperatorFunction } from 'rxjs';
 import { InvalidBodyError, ProtocolError } from './errors.js';
+import { concatBytes, decodeUtf8 } from './utf8.js';
 import type { Headers, ResponseEvent } from './events.js';
 
 /** A whole response. */
@@ -53,7 +54,7 @@ function collect<T>(decode: (bytes: Uint8Array, head: { status: number; headers:
             subscriber.error(new ProtocolError('the response ended without a status'));
             return;
           }
-          const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+          const bytes = chunks.length === 1 ? chunks[0] : concatBytes(chunks, size);
           let body: T;
           try {
             body = decode(bytes, { status, headers });
@@ -84,7 +85,7 @@ export function body(options?: CollectOptions): OperatorFunction<ResponseEvent, 
  * @example conn.get('/health').pipe(text()).subscribe(r => console.log(r.status, r.body));
  */
 export function text(options?: CollectOptions): OperatorFunction<ResponseEvent, CollectedResponse<string>> {
-  return collect(bytes => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), options);
+  return collect(bytes => decodeUtf8(bytes), options);
 }
 
 /**
@@ -96,7 +97,7 @@ export function text(options?: CollectOptions): OperatorFunction<ResponseEvent, 
  */
 export function json<T = unknown>(options?: CollectOptions): OperatorFunction<ResponseEvent, CollectedResponse<T>> {
   return collect((bytes, { status, headers }) => {
-    let source = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    let source = decodeUtf8(bytes);
     if (source.charCodeAt(0) === 0xfeff) source = source.slice(1); // a UTF-8 byte order mark, as fetch() strips it
     if (source.trim() === '') return undefined as T;
     try {

@@ -178,9 +178,13 @@ export class Lifecycle {
       this.#finish();
       return;
     }
-    this.#loop = defer(() => this.#attemptOnce())
+    const { runtime } = this.options;
+    // A runtime may hold attempts (a browser while offline) and cut a backoff wait short (online).
+    const gate = runtime.attemptGate?.bind(runtime);
+    this.#loop = defer(() => (gate ? gate().pipe(take(1), switchMap(() => this.#attemptOnce())) : this.#attemptOnce()))
       .pipe(
         reconnect<Session>(this.options.retry, (attempt, delay, error) => this.#onRetry(attempt, delay, error), this.options.scheduler, {
+          ...(runtime.wake && { wake: runtime.wake() }),
           isRotation: error => error instanceof RotationError,
           // A draining session still serves streams: the connection lives on until they are done.
           mayGiveUp: () => ![...this.sessions].some(s => this.streams.activeOn(s) > 0 || this.upgraded.has(s)),

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { of } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../lib/core/errors.js';
+import { Flow } from '../lib/core/flow.js';
 import { isFieldValue, isToken } from '../lib/core/http-syntax.js';
 import { CONNECTION_HEADERS, prepareRequest } from '../lib/core/request-init.js';
 
@@ -46,8 +47,14 @@ describe('prepareRequest: defaults and shape', () => {
   });
 
   it('refuses unknown fields', () => {
-    expect(failure({ url: '/x' }).message).toBe('request.url is not a known field (known: method, path, headers, body, timeout)');
-    expect(failure({ path: '/', signal: {} }).message).toBe('request.signal is not a known field (known: method, path, headers, body, timeout)');
+    expect(failure({ url: '/x' }).message).toBe('request.url is not a known field (known: method, path, headers, body, timeout, flow)');
+    expect(failure({ path: '/', signal: {} }).message).toBe('request.signal is not a known field (known: method, path, headers, body, timeout, flow)');
+  });
+
+  it('takes a Flow as request.flow and refuses anything else', () => {
+    const flow = new Flow();
+    expect(prepareRequest({ flow }).flow).toBe(flow);
+    expect(failure({ flow: { pause() {}, resume() {} } }).message).toBe('request.flow must be a Flow');
   });
 });
 

@@ -9,7 +9,7 @@ import type { ResponseEvent } from './events.js';
 import type { PreparedRequest } from './request-init.js';
 import { UnsupportedError } from './errors.js';
 import type { RxconnError } from './errors.js';
-import type { Session, Switched, UpgradeSink } from './session.js';
+import type { Session, StreamFlow, Switched, UpgradeSink } from './session.js';
 
 /** Set for a protocol upgrade instead of a plain request. */
 export interface UpgradeIntent {
@@ -32,6 +32,8 @@ export class PendingRequest implements UpgradeSink {
   /** How many times a session handed it back unprocessed. */
   handedBack = 0;
   #cancel: (() => void) | undefined;
+  /** Unbinds `request.flow` from the current stream. */
+  #unbind: (() => void) | undefined;
   #settled = false;
   /** A response head reached the subscriber: it can no longer be sent again. */
   #responded = false;
@@ -72,6 +74,11 @@ export class PendingRequest implements UpgradeSink {
     else this.#cancel = cancel;
   }
 
+  flow(control: StreamFlow): void {
+    this.#unbind?.();
+    this.#unbind = this.request.flow?.bind(control);
+  }
+
   next(event: ResponseEvent): void {
     if (this.#settled) return;
     this.#responded = true;
@@ -96,6 +103,8 @@ export class PendingRequest implements UpgradeSink {
   requeue(): void {
     this.session = undefined;
     this.#cancel = undefined;
+    this.#unbind?.();
+    this.#unbind = undefined;
     this.handedBack++;
   }
 
@@ -122,6 +131,8 @@ export class PendingRequest implements UpgradeSink {
   #settle(completed: boolean, error?: Error): boolean {
     if (this.#settled) return false;
     this.#settled = true;
+    this.#unbind?.();
+    this.#unbind = undefined;
     this.trace?.settled(completed, error);
     this.hooks.onSettled(this, completed);
     return true;

@@ -4,6 +4,7 @@
 import { isObservable } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { InvalidArgumentError } from './errors.js';
+import { Flow } from './flow.js';
 import { checkTime } from './time.js';
 import { isFieldValue, isToken, trimOws } from './http-syntax.js';
 
@@ -22,6 +23,8 @@ export interface RequestInit {
   body?: RequestBody;
   /** Bound on the whole exchange, from subscribe (including the wait for a connection) to the end of the response, in ms (at most 2³¹−1; `Infinity` for none). Default: none. */
   timeout?: number;
+  /** Pauses and resumes the response's data on the wire (see {@link Flow}). Default: none (data is read as it comes). */
+  flow?: Flow;
 }
 
 /** A validated request, ready for a protocol session. Header names are lower-case. */
@@ -31,10 +34,11 @@ export interface PreparedRequest {
   readonly headers: ReadonlyArray<readonly [string, string]>;
   readonly body: RequestBody | undefined;
   readonly timeout: number | undefined;
+  readonly flow?: Flow | undefined;
 }
 
 const PATH = /^[\x21-\x7e]+$/;
-const KNOWN_INIT = new Set(['method', 'path', 'headers', 'body', 'timeout']);
+const KNOWN_INIT = new Set(['method', 'path', 'headers', 'body', 'timeout', 'flow']);
 /** Headers that belong to the connection, not to one request; HTTP/2 forbids them outright. */
 export const CONNECTION_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 
@@ -109,5 +113,7 @@ export function prepareRequest(init: unknown, defaults: Readonly<Record<string, 
   }
   const timeout = r.timeout;
   checkTime('request.timeout', timeout, 0, 0, true, true);
-  return { method, path, headers: prepareHeaders(defaults, r.headers), body: body as RequestBody | undefined, timeout: timeout as number | undefined };
+  const flow = r.flow;
+  if (flow !== undefined && !(flow instanceof Flow)) fail('request.flow must be a Flow');
+  return { method, path, headers: prepareHeaders(defaults, r.headers), body: body as RequestBody | undefined, timeout: timeout as number | undefined, ...(flow && { flow }) };
 }

@@ -21,8 +21,25 @@ export interface Endpoint {
   once(event: 'close', listener: () => void): unknown;
 }
 
+/**
+ * Pauses and resumes the delivery of one stream's response data (Gun's `flow`). While paused the
+ * session stops reading it off the wire (HTTP/1.1: the socket is paused; HTTP/2: the stream is
+ * paused, so no WINDOW_UPDATE is sent), and the server's sends block once the window or socket
+ * buffers are full. Both are idempotent; calls after the stream ended are ignored. A cancel
+ * resumes reading by itself when the session needs to (to drop the rest of a response).
+ */
+export interface StreamFlow {
+  pause(): void;
+  resume(): void;
+}
+
 /** Where a session delivers one stream's events. Calls after `error`/`complete` are ignored. */
 export interface StreamSink {
+  /**
+   * Optional: a session that can pause a stream hands its {@link StreamFlow} here once, when it
+   * starts the stream, before any event. Sessions that cannot (a browser's fetch) never call it.
+   */
+  flow?(control: StreamFlow): void;
   next(event: ResponseEvent): void;
   /** A stream-level failure (reset, refused, protocol error of this response), or the request body Observable's own error, passed through unchanged. */
   error(error: Error): void;

@@ -121,6 +121,8 @@ class Http1Session implements Session {
   #upgraded = false;
   #draining = false;
   #closed = false;
+  /** The current exchange's consumer paused it (`StreamFlow`): the socket is not read. */
+  #paused = false;
   #drainTimer: NodeJS.Timeout | undefined;
   #discarded = 0;
   /** Responses completed on this socket. */
@@ -172,6 +174,7 @@ class Http1Session implements Session {
     clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
     this.#current = exchange;
+    exchange.sink.flow?.({ pause: () => this.#flow(exchange, true), resume: () => this.#flow(exchange, false) });
     this.#parser.expect(request.method, exchange);
     const socket = this.socket;
     socket.cork();
@@ -236,9 +239,25 @@ class Http1Session implements Session {
     this.#close(error);
   }
 
+  /** Pauses or resumes reading the socket for `exchange`'s consumer, while it is the current one. */
+  #flow(exchange: Exchange, pause: boolean): void {
+    if (exchange !== this.#current || exchange.sink === DISCARD || this.#closed || this.#upgraded || this.#switching || this.#paused === pause) return;
+    this.#paused = pause;
+    if (pause) this.socket.pause();
+    else this.socket.resume();
+  }
+
+  /** The current exchange is over: a pause of its consumer no longer holds the socket. */
+  #unpause(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    if (!this.#closed && !this.#upgraded) this.socket.resume();
+  }
+
   #cancel(exchange: Exchange): void {
     if (exchange !== this.#current || this.#closed) return;
     exchange.body?.unsubscribe();
+    this.#unpause();
     exchange.sink = DISCARD;
     if (!exchange.bodyDone) {
       this.destroy(new ConnectionDownError('a request was cancelled while its body was being sent: the socket was closed'));
@@ -266,6 +285,7 @@ class Http1Session implements Session {
     clearTimeout(this.#drainTimer);
     this.#drainTimer = undefined;
     this.#current = undefined;
+    this.#unpause();
     this.#served++;
     if (!exchange.bodyDone) {
       // The server answered before the request body was sent (e.g. 413): the socket cannot be reused.

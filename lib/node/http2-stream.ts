@@ -118,6 +118,14 @@ export class Http2Request {
     if (this.#settled) this.#body?.unsubscribe();
   }
 
+  /** Stops (`true`) or restarts reading the response: while the stream is paused node withholds WINDOW_UPDATE. */
+  flow(pause: boolean): void {
+    const stream = this.#stream;
+    if (this.#settled || stream.destroyed) return;
+    if (pause) stream.pause();
+    else stream.resume();
+  }
+
   /** The core gave up on this stream: silence it, and RST_STREAM(CANCEL) it if its response is still in flight. */
   cancel(): void {
     this.#settled = true;
@@ -283,6 +291,7 @@ export function startHttp2Request(owner: Http2StreamOwner, request: PreparedRequ
     return undefined;
   }
   const handle = new Http2Request(owner, stream, sink);
+  sink.flow?.({ pause: () => handle.flow(true), resume: () => handle.flow(false) });
   handle.sendBody(request, endStream);
   return handle;
 }

@@ -26,6 +26,12 @@ export function pullIterable<T>(source: Observable<T>, gate: PullGate): AsyncIte
       let done = false;
       let failure: { error: unknown } | undefined;
       let paused = false;
+      /** The pause is lifted once the source has ended or the loop has left: nothing holds the producer. */
+      const release = (): void => {
+        if (!paused) return;
+        paused = false;
+        gate.resume();
+      };
       const subscription = source.subscribe({
         next: value => {
           if (waiter) {
@@ -41,6 +47,7 @@ export function pullIterable<T>(source: Observable<T>, gate: PullGate): AsyncIte
           }
         },
         error: (error: unknown) => {
+          release();
           failure = { error };
           if (waiter) {
             const { reject } = waiter;
@@ -49,6 +56,7 @@ export function pullIterable<T>(source: Observable<T>, gate: PullGate): AsyncIte
           }
         },
         complete: () => {
+          release();
           done = true;
           if (waiter) {
             const { resolve } = waiter;
@@ -60,6 +68,7 @@ export function pullIterable<T>(source: Observable<T>, gate: PullGate): AsyncIte
       const finish = (): IteratorResult<T> => {
         done = true;
         queue.length = 0;
+        release();
         subscription.unsubscribe();
         return { value: undefined, done: true };
       };
@@ -67,10 +76,7 @@ export function pullIterable<T>(source: Observable<T>, gate: PullGate): AsyncIte
         next: () => {
           if (queue.length > 0) {
             const value = queue.shift() as T;
-            if (queue.length === 0 && paused) {
-              paused = false;
-              gate.resume();
-            }
+            if (queue.length === 0) release();
             return Promise.resolve({ value, done: false });
           }
           if (failure) {

@@ -14,6 +14,7 @@ import type { ConnectionState } from '../events.js';
 import { resolveWebSocketOptions } from './options.js';
 import type { ResolvedWebSocketOptions, WebSocketOptions } from './options.js';
 import { checkClose, isMessage } from './validation.js';
+import { pullIterable } from '../pull.js';
 
 export type { WebSocketMessage } from './link.js';
 
@@ -132,6 +133,8 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
   #startNext: (() => void) | undefined;
   /** Watches the connection for its end while messages are queued. */
   #watch: Subscription | undefined;
+  /** How many pull views are behind: while any is, the WebSocket's socket is not read. */
+  #holds = 0;
 
   /** @internal Use `conn.websocket(path, options)`. */
   constructor(connection: ChannelConnection, path: string, options: WebSocketOptions | undefined, connectionOptions: Pick<ResolvedOptions, 'keepalive' | 'closeTimeout' | 'runtime'>) {
@@ -216,6 +219,30 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
   }
 
   /**
+   * The messages as an `AsyncIterable` that stops reading the socket while the loop is behind
+   * (Node; a browser's WebSocket cannot pause): the server's sends then block, and what is held is
+   * bounded by the socket buffers, not by what the server sends. It joins the channel as one more
+   * subscriber (others keep theirs; while a pull view is behind, nobody receives). Breaking out of
+   * the loop unsubscribes (the last subscriber closes the WebSocket with 1000); the channel's
+   * error is thrown from the loop. While paused, pongs are not read either: a keepalive timeout
+   * shorter than the consumer's pauses fails the WebSocket.
+   *
+   * @example
+   * for await (const message of conn.websocket('/feed').pull()) await store(message);
+   */
+  pull(): AsyncIterable<WebSocketMessage> {
+    return {
+      [Symbol.asyncIterator]: () => pullIterable<WebSocketMessage>(this, { pause: () => this.#hold(1), resume: () => this.#hold(-1) })[Symbol.asyncIterator](),
+    };
+  }
+
+  #hold(delta: 1 | -1): void {
+    this.#holds += delta;
+    if (delta === 1 && this.#holds === 1) this.#link?.pause?.();
+    else if (delta === -1 && this.#holds === 0) this.#link?.resume?.();
+  }
+
+  /**
    * One subscriber joins: the first starts a WebSocket, the others share it; the last to leave
    * releases it (close 1000). A hand-rolled refCount rather than `share()`: messages go straight
    * from ws to each subscriber, the hot path of every message.
@@ -228,6 +255,7 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
     const link = existing ?? this.#runtime.createLink(this.#connection, this.#options, fanOut(subscribers), { onOpen: this.#onOpen, onEnd: this.#onEnd });
     if (!existing) {
       this.#link = link;
+      if (this.#holds > 0) link.pause?.();
       // A WebSocket released a moment ago may still be closing: the upgraded connection takes
       // no request, not even a new upgrade, until its socket is closed. Upgrade after it.
       if (this.#closing) this.#startNext = () => link.start();

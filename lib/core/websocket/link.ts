@@ -47,6 +47,13 @@ export interface WebSocketLink {
   close(code: number, reason: string): void;
   /** The last subscriber left: cancel the handshake, or close with 1000 and let it finish on its own. */
   release(): void;
+  /**
+   * Optional (Node): stops reading incoming messages off the socket until `resume`, so that the
+   * server's sends block (asked for before the WebSocket opens, it applies once open). A browser's
+   * WebSocket cannot: it has no backpressure on incoming messages.
+   */
+  pause?(): void;
+  resume?(): void;
 }
 
 /** What a link needs of its connection (a narrow view of `Connection`, which satisfies it). */

@@ -54,6 +54,8 @@ export class Link implements WebSocketLink {
   #failure: RxconnError | undefined;
   #connectionLost = false;
   #done = false;
+  /** A pull view is behind (see `WebSocketChannel.pull`): the socket is not read. */
+  #paused = false;
 
   constructor(connection: LinkConnection, options: ResolvedWebSocketOptions, sink: Observer<WebSocketMessage>, hooks: LinkHooks) {
     this.#connection = connection;
@@ -125,6 +127,18 @@ export class Link implements WebSocketLink {
       });
   }
 
+  /** Stops reading the socket (ws's `pause()`): messages already read are still delivered. */
+  pause(): void {
+    this.#paused = true;
+    this.#ws?.pause();
+  }
+
+  /** Reads the socket again. */
+  resume(): void {
+    this.#paused = false;
+    this.#ws?.resume();
+  }
+
   /** Sends one message; `false` if the WebSocket is not open (the channel queues it). */
   send(data: WebSocketMessage): boolean {
     if (!this.isOpen) return false;
@@ -190,6 +204,7 @@ export class Link implements WebSocketLink {
       });
     }
     socket.resume();
+    if (this.#paused) ws.pause();
     this.#hooks.onOpen(this, headers);
     if (this.#shutdown) this.#beginClose(1001, '', 'shutdown');
     else if (this.#pendingClose) this.#beginClose(this.#pendingClose.code, this.#pendingClose.reason, 'user');

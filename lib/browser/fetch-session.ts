@@ -15,6 +15,7 @@ import type { Endpoint, Session, SessionListener, StreamSink, UpgradeSink } from
 import { forbiddenInRequest } from './forbidden.js';
 import type { Losable, Monitor } from './monitor.js';
 import { probeOnce } from './probe.js';
+import { ReadGate } from './read-gate.js';
 import type { ResolvedBrowserOptions } from './options.js';
 import { responseHeaders } from './response-headers.js';
 
@@ -167,14 +168,23 @@ export class FetchSession implements Session, Losable {
   }
 
   async #run(url: string, init: RequestInit, controller: AbortController, sink: StreamSink): Promise<void> {
+    const gate = new ReadGate();
+    sink.flow?.(gate);
     const response = await fetch(url, init);
     if (controller.signal.aborted) return;
     this.#lastActivity = Date.now();
     sink.next({ type: 'response', status: response.status, headers: responseHeaders(response.headers) });
     const reader = response.body?.getReader();
     if (reader) {
-      controller.signal.addEventListener('abort', () => void reader.cancel().catch(() => {}), { once: true });
+      controller.signal.addEventListener('abort', () => {
+        gate.resume();
+        void reader.cancel().catch(() => {});
+      }, { once: true });
       for (;;) {
+        // A paused Flow: the body is not read until it resumes.
+        const paused = gate.passed();
+        if (paused) await paused;
+        if (controller.signal.aborted) return;
         const { done, value } = await reader.read();
         if (controller.signal.aborted) return;
         this.#lastActivity = Date.now();

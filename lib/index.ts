@@ -4,11 +4,13 @@
 export { open } from './node/open.js';
 export { Connection } from './core/connection.js';
 export type { ConnectionInfo, RequestOptions, ShutdownOptions, UpgradeEvent, UpgradeInit } from './core/connection.js';
-export type { Switched } from './core/session.js';
+export type { Endpoint, Switched } from './core/session.js';
 export { body, json, text } from './core/collect.js';
 export type { CollectOptions, CollectedResponse } from './core/collect.js';
 export type { KeepaliveOptions, RetryOptions } from './core/options.js';
 export type { ConnectionOptions } from './node/open.js';
+export type { TlsOptions } from './node/tls-options.js';
+export type { ConnectionOptions as BaseConnectionOptions } from './core/options.js';
 export type { ProxyOption } from './node/proxy/options.js';
 export type { ProxyConfig, ProxyEntry } from './node/proxy/url.js';
 export type { RequestBody, RequestInit } from './core/request-init.js';

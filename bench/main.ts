@@ -15,6 +15,8 @@ import { nodeHttp } from './clients/node-http.js';
 import { nodeHttp2, nodeHttp2BigWindow } from './clients/node-http2.js';
 import { rxconnHttp, rxconnWs } from './clients/rxconn.js';
 import { undiciHttp1, undiciHttp2 } from './clients/undici.js';
+import type { Decode } from './clients/promise.js';
+import { decodePath, gotPromise, nodeFetch, nodeHttp2Promise, nodeHttpPromise, rxconnLastEvent, rxconnPromise, undiciRequest } from './clients/promise.js';
 import { rawWs } from './clients/ws.js';
 import { tlsFixtures, WS, withTimeout } from './common.js';
 import type { MemoryClient, MemoryJob, MemoryResult } from './memory.js';
@@ -31,7 +33,7 @@ const started = performance.now();
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const onlyArg = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
-const only = new Set(onlyArg ? onlyArg.split(',') : ['h2c', 'tls', 'h1', 'ws', 'mem']);
+const only = new Set(onlyArg ? onlyArg.split(',') : ['h2c', 'tls', 'h1', 'user', 'ws', 'mem']);
 const clientsArg = args.find((a) => a.startsWith('--clients='))?.slice('--clients='.length);
 /** `--clients=node:http2,rxconn`: keep only these clients (the floor of each section always runs). */
 const keep = <T extends { readonly name: string }>(drivers: T[]): T[] =>
@@ -55,7 +57,7 @@ const WS_COUNTS: Record<string, number> = { 'round trip:64': 800, 'round trip:65
 const MEMORY = quick ? { total: 10_000, idle: 50, churn: 100 } : { total: 100_000, idle: 200, churn: 1_000 };
 
 /** Run time budget, from the start: throughput scenarios start only before `throughput`, memory jobs only before `memory`. */
-const BUDGET_MS = quick ? { throughput: 18_000, memory: 27_000 } : { throughput: 120_000, memory: 172_000 };
+const BUDGET_MS = quick ? { throughput: 30_000, memory: 40_000 } : { throughput: 220_000, memory: 280_000 };
 const settings: RunSettings = {
   rounds: quick ? 3 : 5,
   timeoutMs: quick ? 8_000 : 15_000,
@@ -84,6 +86,32 @@ async function httpSections(server: BenchServer): Promise<Row[]> {
         // 64 KiB over HTTP/2 is bound by flow control: show the raw session with big windows too.
         const drivers = size > 65_535 && s.key !== 'h1' ? [...s.drivers, nodeHttp2BigWindow] : s.drivers;
         rows.push(...(await httpScenario(server, settings, { section: s.section, target: { origin: s.origin, ca }, drivers: keep(drivers), size, concurrency, count, warmup: warm(count), warmupMs: first ? WARMUP_FIRST_MS : 0 })));
+      }
+    }
+  }
+  return rows;
+}
+
+/**
+ * User-shaped scenarios: a Promise per request, the body collected as text or JSON (64 B), at
+ * c=1 and c=64, against the raw floor wrapped the same way (see clients/promise.ts).
+ */
+async function userSections(server: BenchServer): Promise<Row[]> {
+  if (!only.has('user')) return [];
+  const { ca } = tlsFixtures();
+  const sections: { section: string; origin: string; drivers: (decode: Decode) => HttpDriver[] }[] = [
+    { section: 'HTTP/2 h2c, Promise per request', origin: `http://127.0.0.1:${server.ports.h2c}`, drivers: (d) => [nodeHttp2Promise(d), rxconnPromise('http2', d), ...(d === 'text' ? [rxconnLastEvent('http2')] : [])] },
+    { section: 'HTTP/2 TLS, Promise per request', origin: `https://127.0.0.1:${server.ports.h2tls}`, drivers: (d) => [nodeHttp2Promise(d), rxconnPromise('http2', d), ...(d === 'text' ? [rxconnLastEvent('http2')] : []), nodeFetch(d), undiciRequest(d), gotPromise(d)] },
+    { section: 'HTTP/1.1, Promise per request', origin: `http://127.0.0.1:${server.ports.http1}`, drivers: (d) => [nodeHttpPromise(d), rxconnPromise('http1', d), ...(d === 'text' ? [rxconnLastEvent('http1')] : []), nodeFetch(d), undiciRequest(d)] },
+  ];
+  const rows: Row[] = [];
+  for (const [i, s] of sections.entries()) {
+    const counts = i === 2 ? H1_COUNTS : HTTP_COUNTS;
+    for (const decode of ['text', 'json'] as Decode[]) {
+      for (const concurrency of [1, 64]) {
+        const count = n(counts[`64:${concurrency}`] ?? 1_000);
+        const first = decode === 'text' && concurrency === 1;
+        rows.push(...(await httpScenario(server, settings, { section: s.section, target: { origin: s.origin, ca }, drivers: keep(s.drivers(decode)), size: 64, concurrency, count, warmup: warm(count), warmupMs: first ? WARMUP_FIRST_MS : 0, label: `${decode}()`, path: decodePath(decode, 64) })));
       }
     }
   }
@@ -167,7 +195,7 @@ async function main(): Promise<void> {
   const server = await startServer(pinned ? 1 : null);
   let report: Report;
   try {
-    const rows = [...(await httpSections(server)), ...(await wsSection(server))];
+    const rows = [...(await httpSections(server)), ...(await userSections(server)), ...(await wsSection(server))];
     const memory = await memorySection(server);
     report = {
       date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',

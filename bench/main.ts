@@ -1,8 +1,9 @@
 /**
- * `npm run bench [-- --quick] [-- --only=h2c,tls,h1,ws,mem] [-- --clients=...] [-- --gc]`: starts
+ * `npm run bench [-- --quick] [-- --only=h2c,tls,h1,user,ws,mem] [-- --clients=...] [-- --gc]`: starts
  * the server process, measures every client side by side, prints the markdown report and writes it to bench/results/
  * (latest.md + ratios.svg + latest.json; a --quick run writes quick.* instead). `--render`
- * rewrites the report from the last JSON without measuring.
+ * rewrites the report from the last JSON without measuring; `--memory` runs only the scale jobs
+ * (10,000 idle connections, a reconnect storm) and writes results/memory.md.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -231,8 +232,14 @@ function write(report: Report): void {
   log(`wrote bench/results/${base}.md (${report.durationS.toFixed(0)} s)`);
 }
 
+/** `--memory`: only the scale jobs (10,000 idle connections, reconnect storm); see scale-main.ts. */
+const memoryOnly = async (): Promise<void> => {
+  const { memoryRun } = await import('./scale-main.js');
+  await memoryRun(log, quick);
+};
+
 /** `--render`: rewrites the report and the chart from results/<latest|quick>.json, without measuring. */
-const run = args.includes('--render') ? async () => write(JSON.parse(readFileSync(`${resultsDir()}/${quick ? 'quick' : 'latest'}.json`, 'utf8')) as Report) : main;
+const run = args.includes('--memory') ? memoryOnly : args.includes('--render') ? async () => write(JSON.parse(readFileSync(`${resultsDir()}/${quick ? 'quick' : 'latest'}.json`, 'utf8')) as Report) : main;
 run().then(
   () => process.exit(0),
   (error: unknown) => {

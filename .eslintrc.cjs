@@ -14,5 +14,16 @@ module.exports = {
   },
   overrides: [
     { files: ['spec/**', 'bench/**'], rules: { 'no-restricted-imports': 'off' } },
+    {
+      // The core runs in every runtime: no Node built-ins, no ws, nothing of a runtime.
+      files: ['lib/core/**'],
+      rules: {
+        'no-restricted-imports': ['error', { patterns: [
+          { group: ['node:*'], message: 'lib/core is runtime-free: Node code belongs in lib/node (reach it through core/runtime.ts).' },
+          { group: ['ws', '../node/*', '../../node/*', '../browser/*', '../../browser/*'], message: 'lib/core must not depend on a runtime: use core/runtime.ts.' },
+          { group: ['../spec/*', '**/spec/*'], message: 'lib must not import spec.' },
+        ] }],
+      },
+    },
   ],
 };

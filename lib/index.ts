@@ -7,7 +7,8 @@ export type { ConnectionInfo, RequestOptions, ShutdownOptions, UpgradeEvent, Upg
 export type { Switched } from './core/session.js';
 export { body, json, text } from './core/collect.js';
 export type { CollectOptions, CollectedResponse } from './core/collect.js';
-export type { ConnectionOptions, KeepaliveOptions, RetryOptions } from './core/options.js';
+export type { KeepaliveOptions, RetryOptions } from './core/options.js';
+export type { ConnectionOptions } from './node/open.js';
 export type { RequestBody, RequestInit } from './core/request-init.js';
 export type {
   ClosedEvent,
@@ -52,5 +53,6 @@ export { WebSocketChannel } from './core/websocket/channel.js';
 export type { WebSocketChannelEvent, WebSocketCloseEvent, WebSocketMessage, WebSocketOpenEvent } from './core/websocket/channel.js';
 export type { WebSocketOptions } from './core/websocket/options.js';
 export { WebSocketHandshakeError } from './core/websocket/handshake-error.js';
-export { ReconnectingWebSocket, webSocket } from './core/websocket/reconnecting.js';
+export { ReconnectingWebSocket } from './core/websocket/reconnecting.js';
+export { webSocket } from './node/web-socket.js';
 export type { ReconnectingWebSocketEvent, WebSocketConnectOptions } from './core/websocket/reconnecting.js';

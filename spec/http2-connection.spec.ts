@@ -142,7 +142,7 @@ describe('HTTP/2 through open()', () => {
     expect(response.body).toBe('abc');
   });
 
-  it('server GOAWAY: the stream above last-stream-id is refused, new requests go to a new connection at once, the other finishes', async () => {
+  it('server GOAWAY(NO_ERROR) is a rotation: the stream above last-stream-id is sent again on the new connection, the other finishes', async () => {
     const s = await startRoutedH2Server();
     cleanups.push(() => s.close());
     const conn = closeLater(open(s.origin, { protocols: ['http2'], retry: fastRetry }));
@@ -153,17 +153,40 @@ describe('HTTP/2 through open()', () => {
     await s.heldCount(2);
     const closing = next(conn, 'closing');
     s.sessions[0].goaway(constants.NGHTTP2_NO_ERROR, 1, Buffer.from('deploy'));
-    expect(await closing).toMatchObject({ initiator: 'server', goaway: { errorCode: 0, lastStreamId: 1, debugData: 'deploy' } });
-    expect((await above).code).toBe('RXCONN_STREAM_REFUSED');
+    expect(await closing).toMatchObject({ initiator: 'server', rotation: true, goaway: { errorCode: 0, lastStreamId: 1, debugData: 'deploy' } });
 
-    // Not waiting for the old session to drain (Gun #251): the next request dials anew.
-    expect((await firstValueFrom(conn.get('/').pipe(text()))).body).toBe('ok');
+    // The server never processed stream 3: it goes out again, first thing on the replacement.
+    await s.heldCount(3);
     expect(s.sessions).toHaveLength(2);
+    answer(s.held[2], 'above');
+    expect((await above).value?.body).toBe('above');
+    // Not waiting for the old session to drain (Gun #251): the next request goes to the new one.
+    expect((await firstValueFrom(conn.get('/').pipe(text()))).body).toBe('ok');
 
     answer(s.held[0], 'below');
     expect((await below).value?.body).toBe('below');
-    const disconnected = log.events.find(e => e.type === 'disconnected');
-    expect(disconnected).toMatchObject({ protocol: 'http2', goaway: { errorCode: 0, lastStreamId: 1, debugData: 'deploy' } });
+    expect(log.types()).not.toContain('disconnected');
+    expect(log.states).not.toContain('disconnected');
+  });
+
+  it('server GOAWAY with an error code is an outage: disconnected with the details, the refused stream still sent again', async () => {
+    const s = await startRoutedH2Server();
+    cleanups.push(() => s.close());
+    const conn = closeLater(open(s.origin, { protocols: ['http2'], retry: fastRetry }));
+    const log = record(conn);
+    const below = outcome(conn.get('/hold').pipe(text()));
+    await s.heldCount(1);
+    const above = outcome(conn.get('/hold').pipe(text()));
+    await s.heldCount(2);
+    const disconnected = next(conn, 'disconnected');
+    s.sessions[0].goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM, 1, Buffer.from('calm down'));
+    expect(await disconnected).toMatchObject({ protocol: 'http2', goaway: { errorCode: 11, lastStreamId: 1, debugData: 'calm down' } });
+    expect(log.events.find(e => e.type === 'closing')).toMatchObject({ initiator: 'server', rotation: false });
+    await s.heldCount(3);
+    answer(s.held[2], 'above');
+    expect((await above).value?.body).toBe('above');
+    // node destroys a session that received GOAWAY with an error code: stream 1 dies with it.
+    expect((await below).code).toBe('RXCONN_CONNECTION_DOWN');
   });
 
   it('keepalive: a peer that stops answering PINGs is detected within interval + timeout, then the connection reconnects', async () => {

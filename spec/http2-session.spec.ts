@@ -17,7 +17,7 @@ import {
 } from '../lib/core/errors.js';
 import type { ResponseEvent } from '../lib/core/events.js';
 import { createHttp2Session } from '../lib/node/http2-session.js';
-import { resolveOptions } from '../lib/core/options.js';
+import { resolveNodeOptions as resolveOptions } from '../lib/node/open.js';
 import { prepareRequest } from '../lib/core/request-init.js';
 import type { Session } from '../lib/core/session.js';
 import {
@@ -240,7 +240,8 @@ describe('HTTP/2 session: streams', () => {
     expect(types(reset.events)).toEqual(['response', 'data']);
     const refused = await send(session, { path: '/refuse' }).done;
     expect(refused.error).toBeInstanceOf(StreamRefusedError);
-    expect(refused.error?.message).toBe('the server refused the stream (REFUSED_STREAM (code 7)): it was not processed, a retry is safe');
+    expect(refused.unprocessed).toBe(true); // handed back to the core, which sends it again
+    expect(refused.error?.message).toBe('the server refused the stream (REFUSED_STREAM (code 7)): it was not processed, and it could not be sent again');
     expect((await send(session, { path: '/' }).done).text).toBe('ok');
   });
 
@@ -315,7 +316,8 @@ describe('HTTP/2 session: GOAWAY, shutdown and loss', () => {
     expect(session.canStart()).toBe(false);
     const refused = await streams[3].done;
     expect(refused.error).toBeInstanceOf(StreamRefusedError);
-    expect(refused.error?.message).toBe('the server sent GOAWAY with last stream id 3: this stream was not processed, a retry is safe');
+    expect(refused.unprocessed).toBe(true); // handed back to the core, which sends it again
+    expect(refused.error?.message).toBe('the server sent GOAWAY with last stream id 3: this stream was not processed, and it could not be sent again');
 
     answer(s.held[0], 'one');
     answer(s.held[1], 'three');

@@ -7,8 +7,9 @@ import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../lib/core/errors.js';
 import { open } from '../lib/index.js';
-import type { ConnectionOptions } from '../lib/core/options.js';
-import { parseOrigin, resolveOptions } from '../lib/core/options.js';
+import type { ConnectionOptions } from '../lib/node/open.js';
+import { parseOrigin } from '../lib/core/options.js';
+import { resolveNodeOptions as resolveOptions } from '../lib/node/open.js';
 
 /** The error `resolveOptions` throws, asserting it is an InvalidArgumentError. */
 function failure(origin: unknown, options?: unknown): InvalidArgumentError {
@@ -24,7 +25,7 @@ function failure(origin: unknown, options?: unknown): InvalidArgumentError {
 }
 
 const KNOWN_OPTIONS = 'protocols, tls, connectTimeout, retry, keepalive, closeTimeout, maxQueued, maxHeaderSize, headers, scheduler';
-const KNOWN_RETRY = 'maxRetries, initialDelay, maxDelay, factor, jitter, delay, random';
+const KNOWN_RETRY = 'maxRetries, maxElapsed, initialDelay, maxDelay, factor, jitter, delay, random';
 
 describe('resolveOptions: defaults', () => {
   it('applies every default for a cleartext origin', () => {
@@ -43,9 +44,10 @@ describe('resolveOptions: defaults', () => {
     expect(o.scheduler).toBeUndefined();
     expect(o.keepalive).toEqual({ interval: 30_000, timeout: 10_000 });
     expect(o.retry).toEqual({
-      maxRetries: 5,
+      maxRetries: Infinity,
+      maxElapsed: 120_000,
       initialDelay: 100,
-      maxDelay: 30_000,
+      maxDelay: 10_000,
       factor: 2,
       jitter: 'full',
       delay: undefined,
@@ -87,9 +89,9 @@ describe('resolveOptions: defaults', () => {
     });
     expect(o.protocols).toEqual(['http1']);
     expect(o.tls).toMatchObject({ rejectUnauthorized: false });
-    expect(o.tls.secureContext).toBeDefined(); // built once by open(), reused by every dial
+    expect((o.tls as { secureContext?: unknown }).secureContext).toBeDefined(); // built once by open(), reused by every dial
     expect(o.connectTimeout).toBe(1);
-    expect(o.retry).toEqual({ maxRetries: Infinity, initialDelay: 0, maxDelay: 0, factor: 1, jitter: 'none', delay, random });
+    expect(o.retry).toEqual({ maxRetries: Infinity, maxElapsed: 120_000, initialDelay: 0, maxDelay: 0, factor: 1, jitter: 'none', delay, random });
     expect(o.keepalive).toEqual({ interval: 1, timeout: 1 });
     expect(o.closeTimeout).toBe(0);
     expect(o.maxQueued).toBe(Infinity);
@@ -99,8 +101,8 @@ describe('resolveOptions: defaults', () => {
   });
 
   it('fills the retry defaults around the fields given', () => {
-    expect(resolveOptions('http://x', { retry: { maxRetries: 2 } }).retry).toMatchObject({ maxRetries: 2, initialDelay: 100, maxDelay: 30_000, factor: 2, jitter: 'full' });
-    expect(resolveOptions('http://x', { retry: {} }).retry.maxRetries).toBe(5);
+    expect(resolveOptions('http://x', { retry: { maxRetries: 2 } }).retry).toMatchObject({ maxRetries: 2, maxElapsed: 120_000, initialDelay: 100, maxDelay: 10_000, factor: 2, jitter: 'full' });
+    expect(resolveOptions('http://x', { retry: {} }).retry.maxRetries).toBe(Infinity);
   });
 
   it('retry: false never retries; keepalive: false turns pings off', () => {
@@ -162,15 +164,17 @@ describe('resolveOptions: bad options', () => {
     ['an unknown option', { conectTimeout: 5 }, `options.conectTimeout is not a known option (known: ${KNOWN_OPTIONS})`],
     ['a proxy option', { proxy: 'http://p' }, `options.proxy is not a known option (known: ${KNOWN_OPTIONS})`],
     // timeouts
-    ['a negative connectTimeout', { connectTimeout: -1 }, 'options.connectTimeout must be a finite number ≥ 1 (got -1)'],
-    ['a zero connectTimeout', { connectTimeout: 0 }, 'options.connectTimeout must be a finite number ≥ 1 (got 0)'],
-    ['a NaN connectTimeout', { connectTimeout: Number.NaN }, 'options.connectTimeout must be a finite number ≥ 1 (got NaN)'],
-    ['an Infinity connectTimeout', { connectTimeout: Infinity }, 'options.connectTimeout must be a finite number ≥ 1 (got Infinity)'],
-    ['a string connectTimeout', { connectTimeout: '100' }, 'options.connectTimeout must be a finite number ≥ 1 (got "100")'],
-    ['a null connectTimeout', { connectTimeout: null }, 'options.connectTimeout must be a finite number ≥ 1 (got null)'],
-    ['a negative closeTimeout', { closeTimeout: -5 }, 'options.closeTimeout must be a finite number ≥ 0 (got -5)'],
-    ['a NaN closeTimeout', { closeTimeout: Number.NaN }, 'options.closeTimeout must be a finite number ≥ 0 (got NaN)'],
-    ['an Infinity closeTimeout', { closeTimeout: Infinity }, 'options.closeTimeout must be a finite number ≥ 0 (got Infinity)'],
+    ['a negative connectTimeout', { connectTimeout: -1 }, 'options.connectTimeout must be a number ≥ 1 and at most 2147483647 ms (about 24.8 days), or Infinity for none (got -1)'],
+    ['a zero connectTimeout', { connectTimeout: 0 }, 'options.connectTimeout must be a number ≥ 1 and at most 2147483647 ms (about 24.8 days), or Infinity for none (got 0)'],
+    ['a NaN connectTimeout', { connectTimeout: Number.NaN }, 'options.connectTimeout must be a number ≥ 1 and at most 2147483647 ms (about 24.8 days), or Infinity for none (got NaN)'],
+    ['a connectTimeout past what a timer holds', { connectTimeout: 3e9 }, 'options.connectTimeout must be a number ≥ 1 and at most 2147483647 ms (about 24.8 days), or Infinity for none (got 3000000000)'],
+    ['a string connectTimeout', { connectTimeout: '100' }, 'options.connectTimeout must be a number ≥ 1 and at most 2147483647 ms (about 24.8 days), or Infinity for none (got "100")'],
+    ['a null connectTimeout', { connectTimeout: null }, 'options.connectTimeout must be a number ≥ 1 and at most 2147483647 ms (about 24.8 days), or Infinity for none (got null)'],
+    ['a negative closeTimeout', { closeTimeout: -5 }, 'options.closeTimeout must be a number ≥ 0 and at most 2147483647 ms (about 24.8 days), or Infinity for none (got -5)'],
+    ['a NaN closeTimeout', { closeTimeout: Number.NaN }, 'options.closeTimeout must be a number ≥ 0 and at most 2147483647 ms (about 24.8 days), or Infinity for none (got NaN)'],
+    ['a closeTimeout past what a timer holds', { closeTimeout: 3e9 }, 'options.closeTimeout must be a number ≥ 0 and at most 2147483647 ms (about 24.8 days), or Infinity for none (got 3000000000)'],
+    ['a keepalive interval past what a timer holds', { keepalive: { interval: 3e9 } }, 'options.keepalive.interval must be a number ≥ 1 and at most 2147483647 ms (about 24.8 days) (got 3000000000)'],
+    ['a maxElapsed past what a timer holds', { retry: { maxElapsed: 3e9 } }, 'options.retry.maxElapsed must be a number ≥ 0 and at most 2147483647 ms (about 24.8 days), or Infinity for none (got 3000000000)'],
     // sizes
     ['a negative maxQueued', { maxQueued: -1 }, 'options.maxQueued must be a number ≥ 0 (got -1)'],
     ['a fractional maxQueued', { maxQueued: 1.5 }, 'options.maxQueued must be an integer (got 1.5)'],
@@ -194,9 +198,9 @@ describe('resolveOptions: bad options', () => {
     ['a negative maxRetries', { retry: { maxRetries: -1 } }, 'options.retry.maxRetries must be a number ≥ 0 (got -1)'],
     ['a NaN maxRetries', { retry: { maxRetries: Number.NaN } }, 'options.retry.maxRetries must be a number ≥ 0 (got NaN)'],
     ['a fractional maxRetries', { retry: { maxRetries: 2.5 } }, 'options.retry.maxRetries must be an integer (got 2.5)'],
-    ['a negative initialDelay', { retry: { initialDelay: -100 } }, 'options.retry.initialDelay must be a finite number ≥ 0 (got -100)'],
-    ['an Infinity initialDelay', { retry: { initialDelay: Infinity } }, 'options.retry.initialDelay must be a finite number ≥ 0 (got Infinity)'],
-    ['a NaN maxDelay', { retry: { maxDelay: Number.NaN } }, 'options.retry.maxDelay must be a finite number ≥ 0 (got NaN)'],
+    ['a negative initialDelay', { retry: { initialDelay: -100 } }, 'options.retry.initialDelay must be a number ≥ 0 and at most 2147483647 ms (about 24.8 days) (got -100)'],
+    ['an Infinity initialDelay', { retry: { initialDelay: Infinity } }, 'options.retry.initialDelay must be a number ≥ 0 and at most 2147483647 ms (about 24.8 days) (got Infinity)'],
+    ['a NaN maxDelay', { retry: { maxDelay: Number.NaN } }, 'options.retry.maxDelay must be a number ≥ 0 and at most 2147483647 ms (about 24.8 days) (got NaN)'],
     ['maxDelay < initialDelay', { retry: { initialDelay: 500, maxDelay: 100 } }, 'options.retry.maxDelay (100) must be ≥ options.retry.initialDelay (500)'],
     ['maxDelay below the default initialDelay', { retry: { maxDelay: 50 } }, 'options.retry.maxDelay (50) must be ≥ options.retry.initialDelay (100)'],
     ['a factor < 1', { retry: { factor: 0.5 } }, 'options.retry.factor must be a finite number ≥ 1 (got 0.5)'],
@@ -210,8 +214,8 @@ describe('resolveOptions: bad options', () => {
     // keepalive
     ['keepalive true', { keepalive: true }, 'options.keepalive must be an object (got true)'],
     ['an unknown keepalive field', { keepalive: { every: 1 } }, 'options.keepalive.every is not a known option (known: interval, timeout)'],
-    ['a zero keepalive interval', { keepalive: { interval: 0 } }, 'options.keepalive.interval must be a finite number ≥ 1 (got 0)'],
-    ['a NaN keepalive timeout', { keepalive: { timeout: Number.NaN } }, 'options.keepalive.timeout must be a finite number ≥ 1 (got NaN)'],
+    ['a zero keepalive interval', { keepalive: { interval: 0 } }, 'options.keepalive.interval must be a number ≥ 1 and at most 2147483647 ms (about 24.8 days) (got 0)'],
+    ['a NaN keepalive timeout', { keepalive: { timeout: Number.NaN } }, 'options.keepalive.timeout must be a number ≥ 1 and at most 2147483647 ms (about 24.8 days) (got NaN)'],
     // headers
     ['headers an array', { headers: [['a', 'b']] }, 'options.headers must be an object (got an array)'],
     ['headers a string', { headers: 'a: b' }, 'options.headers must be an object (got "a: b")'],
@@ -246,7 +250,7 @@ describe('open()', () => {
   it.each<[unknown, unknown, string]>([
     ['ftp://example.com', {}, 'origin must use http: or https: (got "ftp:")'],
     ['http://example.com/v1', undefined, 'origin must be scheme://host[:port] only (got "http://example.com/v1"): pass paths to requests'],
-    ['http://127.0.0.1:1', { connectTimeout: -1 }, 'options.connectTimeout must be a finite number ≥ 1 (got -1)'],
+    ['http://127.0.0.1:1', { connectTimeout: -1 }, 'options.connectTimeout must be a number ≥ 1 and at most 2147483647 ms (about 24.8 days), or Infinity for none (got -1)'],
     ['http://127.0.0.1:1', { protocols: ['spdy'] }, `options.protocols has an unknown protocol "spdy" (known: 'http1', 'http2')`],
     ['http://127.0.0.1:1', { headers: { 'x-a': 'a\r\nb' } }, 'options.headers["x-a"] has a forbidden character (CR, LF, NUL or a control character) in its value'],
   ])('throws synchronously for %j %j, before dialing', (origin, options, message) => {

@@ -13,7 +13,7 @@ import {
   RxconnError,
   TlsError,
 } from '../lib/core/errors.js';
-import { resolveOptions } from '../lib/core/options.js';
+import { resolveNodeOptions as resolveOptions } from '../lib/node/open.js';
 import type { RetryOptions, RetryPolicy } from '../lib/core/options.js';
 import { backoffDelay, reconnect } from '../lib/core/reconnect.js';
 
@@ -72,9 +72,9 @@ describe('backoffDelay', () => {
     expect([1, 2, 3, 4, 5, 6, 7].map(n => backoffDelay(p, n))).toEqual([100, 200, 400, 800, 1_000, 1_000, 1_000]);
   });
 
-  it('uses the defaults 100 ms × 2 up to 30 s', () => {
+  it('uses the defaults 100 ms × 2 up to 10 s', () => {
     const p = policy({ jitter: 'none' });
-    expect([1, 2, 3, 9, 10, 20].map(n => backoffDelay(p, n))).toEqual([100, 200, 400, 25_600, 30_000, 30_000]);
+    expect([1, 2, 3, 9, 10, 20].map(n => backoffDelay(p, n))).toEqual([100, 200, 400, 10_000, 10_000, 10_000]);
   });
 
   it('supports other factors, and a constant delay with factor 1', () => {

@@ -85,7 +85,7 @@ describe('websocket options', () => {
     ['/', { nope: 1 }, 'websocket options.nope is not a known option (known: protocols, headers, maxQueued, maxPayload, handshakeTimeout)'],
     ['/', { maxQueued: -1 }, 'websocket options.maxQueued must be an integer ≥ 0 (got -1)'],
     ['/', { maxPayload: 1.5 }, 'websocket options.maxPayload must be an integer ≥ 0 (got 1.5)'],
-    ['/', { handshakeTimeout: 0 }, 'websocket options.handshakeTimeout must be a finite number > 0 in ms (got 0)'],
+    ['/', { handshakeTimeout: 0 }, 'websocket options.handshakeTimeout must be a number > 0 and at most 2147483647 ms (about 24.8 days), or Infinity for none (got 0)'],
     ['/', { protocols: ['ok', 'not ok'] }, 'websocket subprotocol "not ok" is not a valid token'],
     ['/', { headers: { 'Sec-WebSocket-Key': 'x' } }, 'header "sec-websocket-key" is set by the WebSocket handshake'],
     ['/', { headers: { 'sec-websocket-protocol': 'x' } }, 'header "sec-websocket-protocol" is set by the WebSocket handshake: use options.protocols'],

@@ -4,7 +4,7 @@
  */
 import { Observable } from 'rxjs';
 import type { WebSocketChannel, WebSocketChannelEvent } from '../core/websocket/channel.js';
-import type { WebSocketMessage } from '../node/websocket/link.js';
+import type { WebSocketMessage } from '../core/websocket/link.js';
 import { outsideZone } from './zone.js';
 import type { ZoneRunner } from './zone.js';
 

@@ -1,55 +1,20 @@
 /**
- * The connection core: one permanent, monitored connection to an origin. Protocol-agnostic: it
- * keeps the request queue, the active streams, the dial-and-reconnect loop and the lifecycle
- * events; protocol sessions (see `session.ts`) do the wire work.
+ * The public face of a connection: one permanent, monitored connection to an origin, its
+ * requests, upgrades and WebSockets. The life behind it (the dial loop, sessions, state, events)
+ * is `lifecycle.ts`; the requests are `stream-table.ts`'s; the wire is the runtime's.
  */
-import type { Socket } from 'node:net';
-import {
-  BehaviorSubject,
-  NEVER,
-  Observable,
-  Subject,
-  Subscription,
-  type Subscriber,
-  catchError,
-  defer,
-  filter,
-  finalize,
-  first,
-  map,
-  mergeWith,
-  of,
-  race,
-  startWith,
-  switchMap,
-  take,
-  takeUntil,
-  tap,
-  throwError,
-  timeout,
-  timer,
-} from 'rxjs';
-import {
-  ConnectTimeoutError,
-  ConnectionClosedError,
-  ConnectionDownError,
-  InvalidArgumentError,
-  ProtocolError,
-  RxconnError,
-  UnsupportedError,
-  toConnectionError,
-} from './errors.js';
-import type { ConnectionEvent, ConnectionState, GoawayInfo, Protocol, ResponseEvent } from './events.js';
+import { Observable, defer, throwError } from 'rxjs';
+import type { Subscriber } from 'rxjs';
+import { ConnectionDownError, InvalidArgumentError, UnsupportedError } from './errors.js';
+import type { ConnectionEvent, ConnectionState, Protocol, ResponseEvent } from './events.js';
+import { isToken } from './http-syntax.js';
+import { Lifecycle } from './lifecycle.js';
 import type { ResolvedOptions } from './options.js';
 import type { UpgradeIntent } from './pending-request.js';
-import { StreamTable } from './stream-table.js';
-import { release, sessionLifetime } from '../node/protocols.js';
-import type { SessionHooks } from '../node/protocols.js';
-import { reconnect } from './reconnect.js';
-import { isToken } from './http-syntax.js';
 import { prepareRequest } from './request-init.js';
 import type { RequestBody, RequestInit } from './request-init.js';
-import type { Session, Switched } from './session.js';
+import type { Endpoint, Switched } from './session.js';
+import { checkTime } from './time.js';
 import { WebSocketChannel } from './websocket/channel.js';
 import type { WebSocketOptions } from './websocket/options.js';
 
@@ -86,73 +51,20 @@ export interface ConnectionInfo {
   readonly attempt: number;
 }
 
-/** How long a connection must stay up, without a complete response, to count as a success for the retry budget, in ms. */
-export const PROVEN_AFTER = 1_000;
-
-const TERMINAL: ReadonlySet<ConnectionState> = new Set(['closed', 'failed']);
-
-/**
- * One permanent connection to an origin. It is a **hot** Observable of {@link ConnectionEvent}s:
- * dialing starts at once (in a microtask of `open()`, so a subscriber added in the same
- * synchronous block sees every event). It emits `closed` and completes after
- * `close()`/`shutdown()`, and errors only when it gives up (`RXCONN_RETRIES_EXHAUSTED`, or a
- * failure that is not retried such as `RXCONN_TLS`).
- *
- * @example
- * const conn = open('http://127.0.0.1:8080');
- * conn.subscribe(event => console.log(event.type));
- * conn.get('/health').pipe(text()).subscribe(r => console.log(r.status, r.body));
- * await conn.shutdown();
- */
 export class Connection extends Observable<ConnectionEvent> {
   /**
    * The current state; replays it on subscribe (BehaviorSubject semantics, so
    * `toSignal(conn.state$, { requireSync: true })` works) and completes after `closed`/`failed`.
    */
   readonly state$: Observable<ConnectionState>;
-  readonly #options: ResolvedOptions;
-  readonly #events: Subject<ConnectionEvent>;
-  readonly #state = new BehaviorSubject<ConnectionState>('connecting');
-  /** The session new requests go to. */
-  #session: Session | undefined;
-  /** Every session not yet closed: the current one and those draining after a GOAWAY. */
-  readonly #sessions = new Set<Session>();
-  /** Every socket not yet closed, for a leak-free `closed`. */
-  readonly #sockets = new Set<Socket>();
-  /** Sessions whose socket was handed to an upgrade, and the protocol it speaks now. */
-  readonly #upgraded = new WeakMap<Session, string>();
-  readonly #streams: StreamTable;
-  /** Ticks when the active-stream count or the session count changes. */
-  readonly #changed = new Subject<void>();
-  readonly #stop = new Subject<void>();
-  /** A session served a complete response: it proved itself (see #attemptOnce). */
-  readonly #proven = new Subject<Session>();
-  #attempt = 0;
-  #ending: 'shutdown' | 'close' | undefined;
-  #endError: RxconnError | undefined;
-  #failure: RxconnError | undefined;
-  /** How many active streams each closed session took down with it, for its `disconnected` event. */
-  readonly #killed = new WeakMap<Session, number>();
-  #loop: Subscription | undefined;
-  #finished = false;
-  readonly #closed: Promise<void>;
-  #resolveClosed!: () => void;
+  readonly #life: Lifecycle;
 
   /** @internal Use {@link open}. */
   constructor(options: ResolvedOptions) {
-    const events = new Subject<ConnectionEvent>();
-    super(subscriber => events.subscribe(subscriber));
-    this.#events = events;
-    this.#options = options;
-    this.#streams = new StreamTable(options.maxQueued, options.scheduler, {
-      currentSession: () => this.#session,
-      onSettled: (session, completed) => {
-        if (completed && session) this.#proven.next(session);
-        if (this.#ending) this.#changed.next();
-      },
-    });
-    this.#closed = new Promise(resolve => (this.#resolveClosed = resolve));
-    const state = this.#state;
+    const life = new Lifecycle(options);
+    super(subscriber => life.events.subscribe(subscriber));
+    this.#life = life;
+    const state = life.state;
     this.state$ = new Observable<ConnectionState>(subscriber => {
       if (state.closed || state.isStopped) {
         subscriber.next(state.getValue());
@@ -161,12 +73,11 @@ export class Connection extends Observable<ConnectionEvent> {
       }
       return state.subscribe(subscriber);
     });
-    queueMicrotask(() => this.#run());
   }
 
   /** The current state, synchronously. */
   get state(): ConnectionState {
-    return this.#state.getValue();
+    return this.#life.state.getValue();
   }
 
   /**
@@ -200,13 +111,14 @@ export class Connection extends Observable<ConnectionEvent> {
         subscriber.error(new InvalidArgumentError(`upgrade protocol ${JSON.stringify(protocol)} is not a valid token`));
         return undefined;
       }
-      let socket: Socket | undefined;
+      let socket: Endpoint | undefined;
       const teardown = this.#submit({ ...init, method: 'GET' }, subscriber, {
         protocol,
         onSwitched: switched => {
-          socket = switched.socket;
-          this.#onUpgraded(switched.socket, protocol);
-          socket.once('close', () => subscriber.complete());
+          const upgraded = switched.socket;
+          socket = upgraded;
+          this.#life.onUpgraded(upgraded, protocol);
+          upgraded.once('close', () => subscriber.complete());
           subscriber.next(switched);
         },
       });
@@ -229,24 +141,24 @@ export class Connection extends Observable<ConnectionEvent> {
    * chat.send('hello');
    */
   websocket(path: string, options?: WebSocketOptions): WebSocketChannel {
-    return new WebSocketChannel(this, path, options, this.#options);
+    return new WebSocketChannel(this, path, options, this.#life.options);
   }
 
   /** Validates one request and hands it to the stream table; returns its teardown. */
   #submit(init: RequestInit, subscriber: Subscriber<ResponseEvent>, upgrade?: UpgradeIntent): (() => void) | undefined {
     let request;
     try {
-      request = prepareRequest(init, this.#options.headers);
+      request = prepareRequest(init, this.#life.options.headers);
     } catch (error) {
       subscriber.error(error);
       return undefined;
     }
-    const refusal = this.#refusal();
+    const refusal = this.#life.refusal();
     if (refusal) {
       subscriber.error(refusal);
       return undefined;
     }
-    return this.#streams.submit(request, subscriber, upgrade);
+    return this.#life.streams.submit(request, subscriber, upgrade);
   }
 
   /** `GET path`. See {@link request}. */
@@ -286,8 +198,8 @@ export class Connection extends Observable<ConnectionEvent> {
    */
   ping(): Observable<number> {
     return defer(() => {
-      const session = this.#session;
-      if (!session) return throwError(() => this.#refusal() ?? new ConnectionDownError(`ping() needs a connected connection (state: ${this.state})`));
+      const session = this.#life.session;
+      if (!session) return throwError(() => this.#life.refusal() ?? new ConnectionDownError(`ping() needs a connected connection (state: ${this.state})`));
       if (!session.ping) return throwError(() => new UnsupportedError(`ping() needs HTTP/2; this connection speaks ${session.protocol === 'http1' ? 'HTTP/1.1' : session.protocol}`));
       return session.ping();
     });
@@ -295,258 +207,55 @@ export class Connection extends Observable<ConnectionEvent> {
 
   /** A snapshot of the connection. */
   info(): ConnectionInfo {
-    const session = this.#session;
+    const life = this.#life;
+    const session = life.session;
     const socket = session?.socket;
     return {
       state: this.state,
       protocol: session?.protocol,
-      origin: this.#options.origin.origin,
+      origin: life.options.origin.origin,
       localAddress: socket?.localAddress,
       localPort: socket?.localPort,
       remoteAddress: socket?.remoteAddress,
       remotePort: socket?.remotePort,
-      activeStreams: this.#streams.active,
-      queuedRequests: this.#streams.queued,
-      attempt: this.#attempt,
+      activeStreams: life.streams.active,
+      queuedRequests: life.streams.queued,
+      attempt: life.attempt,
     };
   }
 
   /**
-   * Graceful close: new requests error at once with `RXCONN_CONNECTION_CLOSED`, queued ones too;
-   * active streams finish (HTTP/1.1: the current response; HTTP/2: GOAWAY(NO_ERROR), every open
-   * stream), then the socket closes. After `timeout` (default `closeTimeout`) the rest are killed
-   * with `RXCONN_CONNECTION_CLOSED`. While (re)connecting it closes at once. Never reconnects.
-   * Idempotent; resolves when the connection is closed (nothing of it remains).
+   * Graceful close, as Gun's guide promises it: a request made before `shutdown()` is still sent
+   * and answered — the queued ones go out on the current session (HTTP/1.1 one after another,
+   * HTTP/2 before our GOAWAY), or on the dial in progress if it succeeds — then each session
+   * closes once its streams are done (HTTP/2 GOAWAY(NO_ERROR), HTTP/1.1 after the last
+   * response, a WebSocket with 1001). Requests made after it error with
+   * `RXCONN_CONNECTION_CLOSED`; queued ones too when there is no connection and no dial in
+   * progress (shutdown starts no new dial). After `timeout` (default `closeTimeout`; `Infinity`
+   * to wait for everything) what is left is killed with `RXCONN_CONNECTION_CLOSED`. Never
+   * reconnects. Idempotent; resolves when the connection is closed (nothing of it remains).
    */
   shutdown(options: ShutdownOptions = {}): Promise<void> {
-    const limit = options.timeout ?? this.#options.closeTimeout;
-    if (typeof limit !== 'number' || !(limit >= 0) || !Number.isFinite(limit)) {
-      return Promise.reject(new InvalidArgumentError(`shutdown timeout must be a finite number ≥ 0 (got ${String(limit)})`));
+    let limit: number;
+    try {
+      limit = checkTime('shutdown timeout', options.timeout, this.#life.options.closeTimeout, 0, true);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    if (this.#ending || this.#finished) return this.#closed;
-    this.#ending = 'shutdown';
-    this.#rejectQueue(new ConnectionClosedError('the connection shut down before this request was sent'));
-    if (!this.#loop) return this.#closed; // not started yet: #run finishes it
-    if (this.#sessions.size === 0) {
-      this.#stop.next();
-      return this.#closed;
-    }
-    this.#setState('closing');
-    // An upgraded socket (a WebSocket) counts as one active stream: shutdown waits for its close.
-    const upgraded = [...this.#sessions].filter(session => this.#upgraded.has(session)).length;
-    this.#emit({ type: 'closing', activeStreams: this.#streams.active + upgraded, initiator: 'client' });
-    for (const session of this.#sessions) session.shutdown();
-    // The finalize of the dial loop runs once this emits: the active streams and sessions are gone, or time is up.
-    this.#changed
-      .pipe(
-        startWith(undefined),
-        first(() => this.#streams.active + this.#sessions.size === 0),
-        timeout({
-          first: limit,
-          scheduler: this.#options.scheduler,
-          with: () => {
-            this.#endError = new ConnectionClosedError(`shutdown did not finish within its timeout (${limit} ms): the stream was killed`);
-            return of(0);
-          },
-        }),
-        takeUntil(this.#stop),
-      )
-      .subscribe(() => this.#stop.next());
-    return this.#closed;
+    return this.#life.shutdown(limit);
   }
 
   /**
    * Abrupt close: the socket is destroyed now; active and queued requests error with
-   * `RXCONN_CONNECTION_CLOSED`; the events end with `closed`. Idempotent.
+   * `RXCONN_CONNECTION_CLOSED`; `state` reads `closed` at once, and the events end with
+   * `closed` once every socket has closed. Idempotent.
    */
   close(): void {
-    if (this.#ending === 'close' || this.#finished) return;
-    this.#ending = 'close';
-    this.#endError = new ConnectionClosedError('the connection was closed');
-    this.#rejectQueue(this.#endError);
-    if (this.#loop) this.#stop.next();
+    this.#life.close();
   }
 
   /** Resolves when the connection has closed or failed (nothing of it remains). */
   whenClosed(): Promise<void> {
-    return this.#closed;
-  }
-
-  // ---- the dial loop ----
-
-  #run(): void {
-    if (this.#ending) {
-      this.#finish();
-      return;
-    }
-    this.#loop = defer(() => this.#attemptOnce())
-      .pipe(
-        reconnect<Session>(this.#options.retry, (attempt, delay, error) => this.#onRetry(attempt, delay, error), this.#options.scheduler),
-        takeUntil(this.#stop),
-        finalize(() => this.#finish()),
-      )
-      .subscribe({ error: (error: unknown) => this.#fail(toConnectionError(error)) });
-  }
-
-  /** One attempt: dial, adopt the session, run it until it is lost. Emits once (connected). */
-  #attemptOnce(): Observable<Session> {
-    const attempt = this.#attempt;
-    const { connectTimeout, scheduler } = this.#options;
-    this.#setState('connecting');
-    this.#emit({ type: 'connecting', attempt });
-    let adopted: Session | undefined;
-    let goaway: GoawayInfo | undefined;
-    const draining = new Subject<never>();
-    const hooks: SessionHooks = {
-      onSocket: socket => this.#track(socket),
-      onCapacity: () => this.#streams.pump(),
-      onDraining: (session, detail) => {
-        goaway = detail.goaway;
-        this.#onDraining(session, detail);
-        if (session === adopted) {
-          release(session);
-          draining.error(new ConnectionDownError(`the server is closing the connection: ${detail.reason}`));
-        }
-      },
-      onClose: (session, error) => this.#onSessionClose(session, error),
-    };
-    return sessionLifetime(this.#options, hooks).pipe(
-      timeout({ first: connectTimeout, scheduler, with: () => throwError(() => new ConnectTimeoutError(connectTimeout)) }),
-      tap(session => {
-        adopted = session;
-        this.#adopt(session, attempt);
-      }),
-      // The retry budget resets once the connection proves itself (a complete response, or
-      // PROVEN_AFTER ms up), not at connect: a peer that accepts and drops at once must not
-      // make the connection redial forever.
-      switchMap(session =>
-        race(this.#proven.pipe(filter(s => s === session)), timer(PROVEN_AFTER, scheduler)).pipe(
-          take(1),
-          map(() => session),
-        ),
-      ),
-      mergeWith(draining),
-      catchError((raw: unknown) => {
-        const error = toConnectionError(raw);
-        if (!adopted) return throwError(() => error);
-        if (this.#session === adopted) this.#session = undefined;
-        if (this.#ending) return NEVER; // a shutdown in progress ends the loop, not a reconnect
-        const killedStreams = this.#killed.get(adopted) ?? 0;
-        this.#setState('disconnected');
-        this.#emit({ type: 'disconnected', protocol: this.#upgraded.has(adopted) ? 'websocket' : adopted.protocol, error, killedStreams, ...(goaway && { goaway }) });
-        return throwError(() => error);
-      }),
-    );
-  }
-
-  #adopt(session: Session, attempt: number): void {
-    this.#session = session;
-    this.#sessions.add(session);
-    this.#changed.next();
-    this.#setState('connected');
-    this.#emit({ type: 'connected', protocol: session.protocol, attempt });
-    this.#attempt = 0;
-    this.#streams.pump();
-  }
-
-  #onUpgraded(socket: Socket, protocol: string): void {
-    const session = [...this.#sessions].find(s => s.socket === socket);
-    if (!session) return;
-    this.#upgraded.set(session, protocol);
-    this.#emit({ type: 'upgraded', protocol });
-    const refusal = this.#refusal();
-    if (refusal) this.#rejectQueue(refusal);
-  }
-
-  #onRetry(attempt: number, delay: number, error: RxconnError): void {
-    this.#attempt = attempt;
-    this.#setState('disconnected');
-    this.#emit({ type: 'retrying', attempt, delay, error });
-  }
-
-  #onDraining(session: Session, detail: { readonly goaway?: GoawayInfo }): void {
-    if (this.#session === session) this.#session = undefined;
-    if (this.#ending) return;
-    const activeStreams = this.#streams.activeOn(session);
-    this.#emit({ type: 'closing', activeStreams, initiator: 'server', ...(detail.goaway && { goaway: detail.goaway }) });
-  }
-
-  #onSessionClose(session: Session, error: RxconnError): void {
-    if (this.#session === session) this.#session = undefined;
-    this.#sessions.delete(session);
-    this.#killed.set(session, this.#streams.failActive(() => this.#streamError(error), session));
-    this.#changed.next();
-  }
-
-  /** What an active stream errors with when its session closes because of `cause`. */
-  #streamError(cause: RxconnError): RxconnError {
-    if (this.#ending) return this.#endError ?? new ConnectionClosedError(`the connection closed during shutdown: ${cause.message}`, { cause });
-    const message = `the connection was lost while this stream was active: ${cause.message}`;
-    // A peer that broke the protocol keeps its code, as a malformed HTTP/1.1 response does.
-    return cause instanceof ProtocolError ? new ProtocolError(message, { cause }) : new ConnectionDownError(message, { cause });
-  }
-
-  /** The loop gave up: the failure goes to queued requests and to the event stream. */
-  #fail(error: RxconnError): void {
-    this.#failure = error;
-    this.#rejectQueue(error);
-  }
-
-  /** The end, after a close, a shutdown or a failure: tears everything down, then `closed`. */
-  #finish(): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    this.#session = undefined;
-    const error = this.#failure ?? this.#endError ?? new ConnectionClosedError('the connection was closed');
-    this.#ending ??= 'close';
-    this.#rejectQueue(error);
-    for (const session of [...this.#sessions]) session.destroy(error);
-    this.#streams.failActive(() => error);
-    for (const socket of this.#sockets) socket.destroy();
-    const sockets = [...this.#sockets].map(socket => new Promise<void>(resolve => socket.once('close', () => resolve())));
-    void Promise.all(sockets).then(() => {
-      if (this.#failure) {
-        this.#setState('failed');
-        this.#events.error(this.#failure);
-      } else {
-        this.#setState('closed');
-        this.#emit({ type: 'closed' });
-        this.#events.complete();
-      }
-      this.#state.complete();
-      this.#changed.complete();
-      this.#resolveClosed();
-    });
-  }
-
-  // ---- requests ----
-
-  /** Why a new request cannot be accepted, if it cannot. */
-  #refusal(): RxconnError | undefined {
-    if (this.#failure) return this.#failure;
-    const upgradedTo = this.#session && this.#upgraded.get(this.#session);
-    if (upgradedTo) return new UnsupportedError(`the connection was upgraded to ${upgradedTo}: no HTTP requests until it reconnects`);
-    if (this.#ending || this.#finished) return new ConnectionClosedError(`the connection is ${this.#ending === 'shutdown' && !this.#finished ? 'shutting down' : 'closed'}: no new requests`);
-    return undefined;
-  }
-
-  #rejectQueue(error: RxconnError): void {
-    this.#streams.rejectQueued(error);
-  }
-
-  // ---- plumbing ----
-
-  #track(socket: Socket): void {
-    this.#sockets.add(socket);
-    socket.once('close', () => this.#sockets.delete(socket));
-  }
-
-  #emit(event: ConnectionEvent): void {
-    this.#events.next(event);
-  }
-
-  #setState(state: ConnectionState): void {
-    if (this.#state.getValue() !== state && !TERMINAL.has(this.#state.getValue())) this.#state.next(state);
+    return this.#life.closed;
   }
 }
-

@@ -35,6 +35,12 @@ export interface ClosingEvent {
   readonly activeStreams: number;
   /** Who started it. */
   readonly initiator: 'client' | 'server';
+  /**
+   * The server's close was planned (`connection: close`, GOAWAY(NO_ERROR), an idle close) and the
+   * connection proved itself: a rotation. The replacement is dialled at once, without backoff, and
+   * `state$` stays `connected` unless that dial fails. Absent for the client's own closes.
+   */
+  readonly rotation?: boolean;
   readonly goaway?: GoawayInfo;
 }
 /** The last event; the event stream completes right after it. */

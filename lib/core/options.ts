@@ -1,22 +1,30 @@
 /**
  * The options of `open()`, their defaults, and their synchronous validation.
  */
-import { createSecureContext } from 'node:tls';
-import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { SchedulerLike } from 'rxjs';
 import { InvalidArgumentError } from './errors.js';
 import { isFieldValue, isToken } from './http-syntax.js';
 import { CONNECTION_HEADERS } from './request-init.js';
 import type { RxconnError } from './errors.js';
 import type { Protocol } from './events.js';
+import type { Runtime } from './runtime.js';
+import { checkTime } from './time.js';
 
-/** How the connection reconnects. Exponential backoff with full jitter by default. */
+/**
+ * How the connection reconnects: exponential backoff with full jitter. An outage ends the
+ * connection when either budget is spent: `maxRetries` retries, or `maxElapsed` ms since its first
+ * failure. With the defaults it rides out about two minutes of outage and gives up between 120 s
+ * and 140 s after the first failure (the last wait is at most `maxDelay`, the last dial at most
+ * `connectTimeout`).
+ */
 export interface RetryOptions {
-  /** Retries per outage before giving up; `Infinity` never gives up. Default 5. */
+  /** Retries per outage before giving up; `Infinity` for no count limit. Default `Infinity` (the time budget decides). */
   maxRetries?: number;
+  /** Time budget of one outage, from its first failed attempt, in ms; `Infinity` never gives up by time. Default 120 000. */
+  maxElapsed?: number;
   /** Backoff ceiling of the first retry, in ms. Default 100. */
   initialDelay?: number;
-  /** Upper bound of any delay, in ms. Default 30 000. */
+  /** Upper bound of any delay, in ms. Default 10 000. */
   maxDelay?: number;
   /** Growth of the ceiling per retry. Default 2. */
   factor?: number;
@@ -24,7 +32,7 @@ export interface RetryOptions {
   jitter?: 'full' | 'none';
   /**
    * Your own policy: the delay in ms before retry `attempt` (1-based) after `error`; return
-   * `null` to give up. Replaces the backoff; `maxRetries` still bounds the count.
+   * `null` to give up. Replaces the backoff; `maxRetries` and `maxElapsed` still bound it.
    */
   delay?: (attempt: number, error: RxconnError) => number | null;
   /** The random source of the jitter, in [0, 1). Default `Math.random`. */
@@ -43,15 +51,19 @@ export interface KeepaliveOptions {
 export interface ConnectionOptions {
   /** Protocols to speak. TLS: the ALPN offer, in order; cleartext: the first entry is used (`http2` = prior-knowledge h2c). Default `['http2', 'http1']` on TLS, `['http1']` on cleartext. */
   protocols?: readonly Protocol[];
-  /** `node:tls` connect options (`ca`, `cert`, `key`, `rejectUnauthorized`, `servername`...). Certificates are verified by default. */
-  tls?: Omit<TlsConnectionOptions, 'host' | 'port' | 'socket' | 'ALPNProtocols'>;
-  /** Bound on one attempt: DNS, TCP, TLS and the protocol preface, in ms. Default 10 000. */
+  /**
+   * TLS options of the runtime: in Node, `node:tls` connect options (`ca`, `cert`, `key`,
+   * `rejectUnauthorized`, `servername`...; typed by Node's `ConnectionOptions`). Certificates are
+   * verified by default.
+   */
+  tls?: object;
+  /** Bound on one attempt: DNS, TCP, TLS and the protocol preface, in ms; `Infinity` for none. Default 10 000. */
   connectTimeout?: number;
   /** Reconnect policy, or `false` to never reconnect. */
   retry?: RetryOptions | false;
   /** Ping the peer to detect dead connections, or `false`. Default on for HTTP/2 and WebSocket. */
   keepalive?: KeepaliveOptions | false;
-  /** Bound on a graceful shutdown, in ms. Default 15 000. */
+  /** Bound on a graceful shutdown, in ms; `Infinity` waits for every stream. Default 15 000. */
   closeTimeout?: number;
   /** Most requests allowed to wait for a connection or a free stream. Default 10 000. */
   maxQueued?: number;
@@ -66,6 +78,7 @@ export interface ConnectionOptions {
 /** A resolved retry policy. */
 export interface RetryPolicy {
   readonly maxRetries: number;
+  readonly maxElapsed: number;
   readonly initialDelay: number;
   readonly maxDelay: number;
   readonly factor: number;
@@ -81,7 +94,8 @@ export interface ResolvedOptions {
   readonly host: string;
   readonly port: number;
   readonly protocols: readonly Protocol[];
-  readonly tls: NonNullable<ConnectionOptions['tls']>;
+  /** The runtime's resolved TLS options (see `Runtime.resolveTls`). */
+  readonly tls: object;
   readonly connectTimeout: number;
   readonly retry: RetryPolicy;
   readonly keepalive: Required<KeepaliveOptions> | false;
@@ -90,20 +104,23 @@ export interface ResolvedOptions {
   readonly maxHeaderSize: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly scheduler?: SchedulerLike;
+  /** The platform this connection runs on. */
+  readonly runtime: Runtime;
 }
 
 const KNOWN_OPTIONS = new Set([
   'protocols', 'tls', 'connectTimeout', 'retry', 'keepalive', 'closeTimeout', 'maxQueued',
   'maxHeaderSize', 'headers', 'scheduler',
 ]);
-const KNOWN_RETRY = new Set(['maxRetries', 'initialDelay', 'maxDelay', 'factor', 'jitter', 'delay', 'random']);
+const KNOWN_RETRY = new Set(['maxRetries', 'maxElapsed', 'initialDelay', 'maxDelay', 'factor', 'jitter', 'delay', 'random']);
 const PROTOCOLS: readonly Protocol[] = ['http1', 'http2'];
 
 function fail(message: string): never {
   throw new InvalidArgumentError(message);
 }
 
-function shown(value: unknown): string {
+/** A value as a validation message shows it. */
+export function shown(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'function') return 'a function';
   if (Array.isArray(value)) return 'an array';
@@ -158,18 +175,19 @@ export function parseOrigin(origin: unknown): URL {
 }
 
 function resolveRetry(value: unknown): RetryPolicy {
-  if (value === false) return { maxRetries: 0, initialDelay: 0, maxDelay: 0, factor: 1, jitter: 'none', random: Math.random };
+  if (value === false) return { maxRetries: 0, maxElapsed: Infinity, initialDelay: 0, maxDelay: 0, factor: 1, jitter: 'none', random: Math.random };
   const retry = value === undefined ? {} : plainObject('options.retry', value);
   checkKeys('options.retry', retry, KNOWN_RETRY);
   const jitter = retry.jitter === undefined ? 'full' : retry.jitter;
   if (jitter !== 'full' && jitter !== 'none') fail(`options.retry.jitter must be 'full' or 'none' (got ${shown(jitter)})`);
   if (retry.delay !== undefined && typeof retry.delay !== 'function') fail(`options.retry.delay must be a function (got ${shown(retry.delay)})`);
   if (retry.random !== undefined && typeof retry.random !== 'function') fail(`options.retry.random must be a function (got ${shown(retry.random)})`);
-  const initialDelay = number('options.retry.initialDelay', retry.initialDelay, 100);
-  const maxDelay = number('options.retry.maxDelay', retry.maxDelay, 30_000);
+  const initialDelay = checkTime('options.retry.initialDelay', retry.initialDelay, 100, 0, false);
+  const maxDelay = checkTime('options.retry.maxDelay', retry.maxDelay, 10_000, 0, false);
   if (maxDelay < initialDelay) fail(`options.retry.maxDelay (${maxDelay}) must be ≥ options.retry.initialDelay (${initialDelay})`);
   return {
-    maxRetries: integer('options.retry.maxRetries', retry.maxRetries, 5, 0, true),
+    maxRetries: integer('options.retry.maxRetries', retry.maxRetries, Infinity, 0, true),
+    maxElapsed: checkTime('options.retry.maxElapsed', retry.maxElapsed, 120_000, 0, true),
     initialDelay,
     maxDelay,
     factor: number('options.retry.factor', retry.factor, 2, 1),
@@ -184,8 +202,8 @@ function resolveKeepalive(value: unknown): ResolvedOptions['keepalive'] {
   const keepalive = value === undefined ? {} : plainObject('options.keepalive', value);
   checkKeys('options.keepalive', keepalive, new Set(['interval', 'timeout']));
   return {
-    interval: number('options.keepalive.interval', keepalive.interval, 30_000, 1),
-    timeout: number('options.keepalive.timeout', keepalive.timeout, 10_000, 1),
+    interval: checkTime('options.keepalive.interval', keepalive.interval, 30_000, 1, false),
+    timeout: checkTime('options.keepalive.timeout', keepalive.timeout, 10_000, 1, false),
   };
 }
 
@@ -213,42 +231,13 @@ function resolveHeaders(value: unknown): Readonly<Record<string, string>> {
   return headers as Record<string, string>;
 }
 
-const TLS_CHECKS: ReadonlyArray<readonly [string, string]> = [
-  ['servername', 'string'],
-  ['rejectUnauthorized', 'boolean'],
-  ['checkServerIdentity', 'function'],
-  ['session', 'object'],
-];
-
-/**
- * Validates `options.tls` now, so a mistake is an error of `open()` rather than a failed dial:
- * the fields `tls.connect()` checks late, and the secure context (ca, cert, key, ciphers,
- * versions...), built once here and reused by every dial.
- */
-function resolveTls(value: unknown): ResolvedOptions['tls'] {
-  if (value === undefined) return {};
-  const tls = plainObject('options.tls', value);
-  for (const key of ['host', 'port', 'socket', 'ALPNProtocols', 'path']) {
-    if (key in tls) fail(`options.tls.${key} cannot be set: it comes from the origin and options.protocols`);
-  }
-  for (const [key, type] of TLS_CHECKS) {
-    if (tls[key] !== undefined && typeof tls[key] !== type) fail(`options.tls.${key} must be a ${type} (got ${shown(tls[key])})`);
-  }
-  if (tls.secureContext !== undefined) return tls;
-  try {
-    return { ...tls, secureContext: createSecureContext(tls) };
-  } catch (error) {
-    fail(`options.tls is invalid: ${(error as Error).message}`);
-  }
-}
-
 /** Validates `open()`'s arguments and applies the defaults. Throws {@link InvalidArgumentError}. */
-export function resolveOptions(originArg: unknown, optionsArg: unknown): ResolvedOptions {
+export function resolveOptions(originArg: unknown, optionsArg: unknown, runtime: Runtime): ResolvedOptions {
   const origin = parseOrigin(originArg);
   const options = optionsArg === undefined ? {} : plainObject('options', optionsArg);
   checkKeys('options', options, KNOWN_OPTIONS);
   const secure = origin.protocol === 'https:';
-  const tls = resolveTls(options.tls);
+  const tls = runtime.resolveTls(options.tls);
   const scheduler = options.scheduler as SchedulerLike | undefined;
   if (scheduler !== undefined && (scheduler === null || typeof (scheduler as Partial<SchedulerLike>).schedule !== 'function')) {
     fail('options.scheduler must be an RxJS SchedulerLike');
@@ -260,13 +249,14 @@ export function resolveOptions(originArg: unknown, optionsArg: unknown): Resolve
     port: origin.port ? Number(origin.port) : secure ? 443 : 80,
     protocols: resolveProtocols(options.protocols, secure),
     tls,
-    connectTimeout: number('options.connectTimeout', options.connectTimeout, 10_000, 1),
+    connectTimeout: checkTime('options.connectTimeout', options.connectTimeout, 10_000, 1, true),
     retry: resolveRetry(options.retry),
     keepalive: resolveKeepalive(options.keepalive),
-    closeTimeout: number('options.closeTimeout', options.closeTimeout, 15_000),
+    closeTimeout: checkTime('options.closeTimeout', options.closeTimeout, 15_000, 0, true),
     maxQueued: integer('options.maxQueued', options.maxQueued, 10_000, 0, true),
     maxHeaderSize: integer('options.maxHeaderSize', options.maxHeaderSize, 16_384, 256),
     headers: resolveHeaders(options.headers),
     scheduler,
+    runtime,
   };
 }

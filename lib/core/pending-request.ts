@@ -1,6 +1,7 @@
 /**
  * One subscribed request as the core sees it: queued (waiting for a connection or a free
- * stream), active on a session, or settled. It settles exactly once.
+ * stream), active on a session, or settled. It settles exactly once; a stream the server never
+ * processed may go back to the queue before that (see {@link PendingRequest.unprocessed}).
  */
 import type { Subscriber } from 'rxjs';
 import type { ResponseEvent } from './events.js';
@@ -16,22 +17,38 @@ export interface UpgradeIntent {
   readonly onSwitched: (switched: Switched) => void;
 }
 
+/** What a request tells its table. */
+export interface PendingHooks {
+  /** Called once, when it settles; `completed` when its response ended normally (or it switched protocols). */
+  onSettled(request: PendingRequest, completed: boolean): void;
+  /** Its session handed it back unprocessed: the table re-queues it or errors it. */
+  onUnprocessed(request: PendingRequest, error: RxconnError, certain: boolean): void;
+}
+
 export class PendingRequest implements UpgradeSink {
   /** The session it runs on, once started. */
   session: Session | undefined;
+  /** How many times a session handed it back unprocessed. */
+  handedBack = 0;
   #cancel: (() => void) | undefined;
   #settled = false;
+  /** A response head reached the subscriber: it can no longer be sent again. */
+  #responded = false;
 
   constructor(
     readonly request: PreparedRequest,
     readonly subscriber: Subscriber<ResponseEvent>,
-    /** Called once, when it settles; `completed` when its response ended normally (or it switched protocols). */
-    readonly onSettled: (request: PendingRequest, completed: boolean) => void,
+    readonly hooks: PendingHooks,
     readonly upgrade?: UpgradeIntent,
   ) {}
 
   get settled(): boolean {
     return this.#settled;
+  }
+
+  /** Whether anything of the response reached the subscriber. */
+  get responded(): boolean {
+    return this.#responded;
   }
 
   /** Starts it on `session`. */
@@ -46,13 +63,15 @@ export class PendingRequest implements UpgradeSink {
       this.error(new UnsupportedError(`a protocol upgrade needs HTTP/1.1; this connection speaks ${session.protocol === 'http2' ? 'HTTP/2' : session.protocol}`));
       return;
     }
-    // A session may settle the stream synchronously (e.g. an immediate write failure).
-    if (this.#settled) cancel();
+    // A session may settle (or hand back) the stream synchronously, e.g. an immediate write failure.
+    if (this.#settled || this.session !== session) cancel();
     else this.#cancel = cancel;
   }
 
   next(event: ResponseEvent): void {
-    if (!this.#settled) this.subscriber.next(event);
+    if (this.#settled) return;
+    this.#responded = true;
+    this.subscriber.next(event);
   }
 
   error(error: Error): void {
@@ -63,9 +82,16 @@ export class PendingRequest implements UpgradeSink {
     if (this.#settle(true)) this.subscriber.complete();
   }
 
-  unprocessed(error: RxconnError): void {
-    // Re-sending lands with the rotation work; until then the stream errors as before.
-    this.error(error);
+  unprocessed(error: RxconnError, certain: boolean): void {
+    if (this.#settled) return;
+    this.hooks.onUnprocessed(this, error, certain);
+  }
+
+  /** Back to the queued state, to be started again on another (or the same) session. */
+  requeue(): void {
+    this.session = undefined;
+    this.#cancel = undefined;
+    this.handedBack++;
   }
 
   switched(switched: Switched): void {
@@ -91,7 +117,7 @@ export class PendingRequest implements UpgradeSink {
   #settle(completed: boolean): boolean {
     if (this.#settled) return false;
     this.#settled = true;
-    this.onSettled(this, completed);
+    this.hooks.onSettled(this, completed);
     return true;
   }
 }

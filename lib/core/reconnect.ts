@@ -1,13 +1,11 @@
 /**
  * Reconnect with backoff: the retry half of the dial loop, pure RxJS and free of I/O.
  */
-import { catchError, defer, retry, tap, throwError, timer } from 'rxjs';
+import { asyncScheduler, catchError, defer, of, retry, tap, throwError, timer } from 'rxjs';
 import type { MonoTypeOperatorFunction, Observable, SchedulerLike } from 'rxjs';
 import { InvalidArgumentError, RetriesExhaustedError, RxconnError, toConnectionError } from './errors.js';
 import type { RetryPolicy } from './options.js';
-
-/** Node's timers fire at once past 2^31−1 ms: longer delays are capped there (~24.8 days). */
-const MAX_TIMER = 2 ** 31 - 1;
+import { MAX_TIMER } from './time.js';
 
 /**
  * The backoff delay before retry `attempt` (1-based): `initialDelay × factor^(attempt−1)`, capped
@@ -22,6 +20,21 @@ export function backoffDelay(policy: RetryPolicy, attempt: number): number {
 /** Called before each wait, with the retry number (1-based), its delay and the failure. */
 export type RetryListener = (attempt: number, delay: number, error: RxconnError) => void;
 
+/** How the dial loop steers the retry policy beyond plain failures. */
+export interface ReconnectControl {
+  /** A planned close of a connection that proved itself: resubscribe at once, without counting it. */
+  isRotation(error: unknown): boolean;
+  /** Called before the immediate resubscribe of a rotation. */
+  onRotation?(): void;
+  /**
+   * Whether the loop may give up now. While it may not (a draining session still serves streams),
+   * a spent budget keeps retrying at the backoff's ceiling instead.
+   */
+  mayGiveUp(): boolean;
+}
+
+const ALWAYS: ReconnectControl = { isRotation: () => false, mayGiveUp: () => true };
+
 class GiveUp extends Error {
   constructor(readonly error: RxconnError) {
     super(error.message);
@@ -33,7 +46,7 @@ function delayFor(policy: RetryPolicy, attempt: number, error: RxconnError): num
   if (!policy.delay) return backoffDelay(policy, attempt);
   const delay = policy.delay(attempt, error);
   if (delay === null) return null;
-  // Infinity is refused too: a timer cannot wait that long (Node clamps it to 1 ms).
+  // Infinity is refused too: a timer cannot wait that long (it would fire at once).
   if (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0) {
     throw new InvalidArgumentError(`options.retry.delay must return a finite number ≥ 0 or null (got ${String(delay)})`);
   }
@@ -41,26 +54,36 @@ function delayFor(policy: RetryPolicy, attempt: number, error: RxconnError): num
 }
 
 /**
- * Resubscribes to the source after each failure, waiting a backoff delay between attempts. The
- * budget (`maxRetries`) resets each time the source emits (a successful connect). A failure whose
- * `retryable` is false ends it at once with that failure; running out of retries ends it with
- * {@link RetriesExhaustedError} whose `cause` is the last failure.
+ * Resubscribes to the source after each failure, waiting a backoff delay between attempts. An
+ * outage's budget is `maxRetries` retries and `maxElapsed` ms from its first failure, whichever
+ * ends first; it resets each time the source emits (the connection proved itself). A failure
+ * whose `retryable` is false ends it at once with that failure; a spent budget ends it with
+ * {@link RetriesExhaustedError} whose `cause` is the last failure — but only once
+ * `control.mayGiveUp()`; a rotation (see {@link ReconnectControl}) resubscribes at once.
  */
-export function reconnect<T>(policy: RetryPolicy, onRetry: RetryListener, scheduler?: SchedulerLike): MonoTypeOperatorFunction<T> {
+export function reconnect<T>(policy: RetryPolicy, onRetry: RetryListener, scheduler?: SchedulerLike, control: ReconnectControl = ALWAYS): MonoTypeOperatorFunction<T> {
+  const clock = scheduler ?? asyncScheduler;
   return (source: Observable<T>) =>
     defer(() => {
       let failures = 0;
+      let outageStart: number | undefined;
       return source.pipe(
-        tap({ next: () => (failures = 0), error: () => failures++ }),
+        tap({ next: () => ((failures = 0), (outageStart = undefined)) }),
         retry({
-          count: policy.maxRetries,
-          resetOnSuccess: true,
-          delay: (raw: unknown, attempt: number) => {
+          delay: (raw: unknown) => {
+            if (control.isRotation(raw)) {
+              control.onRotation?.();
+              return of(0);
+            }
             const error = toConnectionError(raw);
             if (!error.retryable) throw new GiveUp(error);
-            const delay = delayFor(policy, attempt, error);
+            failures++;
+            outageStart ??= clock.now();
+            const spent = failures > policy.maxRetries || clock.now() - outageStart >= policy.maxElapsed;
+            if (spent && control.mayGiveUp()) throw new RetriesExhaustedError(failures, error);
+            const delay = spent ? backoffDelay({ ...policy, jitter: 'none' }, failures) : delayFor(policy, failures, error);
             if (delay === null) throw new RetriesExhaustedError(failures, error);
-            onRetry(attempt, delay, error);
+            onRetry(failures, delay, error);
             return timer(delay, scheduler);
           },
         }),

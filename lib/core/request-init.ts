@@ -4,6 +4,7 @@
 import { isObservable } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { InvalidArgumentError } from './errors.js';
+import { checkTime } from './time.js';
 import { isFieldValue, isToken, trimOws } from './http-syntax.js';
 
 /** A request body: text (sent as UTF-8), bytes, or an Observable of chunks streamed as they come. */
@@ -19,7 +20,7 @@ export interface RequestInit {
   headers?: Readonly<Record<string, string | number | readonly string[]>>;
   /** The body, if any. */
   body?: RequestBody;
-  /** Bound on the whole exchange, from subscribe (including the wait for a connection) to the end of the response, in ms. Default: none. */
+  /** Bound on the whole exchange, from subscribe (including the wait for a connection) to the end of the response, in ms (at most 2³¹−1; `Infinity` for none). Default: none. */
   timeout?: number;
 }
 
@@ -107,8 +108,6 @@ export function prepareRequest(init: unknown, defaults: Readonly<Record<string, 
     fail('request.body must be a string, a Uint8Array or an Observable of chunks');
   }
   const timeout = r.timeout;
-  if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout > 0) || !Number.isFinite(timeout))) {
-    fail(`request.timeout must be a finite number > 0 in ms (got ${String(timeout)})`);
-  }
+  checkTime('request.timeout', timeout, 0, 0, true, true);
   return { method, path, headers: prepareHeaders(defaults, r.headers), body: body as RequestBody | undefined, timeout: timeout as number | undefined };
 }

@@ -3,12 +3,23 @@
  * (HTTP/1.1, HTTP/2). Protocol modules report facts through a {@link SessionListener}; the core
  * decides about queues, retries and events.
  */
-import type { Socket } from 'node:net';
 import type { Observable } from 'rxjs';
 import type { RxconnError } from './errors.js';
 import type { GoawayInfo, Headers, Protocol, ResponseEvent } from './events.js';
-import type { ResolvedOptions } from './options.js';
 import type { PreparedRequest } from './request-init.js';
+
+/**
+ * What the core needs of a runtime's transport handle (a Node socket satisfies it): its
+ * addresses for `info()`, ending it, and hearing that it has ended.
+ */
+export interface Endpoint {
+  readonly localAddress?: string | undefined;
+  readonly localPort?: number | undefined;
+  readonly remoteAddress?: string | undefined;
+  readonly remotePort?: number | undefined;
+  destroy(): void;
+  once(event: 'close', listener: () => void): unknown;
+}
 
 /** Where a session delivers one stream's events. Calls after `error`/`complete` are ignored. */
 export interface StreamSink {
@@ -31,10 +42,10 @@ export interface StreamSink {
 /** A socket handed over by a protocol upgrade (HTTP/1.1 101 Switching Protocols). */
 export interface Switched {
   readonly type: 'switched';
-  /** The socket, now speaking the new protocol; whoever holds it owns it. */
-  readonly socket: Socket;
+  /** The socket, now speaking the new protocol; whoever holds it owns it (in Node, a `net.Socket`). */
+  readonly socket: Endpoint;
   /** Bytes already read past the 101 response: the first bytes of the new protocol. */
-  readonly head: Buffer;
+  readonly head: Uint8Array;
   /** The 101 response's headers. */
   readonly headers: Headers;
 }
@@ -70,7 +81,8 @@ export interface SessionListener {
 /** One protocol session over one socket. */
 export interface Session {
   readonly protocol: Protocol;
-  readonly socket: Socket;
+  /** The transport handle (a socket in Node; a stand-in in the browser). */
+  readonly socket: Endpoint;
   /** Whether a new stream may start now (a free slot, not draining, not closed). */
   canStart(): boolean;
   /**
@@ -94,6 +106,3 @@ export interface Session {
   /** Round-trip time of one keepalive ping, in ms, where the protocol has one. */
   ping?(): Observable<number>;
 }
-
-/** Creates a session on a connected socket; the one signature every protocol module exports. */
-export type SessionFactory = (socket: Socket, options: ResolvedOptions, listener: SessionListener) => Session;

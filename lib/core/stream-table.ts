@@ -1,15 +1,17 @@
 /**
  * The requests of one connection: those queued for a stream (waiting for a connection, or for a
  * free slot on its session) and those active on a session. It starts queued ones in order as
- * slots free up, bounds the queue, runs request timeouts and fails streams in bulk.
+ * slots free up, bounds the queue, runs request timeouts, fails streams in bulk, and sends again
+ * the streams a server never processed.
  */
 import { timer } from 'rxjs';
 import type { SchedulerLike, Subscriber } from 'rxjs';
+import { fixedLength } from './body-source.js';
 import { QueueFullError, TimeoutError } from './errors.js';
 import type { RxconnError } from './errors.js';
 import type { ResponseEvent } from './events.js';
 import { PendingRequest } from './pending-request.js';
-import type { UpgradeIntent } from './pending-request.js';
+import type { PendingHooks, UpgradeIntent } from './pending-request.js';
 import type { PreparedRequest } from './request-init.js';
 import type { Session } from './session.js';
 
@@ -21,13 +23,30 @@ export interface StreamTableHooks {
   onSettled(session: Session | undefined, completed: boolean): void;
 }
 
-export class StreamTable {
+/**
+ * How many times one request may be handed back by sessions that completed no response at all
+ * (a server refusing everything) before it errors. A hand-back from a session that did serve
+ * responses (a rotation: GOAWAY after n streams) is progress and is not counted.
+ */
+export const MAX_FRUITLESS_RESENDS = 5;
+
+/** RFC 9110 §9.2.2: methods whose repetition has the same effect as one request. */
+const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+export class StreamTable implements PendingHooks {
   readonly #queue = new Set<PendingRequest>();
+  /** Requests handed back unprocessed: they go out again before the queue, in the order they first went out. */
+  #resend: PendingRequest[] = [];
   readonly #active = new Set<PendingRequest>();
+  /** Sessions that completed at least one response. */
+  readonly #productive = new WeakSet<Session>();
+  /** Handed-back requests counted against {@link MAX_FRUITLESS_RESENDS}. */
+  readonly #fruitless = new WeakMap<PendingRequest, number>();
   readonly #maxQueued: number;
   readonly #scheduler: SchedulerLike | undefined;
   readonly #hooks: StreamTableHooks;
   #pumping = false;
+  #pumpScheduled = false;
 
   constructor(maxQueued: number, scheduler: SchedulerLike | undefined, hooks: StreamTableHooks) {
     this.#maxQueued = maxQueued;
@@ -42,7 +61,12 @@ export class StreamTable {
 
   /** Requests waiting for a stream. */
   get queued(): number {
-    return this.#queue.size;
+    return this.#queue.size + this.#resend.length;
+  }
+
+  /** Whether `session` served streams: a complete response, or streams still active on it. */
+  served(session: Session): boolean {
+    return this.#productive.has(session) || this.activeOn(session) > 0;
   }
 
   /** Streams in flight on `session`. */
@@ -58,16 +82,16 @@ export class StreamTable {
    * Returns its teardown: cancel on unsubscribe.
    */
   submit(request: PreparedRequest, subscriber: Subscriber<ResponseEvent>, upgrade?: UpgradeIntent): (() => void) | undefined {
-    if (this.#queue.size >= this.#maxQueued) {
+    if (this.queued >= this.#maxQueued) {
       subscriber.error(new QueueFullError(`too many requests waiting (options.maxQueued = ${this.#maxQueued})`));
       return undefined;
     }
-    const pending = new PendingRequest(request, subscriber, this.#onSettled, upgrade);
+    const pending = new PendingRequest(request, subscriber, this, upgrade);
     const deadline = request.timeout;
     const deadline$ =
-      deadline === undefined ? undefined : timer(deadline, this.#scheduler).subscribe(() => pending.fail(new TimeoutError(deadline), true));
+      deadline === undefined || deadline === Infinity ? undefined : timer(deadline, this.#scheduler).subscribe(() => pending.fail(new TimeoutError(deadline), true));
     const session = this.#hooks.currentSession();
-    if (this.#queue.size === 0 && !this.#pumping && session?.canStart()) {
+    if (this.queued === 0 && !this.#pumping && session?.canStart()) {
       // The hot path: a free stream now, nothing queued ahead.
       this.#active.add(pending);
       pending.start(session);
@@ -86,6 +110,13 @@ export class StreamTable {
     if (this.#pumping) return;
     this.#pumping = true;
     try {
+      while (this.#resend.length > 0) {
+        const session = this.#hooks.currentSession();
+        if (!session || !session.canStart()) return;
+        const request = this.#resend.shift()!;
+        this.#active.add(request);
+        request.start(session);
+      }
       for (const request of this.#queue) {
         const session = this.#hooks.currentSession();
         if (!session || !session.canStart()) break;
@@ -98,9 +129,9 @@ export class StreamTable {
     }
   }
 
-  /** Errors every queued request (nothing of them was sent). */
-  rejectQueued(error: RxconnError): void {
-    for (const request of [...this.#queue]) request.fail(error, false);
+  /** Errors every queued request (nothing of them was sent), or those `which` picks. */
+  rejectQueued(error: RxconnError, which?: (request: PendingRequest) => boolean): void {
+    for (const request of [...this.#resend, ...this.#queue]) if (!which || which(request)) request.fail(error, false);
   }
 
   /**
@@ -117,8 +148,49 @@ export class StreamTable {
     return killed;
   }
 
-  readonly #onSettled = (request: PendingRequest, completed: boolean): void => {
+  onSettled(request: PendingRequest, completed: boolean): void {
     if (this.#queue.delete(request)) return;
-    if (this.#active.delete(request)) this.#hooks.onSettled(request.session, completed);
-  };
+    const at = this.#resend.indexOf(request);
+    if (at >= 0) {
+      this.#resend.splice(at, 1);
+      return;
+    }
+    if (!this.#active.delete(request)) return;
+    if (completed && request.session) this.#productive.add(request.session);
+    this.#hooks.onSettled(request.session, completed);
+  }
+
+  /**
+   * A session handed `request` back unprocessed: it goes out again (before anything queued) when
+   * nothing of its response was seen, its body can be sent again (none, text or bytes; not an
+   * Observable), the method is idempotent unless the session is `certain` it was not processed,
+   * and it is within its re-send bounds; otherwise it errors with `error`.
+   */
+  onUnprocessed(request: PendingRequest, error: RxconnError, certain: boolean): void {
+    const session = request.session;
+    const { method, body } = request.request;
+    const fruitless = session && this.#productive.has(session) ? 0 : 1;
+    const count = (this.#fruitless.get(request) ?? 0) + fruitless;
+    const resend =
+      !request.responded &&
+      !request.upgrade &&
+      fixedLength(body) !== undefined &&
+      (certain ? count <= MAX_FRUITLESS_RESENDS : IDEMPOTENT.has(method) && request.handedBack === 0);
+    if (!resend || !this.#active.delete(request)) {
+      request.error(error);
+      return;
+    }
+    this.#fruitless.set(request, count);
+    request.requeue();
+    this.#resend.push(request);
+    this.#hooks.onSettled(session, false);
+    // Not now: the session is inside a call of its own (its GOAWAY handler, or start()).
+    if (!this.#pumpScheduled) {
+      this.#pumpScheduled = true;
+      queueMicrotask(() => {
+        this.#pumpScheduled = false;
+        this.pump();
+      });
+    }
+  }
 }

@@ -16,7 +16,8 @@ import { ResponseParser } from './http1-parser.js';
 import type { ResponseHandler } from './http1-parser.js';
 import type { ResolvedOptions } from '../core/options.js';
 import type { PreparedRequest } from '../core/request-init.js';
-import type { Session, SessionFactory, SessionListener, StreamSink, UpgradeSink } from '../core/session.js';
+import type { Session, SessionListener, StreamSink, UpgradeSink } from '../core/session.js';
+import type { SessionFactory } from './protocols.js';
 
 /** Most bytes read and discarded to keep the socket after a cancel. */
 export const DRAIN_LIMIT = 64 * 1024;

@@ -19,11 +19,15 @@ export function errorCodeName(code: number): string {
   return name === undefined ? `code ${code}` : `${name} (code ${code})`;
 }
 
+const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
+
 /**
  * The HEADERS of one request: the four request pseudo-headers, then the prepared fields
  * (already lower-case and validated); a repeated name becomes an array, as `node:http2` expects.
+ * A body of known `length` is announced with `content-length`, as over HTTP/1.1 (many servers
+ * and gateways require it: 411, presigned uploads); a streamed one (`undefined`) is not.
  */
-export function requestHeaders(request: PreparedRequest, scheme: 'http' | 'https', authority: string): OutgoingHttpHeaders {
+export function requestHeaders(request: PreparedRequest, scheme: 'http' | 'https', authority: string, length: number | undefined): OutgoingHttpHeaders {
   const headers: OutgoingHttpHeaders = {
     ':method': request.method,
     ':path': request.path,
@@ -35,6 +39,9 @@ export function requestHeaders(request: PreparedRequest, scheme: 'http' | 'https
     if (previous === undefined) headers[name] = value;
     else if (Array.isArray(previous)) previous.push(value);
     else headers[name] = [String(previous), value];
+  }
+  if (length !== undefined && (length > 0 || METHODS_WITH_BODY.has(request.method)) && headers['content-length'] === undefined) {
+    headers['content-length'] = length;
   }
   return headers;
 }

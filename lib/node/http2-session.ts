@@ -26,7 +26,8 @@ import { startHttp2Request } from './http2-stream.js';
 import type { Http2Request, Http2StreamOwner } from './http2-stream.js';
 import type { ResolvedOptions } from '../core/options.js';
 import type { PreparedRequest } from '../core/request-init.js';
-import type { Session, SessionFactory, SessionListener, StreamSink } from '../core/session.js';
+import type { Session, SessionListener, StreamSink } from '../core/session.js';
+import type { SessionFactory } from './protocols.js';
 
 /** Client stream ids are odd and end at 2^31-1: past this many streams the session drains. */
 const MAX_STREAMS_PER_SESSION = 2 ** 30 - 1;
@@ -102,8 +103,8 @@ class Http2Session implements Session, Http2StreamOwner {
 
   start(request: PreparedRequest, sink: StreamSink): () => void {
     if (!this.canStart()) {
-      // The core only starts streams when canStart() is true; answer a slip with a retry-safe error.
-      sink.error(new StreamRefusedError(`the HTTP/2 session cannot start a stream now (${this.#streams.size} of ${this.#maxStreams} active${this.#draining ? ', draining' : ''}): the request was not sent`));
+      // The core only starts streams when canStart() is true; a slip goes back to it unsent.
+      sink.unprocessed(new StreamRefusedError(`the HTTP/2 session cannot start a stream now (${this.#streams.size} of ${this.#maxStreams} active${this.#draining ? ', draining' : ''}): the request was not sent`), true);
       return NO_CANCEL;
     }
     const stream = startHttp2Request(this, request, sink);

@@ -148,13 +148,14 @@ export class Http2Request {
     this.#sink.complete();
   }
 
-  /** The server will never process this stream (GOAWAY above its id): error it now; node closes it. */
+  /** The server will never process this stream (GOAWAY above its id): hand it back to the core now; node closes it. */
   refuse(lastStreamId: number): void {
     if (this.#settled) return;
     this.#settled = true;
     this.#stopBody();
-    this.#sink.error(
-      new StreamRefusedError(`the server sent GOAWAY with last stream id ${lastStreamId}: this stream was not processed, a retry is safe`),
+    this.#sink.unprocessed(
+      new StreamRefusedError(`the server sent GOAWAY with last stream id ${lastStreamId}: this stream was not processed, and it could not be sent again`),
+      true,
     );
   }
 
@@ -244,7 +245,12 @@ export class Http2Request {
     if (!request.#settled) {
       request.#settled = true;
       // On a connection loss the core fails the active streams itself (and counts them).
-      if (!request.#owner.isGone()) request.#sink.error(request.#closeError());
+      if (!request.#owner.isGone()) {
+        const error = request.#closeError();
+        // REFUSED_STREAM: the server did not process it; the core sends it again if it can.
+        if (error instanceof StreamRefusedError && !request.#responded) request.#sink.unprocessed(error, true);
+        else request.#sink.error(error);
+      }
     }
     request.#owner.release(request);
   }
@@ -254,7 +260,7 @@ export class Http2Request {
     const code = this.#stream.rstCode;
     const errorCode = (this.#error as { code?: unknown } | undefined)?.code;
     if (code === NGHTTP2_REFUSED_STREAM || errorCode === 'ERR_HTTP2_GOAWAY_SESSION') {
-      return new StreamRefusedError(`the server refused the stream (${errorCodeName(NGHTTP2_REFUSED_STREAM)}): it was not processed, a retry is safe`);
+      return new StreamRefusedError(`the server refused the stream (${errorCodeName(NGHTTP2_REFUSED_STREAM)}): it was not processed, and it could not be sent again`);
     }
     if (code === NGHTTP2_ENHANCE_YOUR_CALM && !this.#responded) {
       // node resets a stream itself with ENHANCE_YOUR_CALM when the response headers exceed
@@ -275,14 +281,17 @@ export class Http2Request {
  * `RXCONN_STREAM_REFUSED`).
  */
 export function startHttp2Request(owner: Http2StreamOwner, request: PreparedRequest, sink: StreamSink): Http2Request | undefined {
-  const endStream = fixedLength(request.body) === 0;
+  const length = fixedLength(request.body);
+  const endStream = length === 0;
   let stream: ClientHttp2Stream;
   try {
-    const headers = requestHeaders(request, owner.scheme, owner.authority);
+    const headers = requestHeaders(request, owner.scheme, owner.authority, length);
     // No options object when node's default is what we want (see ENDS_BY_DEFAULT): same frames, less CPU.
     stream = endStream === ENDS_BY_DEFAULT.has(request.method) ? owner.session.request(headers) : owner.session.request(headers, { endStream });
   } catch (error) {
-    sink.error(requestFailure(error));
+    const failure = requestFailure(error);
+    if (failure instanceof StreamRefusedError) sink.unprocessed(failure, true);
+    else sink.error(failure);
     return undefined;
   }
   const handle = new Http2Request(owner, stream, sink);

@@ -1,9 +1,18 @@
 /**
- * `open()`: the entry point.
+ * `open()` in Node: the entry point.
  */
 import { Connection } from '../core/connection.js';
-import type { ConnectionOptions } from '../core/options.js';
+import type { ConnectionOptions as CoreConnectionOptions } from '../core/options.js';
 import { resolveOptions } from '../core/options.js';
+import type { ResolvedOptions } from '../core/options.js';
+import { nodeRuntime } from './runtime.js';
+import type { TlsOptions } from './tls-options.js';
+
+/** Options of {@link open} in Node: the core's, with `tls` typed as `node:tls` connect options. */
+export interface ConnectionOptions extends Omit<CoreConnectionOptions, 'tls'> {
+  /** `node:tls` connect options (`ca`, `cert`, `key`, `rejectUnauthorized`, `servername`...). Certificates are verified by default. */
+  tls?: TlsOptions;
+}
 
 /**
  * Opens one permanent connection to `origin` (`http://host:port` or `https://host:port`).
@@ -12,9 +21,14 @@ import { resolveOptions } from '../core/options.js';
  *
  * @example
  * const conn = open('https://api.example.com', { retry: { maxRetries: Infinity } });
- * conn.subscribe(event => console.log(event.type));
+ * conn.subscribe({ next: event => console.log(event.type), error: error => console.error(error) });
  * conn.get('/items').pipe(json()).subscribe(({ body }) => console.log(body));
  */
+/** `open()`'s validation with the Node runtime, without dialing (for tests and tools). */
+export function resolveNodeOptions(origin: unknown, options?: unknown): ResolvedOptions {
+  return resolveOptions(origin, options, nodeRuntime);
+}
+
 export function open(origin: string | URL, options?: ConnectionOptions): Connection {
-  return new Connection(resolveOptions(origin, options));
+  return new Connection(resolveOptions(origin, options, nodeRuntime));
 }

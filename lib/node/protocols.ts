@@ -5,11 +5,13 @@ import type { Socket } from 'node:net';
 import { Observable, switchMap } from 'rxjs';
 import type { RxconnError } from '../core/errors.js';
 import { ConnectionClosedError } from '../core/errors.js';
-import type { GoawayInfo, Protocol } from '../core/events.js';
+import type { Protocol } from '../core/events.js';
 import { createHttp1Session } from './http1-session.js';
 import { createHttp2Session } from './http2-session.js';
 import type { ResolvedOptions } from '../core/options.js';
-import type { Session, SessionFactory } from '../core/session.js';
+import type { Session, SessionListener } from '../core/session.js';
+import { isReleased } from '../core/runtime.js';
+import type { SessionHooks } from '../core/runtime.js';
 import { dial } from './transport.js';
 import type { Dialed } from './transport.js';
 
@@ -18,15 +20,8 @@ const FACTORIES: Record<Protocol, SessionFactory> = {
   http2: createHttp2Session,
 };
 
-/** What the core hears from a live session besides its end. */
-export interface SessionHooks {
-  /** A socket was created (for the core's account of what is still open). */
-  onSocket(socket: Socket): void;
-  onCapacity(session: Session): void;
-  onDraining(session: Session, detail: { readonly goaway?: GoawayInfo; readonly reason: string }): void;
-  /** The session closed; called before the lifetime errors, and also for released sessions. */
-  onClose(session: Session, error: RxconnError): void;
-}
+/** Creates a session on a connected socket; the one signature every protocol module exports. */
+export type SessionFactory = (socket: Socket, options: ResolvedOptions, listener: SessionListener) => Session;
 
 /**
  * One session's whole life. Cold: each subscription dials, creates the session for the
@@ -36,14 +31,6 @@ export interface SessionHooks {
  */
 export function sessionLifetime(options: ResolvedOptions, hooks: SessionHooks): Observable<Session> {
   return dial(options, hooks.onSocket).pipe(switchMap(dialed => runSession(dialed, options, hooks)));
-}
-
-/** Sessions whose lifetime no longer owns them (see {@link sessionLifetime}). */
-const released = new WeakSet<Session>();
-
-/** Lets a draining session outlive its lifetime subscription: its own `onClose` ends it. */
-export function release(session: Session): void {
-  released.add(session);
 }
 
 function runSession({ socket, protocol }: Dialed, options: ResolvedOptions, hooks: SessionHooks): Observable<Session> {
@@ -66,7 +53,7 @@ function runSession({ socket, protocol }: Dialed, options: ResolvedOptions, hook
     if (box.ready && !box.closed) subscriber.next(box.session);
     return () => {
       const session = box.session;
-      if (session && !box.closed && !released.has(session)) session.destroy(new ConnectionClosedError('the connection was closed'));
+      if (session && !box.closed && !isReleased(session)) session.destroy(new ConnectionClosedError('the connection was closed'));
     };
   });
 }

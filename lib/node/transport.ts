@@ -8,6 +8,7 @@ import { Observable } from 'rxjs';
 import { ConnectionDownError, ProtocolError, toConnectionError } from '../core/errors.js';
 import type { Protocol } from '../core/events.js';
 import type { ResolvedOptions } from '../core/options.js';
+import type { TlsOptions } from './tls-options.js';
 
 /** A connected socket and the protocol chosen for it. */
 export interface Dialed {
@@ -37,12 +38,14 @@ function negotiated(socket: tls.TLSSocket, offered: readonly Protocol[]): Protoc
 export function dial(options: ResolvedOptions, onSocket?: (socket: net.Socket) => void): Observable<Dialed> {
   return new Observable<Dialed>(subscriber => {
     const { host, port, secure, protocols } = options;
+    // The Node runtime resolved options.tls (lib/node/tls-options.ts).
+    const tlsOptions = options.tls as TlsOptions;
     const socket: net.Socket = secure
       ? tls.connect({
-          ...options.tls,
+          ...tlsOptions,
           host,
           port,
-          servername: options.tls.servername ?? (net.isIP(host) ? undefined : host),
+          servername: tlsOptions.servername ?? (net.isIP(host) ? undefined : host),
           ALPNProtocols: protocols.map(p => ALPN[p]),
         })
       : net.connect({ host, port });

@@ -13,7 +13,7 @@ import tls from 'node:tls';
 import { createHttp2Session } from '../../lib/node/http2-session.js';
 import type { RxconnError } from '../../lib/core/errors.js';
 import type { GoawayInfo, ResponseEvent } from '../../lib/core/events.js';
-import { resolveOptions } from '../../lib/core/options.js';
+import { resolveNodeOptions as resolveOptions } from '../../lib/node/open.js';
 import type { ConnectionOptions } from '../../lib/core/options.js';
 import { prepareRequest } from '../../lib/core/request-init.js';
 import type { RequestInit } from '../../lib/core/request-init.js';

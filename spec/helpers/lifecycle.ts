@@ -2,12 +2,14 @@
  * Helpers to watch a connection: record its events, wait for one, check nothing is left open.
  */
 import { expect } from 'vitest';
-import { filter, firstValueFrom } from 'rxjs';
+import { filter, firstValueFrom, skip } from 'rxjs';
 import type { Connection, ConnectionEvent } from '../../lib/index.js';
 
 /** Records every event (and the error or completion) of a connection from now on. */
-export function record(conn: Connection): { events: ConnectionEvent[]; types: () => string[]; error: () => unknown; done: Promise<void> } {
+export function record(conn: Connection): { events: ConnectionEvent[]; states: string[]; types: () => string[]; error: () => unknown; done: Promise<void> } {
   const events: ConnectionEvent[] = [];
+  const states: string[] = [];
+  conn.state$.subscribe(state => states.push(state));
   let error: unknown;
   const done = new Promise<void>(resolve => {
     conn.subscribe({
@@ -19,12 +21,17 @@ export function record(conn: Connection): { events: ConnectionEvent[]; types: ()
       complete: () => resolve(),
     });
   });
-  return { events, types: () => events.map(e => e.type), error: () => error, done };
+  return { events, states, types: () => events.map(e => e.type), error: () => error, done };
 }
 
 /** The next event of `type`. */
 export function next<T extends ConnectionEvent['type']>(conn: Connection, type: T): Promise<Extract<ConnectionEvent, { type: T }>> {
   return firstValueFrom(conn.pipe(filter((e): e is Extract<ConnectionEvent, { type: T }> => e.type === type)));
+}
+
+/** The `n`-th `connected` event from now on (1-based). */
+export function nthConnected(conn: Connection, n: number): Promise<ConnectionEvent> {
+  return firstValueFrom(conn.pipe(filter(e => e.type === 'connected'), skip(n - 1)));
 }
 
 /** Resolves once the connection's state is `connected`. */

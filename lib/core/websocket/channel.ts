@@ -4,18 +4,18 @@
  */
 import { Observable, Subject } from 'rxjs';
 import type { Observer, Subscriber, TeardownLogic } from 'rxjs';
-import type { Connection } from '../connection.js';
 import { ConnectionClosedError, InvalidArgumentError, QueueFullError } from '../errors.js';
 import type { RxconnError } from '../errors.js';
 import type { Headers } from '../events.js';
 import type { ResolvedOptions } from '../options.js';
-import { Link } from '../../node/websocket/link.js';
-import type { LinkEnd, WebSocketMessage } from '../../node/websocket/link.js';
+import type { LinkConnection, LinkEnd, WebSocketLink, WebSocketMessage } from './link.js';
+import type { Runtime } from '../runtime.js';
+import type { ConnectionState } from '../events.js';
 import { resolveWebSocketOptions } from './options.js';
 import type { ResolvedWebSocketOptions, WebSocketOptions } from './options.js';
 import { checkClose, isMessage } from './validation.js';
 
-export type { WebSocketMessage } from '../../node/websocket/link.js';
+export type { WebSocketMessage } from './link.js';
 
 /** A WebSocket of the channel opened: the handshake succeeded. */
 export interface WebSocketOpenEvent {
@@ -40,6 +40,11 @@ export interface WebSocketCloseEvent {
 export type WebSocketChannelEvent = WebSocketOpenEvent | WebSocketCloseEvent;
 
 const ENDED = new Set(['closing', 'closed', 'failed']);
+
+/** What a channel needs of its connection (`Connection` satisfies it). */
+export interface ChannelConnection extends LinkConnection {
+  readonly state: ConnectionState;
+}
 
 /**
  * Where one link delivers: each of its subscribers; its end ends them all (taken out first, so
@@ -98,28 +103,30 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
    * when it closes. Completes when the connection does.
    */
   readonly events: Observable<WebSocketChannelEvent>;
-  readonly #connection: Connection;
+  readonly #connection: ChannelConnection;
   readonly #options: ResolvedWebSocketOptions;
+  readonly #runtime: Pick<Runtime, 'createLink'>;
   readonly #events = new Subject<WebSocketChannelEvent>();
   /** Messages waiting for the WebSocket to open, in order. */
   readonly #queue: WebSocketMessage[] = [];
   /** The WebSocket of the current shared subscription. */
-  #link: Link | undefined;
+  #link: WebSocketLink | undefined;
   /** The subscribers sharing {@link #link} (a new set for each link). */
   #subscribers = new Set<Subscriber<WebSocketMessage>>();
   /** A released WebSocket still in its closing handshake. */
-  #closing: Link | undefined;
+  #closing: WebSocketLink | undefined;
   /** Starts the next WebSocket once {@link #closing} has ended. */
   #startNext: (() => void) | undefined;
 
   /** @internal Use `conn.websocket(path, options)`. */
-  constructor(connection: Connection, path: string, options: WebSocketOptions | undefined, connectionOptions: Pick<ResolvedOptions, 'keepalive' | 'closeTimeout'>) {
+  constructor(connection: ChannelConnection, path: string, options: WebSocketOptions | undefined, connectionOptions: Pick<ResolvedOptions, 'keepalive' | 'closeTimeout' | 'runtime'>) {
     const resolved = resolveWebSocketOptions(path, options, connectionOptions);
     const box: { self?: WebSocketChannel } = {};
     super(subscriber => box.self!.#join(subscriber));
     box.self = this;
     this.#connection = connection;
     this.#options = resolved;
+    this.#runtime = connectionOptions.runtime;
     const events = this.#events;
     // Per subscriber, so that a channel holds no observer on the connection while nobody listens.
     this.events = new Observable<WebSocketChannelEvent>(subscriber => {
@@ -188,7 +195,7 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
     const subscribers = existing ? this.#subscribers : (this.#subscribers = new Set());
     // Joined before the link starts: a start that fails at once must reach this subscriber.
     subscribers.add(subscriber);
-    const link = existing ?? new Link(this.#connection, this.#options, fanOut(subscribers), { onOpen: this.#onOpen, onEnd: this.#onEnd });
+    const link = existing ?? this.#runtime.createLink(this.#connection, this.#options, fanOut(subscribers), { onOpen: this.#onOpen, onEnd: this.#onEnd });
     if (!existing) {
       this.#link = link;
       // A WebSocket released a moment ago may still be closing: the upgraded connection takes
@@ -204,7 +211,7 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
     };
   }
 
-  readonly #onOpen = (link: Link, headers: Headers): void => {
+  readonly #onOpen = (link: WebSocketLink, headers: Headers): void => {
     const queue = this.#queue;
     let sent = 0;
     while (sent < queue.length && link.send(queue[sent]!)) sent++;
@@ -212,7 +219,7 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
     this.#events.next({ type: 'open', subprotocol: link.subprotocol, headers });
   };
 
-  readonly #onEnd = (link: Link, end: LinkEnd | undefined): void => {
+  readonly #onEnd = (link: WebSocketLink, end: LinkEnd | undefined): void => {
     if (this.#link === link) this.#link = undefined;
     if (end) this.#events.next({ type: 'close', ...end });
     if (this.#closing === link) {

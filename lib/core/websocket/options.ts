@@ -2,10 +2,10 @@
  * The options of `conn.websocket()`, their defaults and their synchronous validation.
  */
 import { InvalidArgumentError } from '../errors.js';
+import { checkTime } from '../time.js';
 import type { ResolvedOptions } from '../options.js';
 import { prepareRequest } from '../request-init.js';
-import { HANDSHAKE_HEADERS } from '../../node/websocket/handshake.js';
-import { checkSubprotocols } from './validation.js';
+import { HANDSHAKE_HEADERS, checkSubprotocols } from './validation.js';
 
 /** Options of `conn.websocket(path, options)`. */
 export interface WebSocketOptions {
@@ -75,9 +75,7 @@ export function resolveWebSocketOptions(
   // The path and the header names and values follow the request rules (no CR/LF, no connection headers).
   prepareRequest({ method: 'GET', path, headers });
   const timeout = options.handshakeTimeout;
-  if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout > 0) || !Number.isFinite(timeout))) {
-    fail(`websocket options.handshakeTimeout must be a finite number > 0 in ms (got ${String(timeout)})`);
-  }
+  checkTime('websocket options.handshakeTimeout', timeout, 0, 0, true, true);
   return {
     path,
     protocols: options.protocols === undefined ? [] : checkSubprotocols(options.protocols),

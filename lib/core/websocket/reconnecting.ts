@@ -8,11 +8,10 @@ import type { Subscription } from 'rxjs';
 import type { Connection } from '../connection.js';
 import { InvalidArgumentError, RxconnError, TimeoutError, UnsupportedError, toConnectionError } from '../errors.js';
 import type { ConnectionEvent, ConnectionState } from '../events.js';
-import { open } from '../../node/open.js';
 import type { ConnectionOptions } from '../options.js';
 import type { WebSocketChannel, WebSocketChannelEvent } from './channel.js';
 import { WebSocketHandshakeError } from './handshake-error.js';
-import type { WebSocketMessage } from '../../node/websocket/link.js';
+import type { WebSocketMessage } from './link.js';
 import { resolveWebSocketOptions } from './options.js';
 import type { WebSocketOptions } from './options.js';
 
@@ -71,8 +70,8 @@ export class ReconnectingWebSocket extends Observable<ReconnectingWebSocketEvent
   readonly #loop: Subscription;
   #fatal: RxconnError | undefined;
 
-  /** @internal Use {@link webSocket}. */
-  constructor(url: string | URL, options: WebSocketConnectOptions = {}) {
+  /** @internal Use `webSocket(url, options)`; `open` is the runtime's. */
+  constructor(url: string | URL, options: WebSocketConnectOptions = {}, open: (origin: string, options: ConnectionOptions) => Connection) {
     const { origin, path } = parseUrl(url);
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('websocket options must be an object');
     const channelOptions: Record<string, unknown> = {};
@@ -162,22 +161,4 @@ export class ReconnectingWebSocket extends Observable<ReconnectingWebSocketEvent
   close(): void {
     this.connection.close();
   }
-}
-
-/**
- * A reconnecting WebSocket in one line: `url` is `ws://` or `wss://` (or `http(s)://`) with the
- * path and query of the upgrade. It opens a connection at once (hot, like `open()`), upgrades it,
- * and after every loss reconnects with the connection's backoff (exponential, with jitter) and
- * upgrades again. See {@link ReconnectingWebSocket}. Throws `RXCONN_INVALID_ARGUMENT` for a bad
- * URL or option.
- *
- * @example
- * const ws = webSocket('wss://example.com/feed', { protocols: ['v1'], retry: { maxRetries: Infinity } });
- * ws.subscribe(event => console.log(event.type));
- * ws.messages.subscribe(message => console.log(message));
- * ws.send('subscribe:prices'); // queued until the WebSocket is open; flushed again after a reconnect
- * await ws.shutdown();
- */
-export function webSocket(url: string | URL, options?: WebSocketConnectOptions): ReconnectingWebSocket {
-  return new ReconnectingWebSocket(url, options);
 }

@@ -6,6 +6,14 @@
 import { InvalidArgumentError } from '../errors.js';
 import { isToken } from '../http-syntax.js';
 
+/** Headers the handshake sets; a user may not set them. (`connection`/`upgrade` are the core's.) */
+export const HANDSHAKE_HEADERS: ReadonlySet<string> = new Set([
+  'sec-websocket-key',
+  'sec-websocket-version',
+  'sec-websocket-protocol',
+  'sec-websocket-extensions',
+]);
+
 /** Longest close reason, in UTF-8 bytes: a close frame's payload is at most 125 bytes, 2 of them the code. */
 export const MAX_REASON_BYTES = 123;
 

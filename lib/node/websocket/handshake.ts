@@ -9,14 +9,6 @@ import { WebSocketHandshakeError } from '../../core/websocket/handshake-error.js
 /** The GUID of RFC 6455 §1.3, appended to the key to compute `sec-websocket-accept`. */
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
-/** Headers the handshake sets; a user may not set them. (`connection`/`upgrade` are the core's.) */
-export const HANDSHAKE_HEADERS: ReadonlySet<string> = new Set([
-  'sec-websocket-key',
-  'sec-websocket-version',
-  'sec-websocket-protocol',
-  'sec-websocket-extensions',
-]);
-
 /** A fresh `sec-websocket-key`: 16 random bytes, base64. */
 export function createKey(): string {
   return randomBytes(16).toString('base64');

@@ -7,10 +7,10 @@
 import type { Socket } from 'node:net';
 import type { Observer, Subscription } from 'rxjs';
 import type WebSocket from 'ws';
-import type { Connection } from '../../core/connection.js';
 import { ConnectionDownError, ProtocolError, RxconnError, UnsupportedError, WebSocketClosedError, describe, toConnectionError } from '../../core/errors.js';
 import type { ConnectionEvent, Headers } from '../../core/events.js';
 import type { Switched } from '../../core/session.js';
+import type { LinkConnection, LinkEnd, LinkHooks, WebSocketLink, WebSocketMessage } from '../../core/websocket/link.js';
 import { clientWebSocket } from './client-socket.js';
 import { closeCodeOf, closeOutcome } from '../../core/websocket/close-outcome.js';
 import type { CloseInitiator } from '../../core/websocket/close-outcome.js';
@@ -19,29 +19,11 @@ import { MAX_REFUSAL_BODY, WebSocketHandshakeError } from '../../core/websocket/
 import { startKeepalive } from './keepalive.js';
 import type { ResolvedWebSocketOptions } from '../../core/websocket/options.js';
 
-/** A message: a text frame as a `string`, a binary one as a `Uint8Array` (incoming: a Node `Buffer`). */
-export type WebSocketMessage = string | Uint8Array;
 
 /** ws send options (no compression is negotiated); ws copies them, so they are shared. */
 const TEXT = { binary: false, compress: false } as const;
 const BINARY = { binary: true, compress: false } as const;
 
-/** How a link that opened has ended. */
-export interface LinkEnd {
-  /** The close code: the server's close frame, or 1006 when none arrived. */
-  readonly code: number;
-  readonly reason: string;
-  /** The channel's error, or `undefined` when it completed. */
-  readonly error: RxconnError | undefined;
-}
-
-/** What a link tells its channel. */
-export interface LinkHooks {
-  /** The WebSocket is open (called before any incoming message): flush what waited. */
-  onOpen(link: Link, headers: Headers): void;
-  /** The link is over, just before its subscribers complete or error. `end` is set if it had opened. */
-  onEnd(link: Link, end: LinkEnd | undefined): void;
-}
 
 /** A refused upgrade's answer, as it arrives. */
 interface Refusal {
@@ -51,8 +33,9 @@ interface Refusal {
   size: number;
 }
 
-export class Link {
-  readonly #connection: Connection;
+/** A WebSocket over an upgraded HTTP/1.1 socket, driven by ws in client mode. */
+export class Link implements WebSocketLink {
+  readonly #connection: LinkConnection;
   readonly #options: ResolvedWebSocketOptions;
   readonly #sink: Observer<WebSocketMessage>;
   readonly #hooks: LinkHooks;
@@ -72,7 +55,7 @@ export class Link {
   #connectionLost = false;
   #done = false;
 
-  constructor(connection: Connection, options: ResolvedWebSocketOptions, sink: Observer<WebSocketMessage>, hooks: LinkHooks) {
+  constructor(connection: LinkConnection, options: ResolvedWebSocketOptions, sink: Observer<WebSocketMessage>, hooks: LinkHooks) {
     this.#connection = connection;
     this.#options = options;
     this.#sink = sink;
@@ -186,12 +169,15 @@ export class Link {
     return error;
   }
 
-  #onSwitched({ socket, head, headers }: Switched, key: string): void {
+  #onSwitched(switched: Switched, key: string): void {
+    const { head, headers } = switched;
+    // The Node runtime's sessions hand over the net.Socket they were given (lib/node/http1-session.ts).
+    const socket = switched.socket as Socket;
     this.#socket = socket;
     let ws: WebSocket;
     try {
       this.#subprotocol = checkSwitched(headers, key, this.#options.protocols);
-      ws = clientWebSocket(socket, head, { maxPayload: this.#options.maxPayload });
+      ws = clientWebSocket(socket, Buffer.from(head.buffer, head.byteOffset, head.byteLength), { maxPayload: this.#options.maxPayload });
     } catch (error) {
       // The socket is ours and speaks nothing we accept: destroy it (the connection reconnects).
       socket.destroy();

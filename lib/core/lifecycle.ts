@@ -1,0 +1,358 @@
+/**
+ * The life of one connection: the dial-and-reconnect loop, its sessions and sockets, the state
+ * and the lifecycle events, rotations, and the two ways to end (graceful shutdown, abrupt close).
+ * Protocol-agnostic: sessions come from the runtime (see `runtime.ts`); the requests are the
+ * {@link StreamTable}'s. `Connection` is its public face.
+ */
+import { BehaviorSubject, EMPTY, NEVER, Observable, Subject, catchError, defer, filter, finalize, map, mergeWith, race, switchMap, take, takeUntil, tap, throwError, timeout, timer } from 'rxjs';
+import type { Subscription } from 'rxjs';
+import { ConnectTimeoutError, ConnectionClosedError, ConnectionDownError, ProtocolError, RxconnError, UnsupportedError, toConnectionError } from './errors.js';
+import type { ConnectionEvent, ConnectionState, GoawayInfo } from './events.js';
+import type { ResolvedOptions } from './options.js';
+import { reconnect } from './reconnect.js';
+import { release } from './runtime.js';
+import type { SessionHooks } from './runtime.js';
+import type { Endpoint, Session } from './session.js';
+import { StreamTable } from './stream-table.js';
+
+/** How long a connection must stay up, without a complete response, to count as a success for the retry budget, in ms. */
+export const PROVEN_AFTER = 1_000;
+
+const TERMINAL: ReadonlySet<ConnectionState> = new Set(['closed', 'failed']);
+
+/** The current session's planned close, on a connection that proved itself: dial the replacement at once. */
+class RotationError extends ConnectionDownError {}
+
+export class Lifecycle {
+  readonly events = new Subject<ConnectionEvent>();
+  readonly state = new BehaviorSubject<ConnectionState>('connecting');
+  readonly streams: StreamTable;
+  readonly options: ResolvedOptions;
+  /** The session new requests go to. */
+  session: Session | undefined;
+  /** The attempt number of the current outage (0 once connected). */
+  attempt = 0;
+  /** Every session not yet closed: the current one and those draining. */
+  readonly sessions = new Set<Session>();
+  /** Sessions whose socket was handed to an upgrade, and the protocol it speaks now. */
+  readonly upgraded = new WeakMap<Session, string>();
+  ending: 'shutdown' | 'close' | undefined;
+  failure: RxconnError | undefined;
+  finished = false;
+  readonly closed: Promise<void>;
+  /** Every socket not yet closed, for a leak-free `closed`. */
+  readonly #sockets = new Set<Endpoint>();
+  readonly #stop = new Subject<void>();
+  /** A session served a complete response: it proved itself (see #attemptOnce). */
+  readonly #proven = new Subject<Session>();
+  /** When each session was adopted (scheduler time). */
+  readonly #adoptedAt = new WeakMap<Session, number>();
+  /** How many active streams each closed session took down with it, for its `disconnected` event. */
+  readonly #killed = new WeakMap<Session, number>();
+  /** Sessions already asked to shut down. */
+  readonly #shut = new WeakSet<Session>();
+  #endError: RxconnError | undefined;
+  /** A dial is in progress (not waiting for a retry, not connected). */
+  #dialing = false;
+  /** The session whose planned close is being replaced; set until the replacement is up (or fails). */
+  #rotating: Session | undefined;
+  #loop: Subscription | undefined;
+  #resolveClosed!: () => void;
+
+  constructor(options: ResolvedOptions) {
+    this.options = options;
+    this.streams = new StreamTable(options.maxQueued, options.scheduler, {
+      currentSession: () => this.session,
+      onSettled: (session, completed) => {
+        if (completed && session) this.#proven.next(session);
+        if (this.ending) this.#advanceShutdown();
+      },
+    });
+    this.closed = new Promise(resolve => (this.#resolveClosed = resolve));
+    queueMicrotask(() => this.#run());
+  }
+
+  /** Why a new request cannot be accepted, if it cannot. */
+  refusal(): RxconnError | undefined {
+    if (this.failure) return this.failure;
+    const upgradedTo = this.session && this.upgraded.get(this.session);
+    if (upgradedTo) return new UnsupportedError(`the connection was upgraded to ${upgradedTo}: no HTTP requests until it reconnects`);
+    if (this.ending || this.finished) return new ConnectionClosedError(`the connection is ${this.ending === 'shutdown' && !this.finished ? 'shutting down' : 'closed'}: no new requests`);
+    return undefined;
+  }
+
+  /** A socket of the current session was handed to an upgrade (a WebSocket). */
+  onUpgraded(socket: Endpoint, protocol: string): void {
+    const session = [...this.sessions].find(s => s.socket === socket);
+    if (!session) return;
+    this.upgraded.set(session, protocol);
+    this.#emit({ type: 'upgraded', protocol });
+    const refusal = this.refusal();
+    if (refusal) this.streams.rejectQueued(refusal);
+  }
+
+  // ---- ending ----
+
+  /**
+   * Graceful close: requests already made are still sent and answered (queued ones go out on the
+   * current session, or on the dial in progress if it succeeds), new ones are refused; then each
+   * session closes once its streams are done. Bounded by `limit` ms, after which the rest are killed.
+   */
+  shutdown(limit: number): Promise<void> {
+    if (this.ending || this.finished) return this.closed;
+    this.ending = 'shutdown';
+    // A protocol upgrade still waiting would only open to be closed again: it is refused.
+    this.streams.rejectQueued(new ConnectionClosedError('the connection shut down before this upgrade was sent'), request => request.upgrade !== undefined);
+    if (!this.#loop) return this.closed; // not started yet: #run sends what is queued, then ends
+    this.#beginShutdown(limit);
+    return this.closed;
+  }
+
+  /** Abrupt close: every socket is destroyed now; active and queued requests error. */
+  close(): void {
+    if (this.ending === 'close' || this.finished) return;
+    this.ending = 'close';
+    this.#endError = new ConnectionClosedError('the connection was closed');
+    this.#setState('closed');
+    this.streams.rejectQueued(this.#endError);
+    if (this.#loop) this.#stop.next();
+  }
+
+  #beginShutdown(limit: number): void {
+    if (this.sessions.size === 0 && !this.#dialing) {
+      // Waiting for a retry: nothing to close gracefully, nothing can send what is queued.
+      this.#advanceShutdown();
+      return;
+    }
+    this.#setState('closing');
+    // An upgraded socket (a WebSocket) counts as one active stream: shutdown waits for its close.
+    const upgraded = [...this.sessions].filter(session => this.upgraded.has(session)).length;
+    this.#emit({ type: 'closing', activeStreams: this.streams.active + this.streams.queued + upgraded, initiator: 'client' });
+    if (limit !== Infinity) {
+      timer(limit, this.options.scheduler)
+        .pipe(takeUntil(this.#stop))
+        .subscribe(() => {
+          this.#endError = new ConnectionClosedError(`shutdown did not finish within its timeout (${limit} ms): the stream was killed`);
+          this.#stop.next();
+        });
+    }
+    this.#advanceShutdown();
+  }
+
+  /** The next step of a shutdown, after anything changed: send what waits, close what is done. */
+  #advanceShutdown(): void {
+    if (this.ending !== 'shutdown' || this.finished || !this.#loop) return;
+    if (this.streams.queued > 0) {
+      // They go out on the current session (as slots free up) or on the dial in progress.
+      if ((this.session && !this.upgraded.has(this.session)) || this.#dialing) return;
+      this.streams.rejectQueued(new ConnectionClosedError('the connection shut down before this request could be sent: it was not connected'));
+    }
+    for (const session of this.sessions) {
+      if (this.#shut.has(session)) continue;
+      this.#shut.add(session);
+      session.shutdown();
+    }
+    if (this.streams.active + this.sessions.size === 0 && !this.#dialing) this.#stop.next();
+  }
+
+  // ---- the dial loop ----
+
+  #run(): void {
+    if (this.ending === 'close' || (this.ending === 'shutdown' && this.streams.queued === 0)) {
+      this.#finish();
+      return;
+    }
+    this.#loop = defer(() => this.#attemptOnce())
+      .pipe(
+        reconnect<Session>(this.options.retry, (attempt, delay, error) => this.#onRetry(attempt, delay, error), this.options.scheduler, {
+          isRotation: error => error instanceof RotationError,
+          // A draining session still serves streams: the connection lives on until it is gone.
+          mayGiveUp: () => this.sessions.size === 0,
+        }),
+        takeUntil(this.#stop),
+        finalize(() => this.#finish()),
+      )
+      .subscribe({ error: (error: unknown) => this.#fail(toConnectionError(error)) });
+    if (this.ending === 'shutdown') this.#beginShutdown(this.options.closeTimeout);
+  }
+
+  /** One attempt: dial, adopt the session, run it until it is lost. Emits once (it proved itself). */
+  #attemptOnce(): Observable<Session> {
+    const attempt = this.attempt;
+    const { connectTimeout, scheduler } = this.options;
+    // A rotation keeps `connected`: the old session still serves, the new one is on its way.
+    if (!this.#rotating && !this.ending) this.#setState('connecting');
+    this.#emit({ type: 'connecting', attempt });
+    let adopted: Session | undefined;
+    let goaway: GoawayInfo | undefined;
+    const draining = new Subject<never>();
+    const hooks: SessionHooks = {
+      onSocket: socket => this.#track(socket),
+      onCapacity: () => {
+        this.streams.pump();
+        this.#advanceShutdown();
+      },
+      onDraining: (session, detail) => {
+        goaway = detail.goaway;
+        const rotation = session === adopted && this.#isRotation(session, detail.goaway);
+        this.#onDraining(session, detail.goaway, rotation);
+        if (session === adopted) {
+          release(session);
+          const reason = `the server is closing the connection: ${detail.reason}`;
+          draining.error(rotation ? new RotationError(reason) : new ConnectionDownError(reason));
+        }
+      },
+      onClose: (session, error) => this.#onSessionClose(session, error),
+    };
+    this.#dialing = true;
+    const dialed = this.options.runtime.sessions(this.options, hooks);
+    return (connectTimeout === Infinity ? dialed : dialed.pipe(timeout({ first: connectTimeout, scheduler, with: () => throwError(() => new ConnectTimeoutError(connectTimeout)) }))).pipe(
+      tap(session => {
+        adopted = session;
+        this.#adopt(session, attempt);
+      }),
+      // The retry budget resets once the connection proves itself (a complete response, or
+      // PROVEN_AFTER ms up), not at connect: a peer that accepts and drops at once must not
+      // make the connection redial forever.
+      switchMap(session =>
+        race(this.#proven.pipe(filter(s => s === session)), timer(PROVEN_AFTER, scheduler)).pipe(
+          take(1),
+          map(() => session),
+        ),
+      ),
+      mergeWith(draining),
+      catchError((raw: unknown) => this.#attemptFailed(toConnectionError(raw), adopted, goaway)),
+    );
+  }
+
+  /** An attempt ended: a failed dial, a lost session, or a planned close (a rotation). */
+  #attemptFailed(error: RxconnError, adopted: Session | undefined, goaway: GoawayInfo | undefined): Observable<never> {
+    this.#dialing = false;
+    if (!adopted) {
+      if (this.ending) {
+        // Shutdown starts no new dial after a failed one: what waited for it is refused.
+        this.#endError ??= new ConnectionClosedError(`the connection shut down before this request could be sent: the connection could not be established (${error.message})`, { cause: error });
+        return EMPTY;
+      }
+      const replaced = this.#rotating;
+      this.#rotating = undefined;
+      if (replaced) {
+        // The replacement of a rotated session cannot be dialled: now it is an outage.
+        this.#setState('disconnected');
+        this.#emit({ type: 'disconnected', protocol: replaced.protocol, error, killedStreams: 0 });
+      }
+      return throwError(() => error);
+    }
+    if (this.session === adopted) this.session = undefined;
+    if (this.ending) return NEVER; // a shutdown in progress ends the loop, not a reconnect
+    if (error instanceof RotationError) {
+      this.#rotating = adopted;
+      return throwError(() => error);
+    }
+    const killedStreams = this.#killed.get(adopted) ?? 0;
+    this.#setState('disconnected');
+    this.#emit({ type: 'disconnected', protocol: this.upgraded.has(adopted) ? 'websocket' : adopted.protocol, error, killedStreams, ...(goaway && { goaway }) });
+    return throwError(() => error);
+  }
+
+  /**
+   * A planned close (`connection: close`, GOAWAY(NO_ERROR), an idle close) of a session that
+   * served streams or lived PROVEN_AFTER ms is a rotation; a planned close of a session that did
+   * neither (a server that accepts and closes at once) is an ordinary failure, with backoff.
+   */
+  #isRotation(session: Session, goaway: GoawayInfo | undefined): boolean {
+    if (goaway && goaway.errorCode !== 0) return false;
+    const now = (this.options.scheduler ?? { now: Date.now }).now();
+    const lived = now - (this.#adoptedAt.get(session) ?? now) >= PROVEN_AFTER;
+    return lived || this.streams.served(session);
+  }
+
+  #adopt(session: Session, attempt: number): void {
+    this.#dialing = false;
+    this.#rotating = undefined;
+    this.session = session;
+    this.sessions.add(session);
+    this.#adoptedAt.set(session, (this.options.scheduler ?? { now: Date.now }).now());
+    if (!this.ending) this.#setState('connected');
+    this.#emit({ type: 'connected', protocol: session.protocol, attempt });
+    this.attempt = 0;
+    this.streams.pump();
+    this.#advanceShutdown();
+  }
+
+  #onRetry(attempt: number, delay: number, error: RxconnError): void {
+    this.attempt = attempt;
+    this.#setState('disconnected');
+    this.#emit({ type: 'retrying', attempt, delay, error });
+  }
+
+  #onDraining(session: Session, goaway: GoawayInfo | undefined, rotation: boolean): void {
+    if (this.session === session) this.session = undefined;
+    if (this.ending) return;
+    const activeStreams = this.streams.activeOn(session);
+    this.#emit({ type: 'closing', activeStreams, initiator: 'server', rotation, ...(goaway && { goaway }) });
+  }
+
+  #onSessionClose(session: Session, error: RxconnError): void {
+    if (this.session === session) this.session = undefined;
+    this.sessions.delete(session);
+    this.#killed.set(session, this.streams.failActive(() => this.#streamError(error), session));
+    this.#advanceShutdown();
+  }
+
+  /** What an active stream errors with when its session closes because of `cause`. */
+  #streamError(cause: RxconnError): RxconnError {
+    if (this.ending && !this.failure) return this.#endError ?? new ConnectionClosedError(`the connection closed during shutdown: ${cause.message}`, { cause });
+    const message = `the connection was lost while this stream was active: ${cause.message}`;
+    // A peer that broke the protocol keeps its code, as a malformed HTTP/1.1 response does.
+    return cause instanceof ProtocolError ? new ProtocolError(message, { cause }) : new ConnectionDownError(message, { cause });
+  }
+
+  /** The loop gave up: the failure goes to queued requests and to the event stream. */
+  #fail(error: RxconnError): void {
+    this.failure = error;
+    this.#setState('failed');
+    this.streams.rejectQueued(error);
+  }
+
+  /** The end, after a close, a shutdown or a failure: tears everything down, then `closed`. */
+  #finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.session = undefined;
+    const error = this.failure ?? this.#endError ?? new ConnectionClosedError('the connection was closed');
+    this.ending ??= 'close';
+    this.streams.rejectQueued(error);
+    for (const session of [...this.sessions]) session.destroy(error);
+    this.streams.failActive(() => error);
+    for (const socket of this.#sockets) socket.destroy();
+    const sockets = [...this.#sockets].map(socket => new Promise<void>(resolve => socket.once('close', () => resolve())));
+    void Promise.all(sockets).then(() => {
+      if (this.failure) {
+        this.#setState('failed');
+        this.events.error(this.failure);
+      } else {
+        this.#setState('closed');
+        this.#emit({ type: 'closed' });
+        this.events.complete();
+      }
+      this.state.complete();
+      this.#resolveClosed();
+    });
+  }
+
+  // ---- plumbing ----
+
+  #track(socket: Endpoint): void {
+    this.#sockets.add(socket);
+    socket.once('close', () => this.#sockets.delete(socket));
+  }
+
+  #emit(event: ConnectionEvent): void {
+    this.events.next(event);
+  }
+
+  #setState(state: ConnectionState): void {
+    if (this.state.getValue() !== state && !TERMINAL.has(this.state.getValue())) this.state.next(state);
+  }
+}

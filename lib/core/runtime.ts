@@ -1,0 +1,55 @@
+/**
+ * The seam between the runtime-free core and a runtime (Node's sockets, or a browser's fetch and
+ * WebSocket): what the core asks of the platform it runs on. The Node runtime is
+ * `lib/node/runtime.ts`; `open()` of each entry point passes its own.
+ */
+import type { Observable, Observer } from 'rxjs';
+import type { RxconnError } from './errors.js';
+import type { GoawayInfo } from './events.js';
+import type { ResolvedOptions } from './options.js';
+import type { Endpoint, Session } from './session.js';
+import type { LinkConnection, LinkHooks, WebSocketLink, WebSocketMessage } from './websocket/link.js';
+import type { ResolvedWebSocketOptions } from './websocket/options.js';
+
+/** What the core hears from a live session besides its end. */
+export interface SessionHooks {
+  /** A transport handle was created (for the core's account of what is still open). */
+  onSocket(socket: Endpoint): void;
+  onCapacity(session: Session): void;
+  onDraining(session: Session, detail: { readonly goaway?: GoawayInfo; readonly reason: string }): void;
+  /** The session closed; called before the lifetime errors, and also for released sessions. */
+  onClose(session: Session, error: RxconnError): void;
+}
+
+/** A platform the connection core runs on. */
+export interface Runtime {
+  /** `'node'` or `'browser'`, for messages. */
+  readonly name: string;
+  /**
+   * Validates the runtime's own connection options (`options.tls`) at `open()` and returns
+   * them resolved; throws `RXCONN_INVALID_ARGUMENT` (or `RXCONN_UNSUPPORTED` where the runtime
+   * has no such thing) naming the option.
+   */
+  resolveTls(value: unknown): object;
+  /**
+   * One session's whole life. Cold: each subscription dials, creates the session for the
+   * negotiated protocol, emits it once ready, and errors when it closes (with why).
+   * Unsubscribing destroys the session unless it was {@link release}d.
+   */
+  sessions(options: ResolvedOptions, hooks: SessionHooks): Observable<Session>;
+  /** One WebSocket of a channel, from its handshake to its close. */
+  createLink(connection: LinkConnection, options: ResolvedWebSocketOptions, sink: Observer<WebSocketMessage>, hooks: LinkHooks): WebSocketLink;
+}
+
+/** Sessions whose lifetime no longer owns them (see {@link Runtime.sessions}). */
+const released = new WeakSet<Session>();
+
+/** Lets a draining session outlive its lifetime subscription: its own `onClose` ends it. */
+export function release(session: Session): void {
+  released.add(session);
+}
+
+/** Whether {@link release} was called for `session`. */
+export function isReleased(session: Session): boolean {
+  return released.has(session);
+}

@@ -1,0 +1,15 @@
+/**
+ * The Node runtime: TCP/TLS sockets, HTTP/1.1 and HTTP/2 sessions, WebSocket over an upgraded
+ * socket (see `lib/core/runtime.ts`).
+ */
+import type { Runtime } from '../core/runtime.js';
+import { sessionLifetime } from './protocols.js';
+import { resolveTls } from './tls-options.js';
+import { Link } from './websocket/link.js';
+
+export const nodeRuntime: Runtime = {
+  name: 'node',
+  resolveTls,
+  sessions: sessionLifetime,
+  createLink: (connection, options, sink, hooks) => new Link(connection, options, sink, hooks),
+};

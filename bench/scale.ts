@@ -92,13 +92,20 @@ interface Server {
 
 function startServer(): Promise<Server> {
   const child = fork(scriptArgs('scale-server').at(-1) ?? '', [], { execArgv: scriptArgs('scale-server').slice(0, -1), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // Messages nobody waits for yet are kept: a busy client may read `down` and `up` in one go.
   const waiting: [string, (message: FromScaleServer) => void][] = [];
+  const unclaimed: FromScaleServer[] = [];
   child.on('message', (message: FromScaleServer) => {
     const i = waiting.findIndex(([type]) => type === message.type);
     if (i >= 0) waiting.splice(i, 1)[0]?.[1](message);
+    else unclaimed.push(message);
   });
   const next = <T extends FromScaleServer['type']>(type: T): Promise<Extract<FromScaleServer, { type: T }>> =>
-    new Promise((resolve) => waiting.push([type, resolve as (message: FromScaleServer) => void]));
+    new Promise((resolve) => {
+      const i = unclaimed.findIndex((message) => message.type === type);
+      if (i >= 0) resolve(unclaimed.splice(i, 1)[0] as Extract<FromScaleServer, { type: T }>);
+      else waiting.push([type, resolve as (message: FromScaleServer) => void]);
+    });
   process.on('exit', () => child.kill('SIGKILL'));
   return withTimeout(next('ready'), 15_000, 'scale server start').then((ready) => ({
     h2c: ready.h2c,
@@ -201,6 +208,8 @@ async function storm(job: Extract<ScaleJob, { mode: 'storm' }>, server: Server):
   await loadOpen();
   const options = { protocols: ['http2' as const], ...(job.retry === 'unbounded' && { retry: { maxRetries: Infinity } }) };
   const conns: ConnectionLike[] = [];
+  const t0 = Date.now();
+  const note = (what: string): void => void process.stderr.write(`    storm ${job.retry}: ${what} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
   await openMany(job.count, async () => {
     const conn = await openConnected(origin, options);
     conns.push(conn);
@@ -226,18 +235,22 @@ async function storm(job: Extract<ScaleJob, { mode: 'storm' }>, server: Server):
       error: () => failed++,
     });
   });
+  note(`${conns.length} connected`);
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const cpu0 = process.cpuUsage();
   server.command({ type: 'down', ms: job.downMs });
   await server.next('down');
   down = true;
+  note('server down');
   const { at: upAt } = await server.next('up');
+  note('server up');
   // Wait until every connection is back or gave up, at most 60 s after the server came back.
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline && back.filter((t) => t > 0).length + failed < conns.length) await new Promise((resolve) => setTimeout(resolve, 100));
   const cpu = process.cpuUsage(cpu0);
   loop.disable();
+  note(`${back.filter((t) => t > 0).length} back, ${failed} failed`);
   server.command({ type: 'stats' });
   const stats = await server.next('stats');
   const times = back.filter((t) => t > 0).map((t) => t - upAt).sort((a, b) => a - b);

@@ -245,8 +245,8 @@ async function storm(job: Extract<ScaleJob, { mode: 'storm' }>, server: Server):
   note('server down');
   const { at: upAt } = await server.next('up');
   note('server up');
-  // Wait until every connection is back or gave up, at most 60 s after the server came back.
-  const deadline = Date.now() + 60_000;
+  // Wait until every connection is back or gave up, at most 120 s after the server came back (the default retry budget per outage).
+  const deadline = Date.now() + 120_000;
   while (Date.now() < deadline && back.filter((t) => t > 0).length + failed < conns.length) await new Promise((resolve) => setTimeout(resolve, 100));
   const cpu = process.cpuUsage(cpu0);
   loop.disable();

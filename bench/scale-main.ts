@@ -61,7 +61,8 @@ function idleTable(results: Extract<ScaleResult, { mode: 'idle' }>[], floorOf: R
 }
 
 function stormLines(r: StormResult): string[] {
-  const bars = r.histogram.map((n, i) => `| ${(i * 0.25).toFixed(2)}–${((i + 1) * 0.25).toFixed(2)} s | ${n} | ${'█'.repeat(Math.round((n / r.count) * 200))} |`);
+  // Empty 250 ms bins are left out.
+  const bars = r.histogram.flatMap((n, i) => (n === 0 ? [] : [`| ${(i * 0.25).toFixed(2)}–${((i + 1) * 0.25).toFixed(2)} s | ${n} | ${'█'.repeat(Math.max(1, Math.round((n / r.count) * 200)))} |`]));
   return [
     `**${r.count.toLocaleString('en-US')} rxconn HTTP/2 connections, server gone for ${r.downMs} ms, retry ${r.retry === 'default' ? 'options by default' : '`{ maxRetries: Infinity }` (else default)'}**: ` +
       `${r.reconnected.toLocaleString('en-US')} reconnected, ${r.failed.toLocaleString('en-US')} gave up (\`failed\`), ${r.pending} still pending after 120 s. ` +
@@ -69,7 +70,7 @@ function stormLines(r: StormResult): string[] {
     '',
     `Accepted by the server per 100 ms after it came back: ${r.accepted.join(' ')}`,
     '',
-    '| reconnected, after the server came back | connections | |',
+    '| reconnected, after the server came back (non-empty 250 ms bins) | connections | |',
     '| --- | ---: | --- |',
     ...bars,
     '',
@@ -100,15 +101,34 @@ export async function memoryRun(log: (line: string) => void, quick: boolean, par
     if (result.mode === 'storm') storms.push(result);
     else errors.push(`storm ${retry}: ${result.mode === 'error' ? result.message : 'unexpected result'}`);
   }
+  writeMemory({ date: new Date().toISOString().slice(0, 16).replace('T', ' '), node: process.version, quick, fdLimit: fdLimit(), load: [load0, loadavg()[0] ?? Number.NaN], durationS: (performance.now() - started) / 1000, idle, storms, errors }, log);
+}
+
+/** What `--memory` measured, as written to results/memory.json. */
+export interface MemoryReport {
+  readonly date: string;
+  readonly node: string;
+  readonly quick: boolean;
+  readonly fdLimit: number;
+  readonly load: readonly [number, number];
+  readonly durationS: number;
+  readonly idle: readonly Extract<ScaleResult, { mode: 'idle' }>[];
+  readonly storms: readonly StormResult[];
+  readonly errors: readonly string[];
+}
+
+/** Writes results/memory.{md,json} (memory-quick.* for --quick) from a report; `--memory --render` rewrites the markdown from the JSON. */
+export function writeMemory(report: MemoryReport, log: (line: string) => void): void {
+  const { quick, idle, storms, errors } = report;
   const lines = [
     '# rxconn at scale: idle connections and a reconnect storm',
     '',
-    `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC · Node ${process.version} · \`npm run bench -- --memory\`${quick ? ' --quick' : ''} · fd limit ${fdLimit()} · load average ${load0.toFixed(2)} at start, ${(loadavg()[0] ?? Number.NaN).toFixed(2)} at end · ${((performance.now() - started) / 1000).toFixed(0)} s. ` +
+    `${report.date} UTC · Node ${report.node} · \`npm run bench -- --memory\`${quick ? ' --quick' : ''} · fd limit ${report.fdLimit} · load average ${report.load[0].toFixed(2)} at start, ${report.load[1].toFixed(2)} at end · ${report.durationS.toFixed(0)} s. ` +
       'Client and server in separate processes (not pinned); every reading after a full GC; per connection = (reading − reading before the first connection) ÷ connections.',
     '',
     '## Idle connections',
     '',
-    ...idleTable(idle, { 'rxconn http2': 'node:http2', 'rxconn websocket': 'ws' }),
+    ...idleTable([...idle], { 'rxconn http2': 'node:http2', 'rxconn websocket': 'ws' }),
     '',
     '## Reconnect storm',
     '',
@@ -119,7 +139,7 @@ export async function memoryRun(log: (line: string) => void, quick: boolean, par
   mkdirSync(dir, { recursive: true });
   const base = quick ? 'memory-quick' : 'memory';
   writeFileSync(`${dir}/${base}.md`, `${lines.join('\n')}\n`);
-  writeFileSync(`${dir}/${base}.json`, `${JSON.stringify({ idle, storms, errors }, null, 1)}\n`);
+  writeFileSync(`${dir}/${base}.json`, `${JSON.stringify(report, null, 1)}\n`);
   process.stdout.write(`${lines.join('\n')}\n`);
   log(`wrote bench/results/${base}.md`);
 }

@@ -66,7 +66,8 @@ function stormLines(r: StormResult): string[] {
   return [
     `**${r.count.toLocaleString('en-US')} rxconn HTTP/2 connections, server gone for ${r.downMs} ms, retry ${r.retry === 'default' ? 'options by default' : '`{ maxRetries: Infinity }` (else default)'}**: ` +
       `${r.reconnected.toLocaleString('en-US')} reconnected, ${r.failed.toLocaleString('en-US')} gave up (\`failed\`), ${r.pending} still pending after 120 s. ` +
-      `Back after the server returned: p50 ${r.p50} ms, p90 ${r.p90} ms, p99 ${r.p99} ms, max ${r.max} ms. ${r.retries.toLocaleString('en-US')} retries in all, at most ${r.maxRetries} for one connection.`,
+      `Back after the server returned: p50 ${r.p50} ms, p90 ${r.p90} ms, p99 ${r.p99} ms, max ${r.max} ms. ${r.retries.toLocaleString('en-US')} retries in all, at most ${r.maxRetries} for one connection. ` +
+      `The successful dial (\`connecting\` → \`connected\`): p50 ${r.dialP50} ms, p99 ${r.dialP99} ms. Client CPU ${(r.clientCpuMs / 1000).toFixed(1)} s from the outage to the end; its longest event-loop stall ${(r.maxLoopDelayMs / 1000).toFixed(1)} s.`,
     '',
     `Accepted by the server per 100 ms after it came back: ${r.accepted.join(' ')}`,
     '',

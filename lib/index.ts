@@ -9,6 +9,8 @@ export { body, json, text } from './core/collect.js';
 export type { CollectOptions, CollectedResponse } from './core/collect.js';
 export type { KeepaliveOptions, RetryOptions } from './core/options.js';
 export type { ConnectionOptions } from './node/open.js';
+export type { ProxyOption } from './node/proxy/options.js';
+export type { ProxyConfig, ProxyEntry } from './node/proxy/url.js';
 export type { RequestBody, RequestInit } from './core/request-init.js';
 export type {
   ClosedEvent,
@@ -22,6 +24,7 @@ export type {
   GoawayInfo,
   Headers,
   InformEvent,
+  Intermediary,
   Protocol,
   ResponseEvent,
   ResponseHeadEvent,
@@ -37,6 +40,7 @@ export {
   InvalidBodyError,
   KeepaliveTimeoutError,
   ProtocolError,
+  ProxyError,
   QueueFullError,
   RetriesExhaustedError,
   RxconnError,
@@ -48,9 +52,9 @@ export {
   UnsupportedError,
   WebSocketClosedError,
 } from './core/errors.js';
-export type { RxconnErrorCode } from './core/errors.js';
+export type { ConnectWait, ProxyFailure, RxconnErrorCode } from './core/errors.js';
 export { WebSocketChannel } from './core/websocket/channel.js';
-export type { WebSocketChannelEvent, WebSocketCloseEvent, WebSocketMessage, WebSocketOpenEvent } from './core/websocket/channel.js';
+export type { WebSocketChannelEvent, WebSocketCloseEvent, WebSocketMessage, WebSocketOpenEvent, WebSocketUnsentEvent } from './core/websocket/channel.js';
 export type { WebSocketOptions } from './core/websocket/options.js';
 export { WebSocketHandshakeError } from './core/websocket/handshake-error.js';
 export { ReconnectingWebSocket } from './core/websocket/reconnecting.js';

@@ -18,7 +18,10 @@ let onSlow: (() => void) | undefined;
 const sockets = new Set<Socket>();
 const server = http.createServer((req, res) => {
   if (req.url === '/slow') {
-    onSlow?.(); // the request arrived; its answer never comes from this server generation
+    // The response has begun, and its end never comes from this server generation. (Had the
+    // server died before any response byte, rxconn would have sent this idempotent GET again.)
+    res.writeHead(200);
+    res.write('the first half...', () => onSlow?.());
     return;
   }
   if (req.url === '/flaky' && ++flakyHits === 1) {
@@ -60,7 +63,7 @@ conn.subscribe(event => {
 
 console.log((await firstValueFrom(conn.get('/').pipe(text()))).body);
 
-// A request in flight when the server dies errors with RXCONN_CONNECTION_DOWN.
+// A response cut off when the server dies errors with RXCONN_CONNECTION_DOWN.
 const arrived = new Promise<void>(resolve => (onSlow = resolve));
 const cut = firstValueFrom(conn.get('/slow').pipe(text())).catch((error: RxconnError) => error);
 await arrived;

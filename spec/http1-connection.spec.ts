@@ -74,16 +74,22 @@ describe('HTTP/1.1 connection', () => {
     await server.close();
   });
 
-  it('reconnects when the server closes an idle keep-alive socket', async () => {
-    const server = await startServer('http1', (_req, res) => res.end('ok'), { keepAliveTimeout: 20 });
-    const conn = open(server.origin, fast);
-    await firstValueFrom(conn.get('/'));
-    const down = await next(conn, 'disconnected');
-    expect(down).toMatchObject({ killedStreams: 0, error: { message: 'the server closed the connection' } });
+  it('reconnects when the server closes an idle keep-alive socket: a planned close (closing, initiator server)', async () => {
+    // No keep-alive hint: the server's close is the first the client hears of it.
+    const peer = await rawServer(socket => {
+      socket.on('data', () => {
+        socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+        setTimeout(() => socket.end(), 20);
+      });
+    });
+    const conn = open(peer.origin, fast);
+    const closing = next(conn, 'closing');
+    expect(await firstValueFrom(conn.get('/').pipe(text()))).toMatchObject({ body: 'ok' });
+    expect(await closing).toMatchObject({ initiator: 'server', activeStreams: 0 });
     await next(conn, 'connected');
     expect(await firstValueFrom(conn.get('/').pipe(text()))).toMatchObject({ body: 'ok' });
     await conn.shutdown();
-    await server.close();
+    await peer.close();
   });
 
   it('delivers 1xx informational responses, then the response, data and trailers', async () => {

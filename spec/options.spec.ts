@@ -24,7 +24,7 @@ function failure(origin: unknown, options?: unknown): InvalidArgumentError {
   throw new Error(`resolveOptions accepted ${String(origin)} ${JSON.stringify(options)}`);
 }
 
-const KNOWN_OPTIONS = 'protocols, tls, connectTimeout, retry, keepalive, closeTimeout, maxQueued, maxHeaderSize, headers, scheduler';
+const KNOWN_OPTIONS = 'protocols, tls, connectTimeout, retry, keepalive, closeTimeout, maxQueued, maxHeaderSize, headers, scheduler, proxy, socketPath';
 const KNOWN_RETRY = 'maxRetries, maxElapsed, initialDelay, maxDelay, factor, jitter, delay, random';
 
 describe('resolveOptions: defaults', () => {
@@ -162,7 +162,7 @@ describe('resolveOptions: bad options', () => {
     ['options a string', 'fast', 'options must be an object (got "fast")'],
     ['options an array', [], 'options must be an object (got an array)'],
     ['an unknown option', { conectTimeout: 5 }, `options.conectTimeout is not a known option (known: ${KNOWN_OPTIONS})`],
-    ['a proxy option', { proxy: 'http://p' }, `options.proxy is not a known option (known: ${KNOWN_OPTIONS})`],
+    ['a proxy of an unknown scheme', { proxy: 'ftp://p' }, 'options.proxy must use http:, https: or socks5: (got "ftp:"); a URL without a scheme is not accepted here'],
     // timeouts
     ['a negative connectTimeout', { connectTimeout: -1 }, 'options.connectTimeout must be a number ≥ 1 and at most 2147483647 ms (about 24.8 days), or Infinity for none (got -1)'],
     ['a zero connectTimeout', { connectTimeout: 0 }, 'options.connectTimeout must be a number ≥ 1 and at most 2147483647 ms (about 24.8 days), or Infinity for none (got 0)'],

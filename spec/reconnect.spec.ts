@@ -2,7 +2,7 @@
  * The reconnect operator on RxJS virtual time: backoff, jitter, the retry budget and giving up.
  * One marble frame is 1 ms of virtual time.
  */
-import { catchError, defer, map, of, throwError } from 'rxjs';
+import { NEVER, catchError, concat, defer, map, of, throwError } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
@@ -556,3 +556,67 @@ function describeFailure(error: unknown): Record<string, unknown> {
     cause: { name: cause.name, code: cause.code, rawCause: cause.cause },
   };
 }
+
+describe('reconnect: the default budget, rotations and draining sessions', () => {
+  /** A source failing each attempt until `upAt` ms (virtual), then emitting once and staying up. */
+  function outage(scheduler: TestScheduler, upAt: number): { source: Observable<string>; attempts: () => number } {
+    let attempts = 0;
+    return {
+      source: defer(() => {
+        attempts++;
+        return scheduler.now() >= upAt ? concat(of('a'), NEVER) : throwError(() => down);
+      }),
+      attempts: () => attempts,
+    };
+  }
+
+  it('rides out a 30 s outage with the default policy (worst case: every jittered wait at its ceiling)', () => {
+    const scheduler = testScheduler();
+    scheduler.run(({ expectObservable }) => {
+      const { source } = outage(scheduler, 30_000);
+      const result = settle(source.pipe(reconnect(policy({ random: () => 1 }), () => {}, scheduler)));
+      // Ceilings 100, 200, … 6 400, then 10 000 each: the first attempt at or after 30 s is at 32 700 ms.
+      expectObservable(result, '^ 40s !').toBe('32700ms a');
+    });
+  });
+
+  it('gives up an endless outage between 120 s and 140 s after its first failure, whatever the jitter', () => {
+    for (const random of [() => 0.01, () => 0.5, () => 0.999]) {
+      const scheduler = testScheduler();
+      scheduler.run(() => {
+        const { source } = outage(scheduler, Infinity);
+        let failedAt = -1;
+        source.pipe(reconnect(policy({ random }), () => {}, scheduler)).subscribe({ error: (e: unknown) => ((failedAt = scheduler.now()), expect(e).toBeInstanceOf(RetriesExhaustedError)) });
+        scheduler.flush();
+        expect(failedAt).toBeGreaterThanOrEqual(120_000);
+        expect(failedAt).toBeLessThanOrEqual(140_000);
+      });
+    }
+  });
+
+  it('a rotation resubscribes at once, is not counted, and resets the budget', () => {
+    const scheduler = testScheduler();
+    scheduler.run(({ cold, expectObservable }) => {
+      const rotation = new ConnectionDownError('rotation');
+      const { source } = scripted([cold<string>('-#', undefined, down), cold<string>('-#', undefined, rotation), cold<string>('-#', undefined, down), cold<string>('-a')]);
+      const { calls, onRetry } = listener(scheduler);
+      const result = source.pipe(reconnect(policy({ maxRetries: 1, jitter: 'none', initialDelay: 10 }), onRetry, scheduler, { isRotation: e => e === rotation, mayGiveUp: () => true }));
+      // down at 1 → wait 10 → rotation at 12 → at once → down at 13 (budget reset: retry 1 again) → wait 10 → a at 24.
+      expectObservable(result).toBe('24ms a');
+      scheduler.flush();
+      expect(calls.map(c => [c.attempt, c.at])).toEqual([[1, 1], [1, 13]]);
+    });
+  });
+
+  it('a spent budget keeps retrying at the ceiling while a draining session may not be given up', () => {
+    const scheduler = testScheduler();
+    scheduler.run(({ cold, expectObservable }) => {
+      const source = cold<string>('-#', undefined, down);
+      let draining = true;
+      scheduler.schedule(() => (draining = false), 50);
+      const result = settle(source.pipe(reconnect(policy({ maxRetries: 1, jitter: 'none', initialDelay: 10, maxDelay: 10 }), () => {}, scheduler, { isRotation: () => false, mayGiveUp: () => !draining })));
+      // Failures at 1, 12, 23, 34, 45 (held), 56: the first failure after the session is gone gives up.
+      expectObservable(result).toBe('56ms (e|)', { e: { failed: new RetriesExhaustedError(6, down) } });
+    });
+  });
+});

@@ -19,7 +19,7 @@ function run(file: string, args: string[] = []): Promise<{ code: number | null; 
 describe('samples', () => {
   it('are all here', () => {
     expect(samples).toEqual(expect.arrayContaining([
-      'angular-service.ts', 'demo.ts', 'graceful-shutdown.ts', 'http1-basics.ts', 'http2-multiplexing.ts', 'reconnect.ts', 'websocket-chat.ts',
+      'angular-service.ts', 'demo.ts', 'graceful-shutdown.ts', 'http1-basics.ts', 'http2-multiplexing.ts', 'reconnect.ts', 'through-a-proxy.ts', 'websocket-chat.ts',
     ]));
   });
 

@@ -30,6 +30,10 @@ export interface CliCommand {
   readonly verbose: boolean;
   /** `-q, --quiet`: no lifecycle events or progress on stderr (errors still). */
   readonly quiet: boolean;
+  /** `--proxy URL|env`: a proxy (`http://`, `https://`, `socks5://`), or `env` for HTTPS_PROXY/HTTP_PROXY/ALL_PROXY/NO_PROXY as curl reads them. */
+  readonly proxy: string | undefined;
+  /** `--unix-socket PATH`: connect to this Unix domain socket instead of the URL's host and port. */
+  readonly unixSocket: string | undefined;
 }
 
 /** The parse result: a command, a request for help or version, or a usage error. */
@@ -52,6 +56,10 @@ Options:
       --http2               speak HTTP/2 only (h2c prior knowledge on http://)
       --http1               speak HTTP/1.1 only
   -k, --insecure            do not verify the server certificate
+  -x, --proxy <url|env>     go through a proxy: http://[user:pass@]host:port (CONNECT), https://...,
+                            socks5://[user:pass@]host:port; env reads HTTPS_PROXY, HTTP_PROXY,
+                            ALL_PROXY and NO_PROXY (lower case first), like curl
+      --unix-socket <path>  connect to a Unix domain socket (the URL still gives host and TLS name)
       --retry <n>           reconnect up to n times after a connection failure (default 0)
       --timeout <ms>        bound on connecting, and on the whole request
   -v, --verbose             print request and response headers on stderr
@@ -72,7 +80,7 @@ Exit codes:
   130 interrupted (Ctrl-C) during a request
 `;
 
-const WITH_VALUE = new Set(['-d', '--data', '-H', '--header', '--retry', '--timeout']);
+const WITH_VALUE = new Set(['-d', '--data', '-H', '--header', '--retry', '--timeout', '-x', '--proxy', '--unix-socket']);
 
 function usage(message: string): ParsedArgs {
   return { kind: 'usage-error', message };
@@ -94,6 +102,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   let timeout: number | undefined;
   let verbose = false;
   let quiet = false;
+  let proxy: string | undefined;
+  let unixSocket: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
     let value: string | undefined;
@@ -158,6 +168,13 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       case '--quiet':
         quiet = true;
         break;
+      case '-x':
+      case '--proxy':
+        proxy = value;
+        break;
+      case '--unix-socket':
+        unixSocket = value;
+        break;
       default:
         if (arg.startsWith('-') && arg !== '-') return usage(`unknown option ${arg}`);
         positional.push(arg);
@@ -178,5 +195,6 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   const schemes = command === 'ws' ? ['ws:', 'wss:', 'http:', 'https:'] : ['http:', 'https:'];
   if (!schemes.includes(url.protocol)) return usage(`${command} needs a ${schemes.map(s => `${s}//`).join(' or ')} URL (got ${url.protocol}//)`);
   if (data !== undefined && (command === 'get' || command === 'head' || command === 'ws')) return usage(`--data does not go with ${command}`);
-  return { kind: 'run', command, url, data, headers, protocol, insecure, retry, timeout, verbose, quiet };
+  if (proxy !== undefined && unixSocket !== undefined) return usage('--proxy and --unix-socket exclude each other');
+  return { kind: 'run', command, url, data, headers, protocol, insecure, retry, timeout, verbose, quiet, proxy, unixSocket };
 }

@@ -27,6 +27,8 @@ export function connectionOptions(command: CliCommand): ConnectionOptions {
     ...(command.insecure && { tls: { rejectUnauthorized: false } }),
     ...(command.timeout !== undefined && { connectTimeout: command.timeout }),
     retry: command.retry === 0 ? false : { maxRetries: command.retry, initialDelay: 200, maxDelay: 5_000 },
+    ...(command.proxy !== undefined && { proxy: command.proxy }),
+    ...(command.unixSocket !== undefined && { socketPath: command.unixSocket }),
   };
 }
 

@@ -2,7 +2,7 @@
  * What `rxconn` prints on stderr: lifecycle events with the time since start, response heads,
  * download progress, and errors with their exit codes.
  */
-import type { ConnectionEvent, Headers } from '../core/events.js';
+import type { ConnectionEvent, Headers, Intermediary } from '../core/events.js';
 import { RxconnError } from '../core/errors.js';
 
 /** Where the CLI writes, and its clock: injected so that tests run `main()` in-process. */
@@ -24,7 +24,7 @@ export const EXIT = { ok: 0, httpError: 1, usage: 2, connection: 3, timeout: 4, 
 
 const CONNECTION_CODES = new Set([
   'RXCONN_CONNECT_TIMEOUT', 'RXCONN_TLS', 'RXCONN_RETRIES_EXHAUSTED', 'RXCONN_CONNECTION_DOWN', 'RXCONN_CONNECTION_CLOSED',
-  'RXCONN_KEEPALIVE_TIMEOUT', 'RXCONN_STREAM_REFUSED', 'RXCONN_QUEUE_FULL',
+  'RXCONN_KEEPALIVE_TIMEOUT', 'RXCONN_STREAM_REFUSED', 'RXCONN_QUEUE_FULL', 'RXCONN_PROXY',
 ]);
 
 /** The exit code of a failure. */
@@ -51,7 +51,7 @@ export function describeEvent(event: ConnectionEvent): string {
     case 'connecting':
       return `connecting (attempt ${event.attempt})`;
     case 'connected':
-      return `connected over ${event.protocol === 'http2' ? 'HTTP/2' : 'HTTP/1.1'}${event.attempt > 0 ? ` after ${event.attempt} retr${event.attempt === 1 ? 'y' : 'ies'}` : ''}`;
+      return `connected over ${event.protocol === 'http2' ? 'HTTP/2' : 'HTTP/1.1'}${event.intermediaries ? ` through ${event.intermediaries.map(describeHop).join(' → ')}` : ''}${event.attempt > 0 ? ` after ${event.attempt} retr${event.attempt === 1 ? 'y' : 'ies'}` : ''}`;
     case 'disconnected':
       return `disconnected: ${event.error.message}${event.killedStreams ? ` (${event.killedStreams} stream(s) killed)` : ''}`;
     case 'retrying':
@@ -63,6 +63,14 @@ export function describeEvent(event: ConnectionEvent): string {
     case 'closed':
       return 'closed';
   }
+}
+
+/** One proxy of a chain in words: `socks5 127.0.0.1:1080`, `CONNECT [::1]:3128 (TLS, HTTP/2)`. */
+function describeHop(hop: Intermediary): string {
+  const where = `${hop.host.includes(':') ? `[${hop.host}]` : hop.host}:${hop.port}`;
+  if (hop.type === 'socks5') return `socks5 ${where}`;
+  const details = [hop.transport === 'tls' ? 'TLS' : '', hop.protocol === 'http2' ? 'HTTP/2' : ''].filter(Boolean);
+  return `CONNECT ${where}${details.length ? ` (${details.join(', ')})` : ''}`;
 }
 
 /** Writes header fields as `prefix name: value` lines. */

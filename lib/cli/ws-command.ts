@@ -22,6 +22,7 @@ import type { CliIo, Reporter } from './report.js';
 /** A WebSocket event in words. */
 function describeWebSocketEvent(event: WebSocketChannelEvent): string {
   if (event.type === 'open') return `websocket open${event.subprotocol ? ` (subprotocol ${event.subprotocol})` : ''}`;
+  if (event.type === 'unsent') return `websocket: ${event.error.message}`;
   return `websocket closed ${event.code}${event.reason ? ` ${JSON.stringify(event.reason)}` : ''}`;
 }
 
@@ -65,7 +66,7 @@ function reconnecting(command: CliCommand, reporter: Reporter, headers: Record<s
     ...(command.timeout !== undefined && { handshakeTimeout: command.timeout }),
   });
   ws.subscribe({
-    next: event => reporter.info(event.type === 'open' || event.type === 'close' ? describeWebSocketEvent(event) : describeEvent(event)),
+    next: event => reporter.info(event.type === 'open' || event.type === 'close' || event.type === 'unsent' ? describeWebSocketEvent(event) : describeEvent(event)),
     error: () => undefined,
   });
   return {

@@ -6,7 +6,7 @@
 import { Observable, defer, throwError } from 'rxjs';
 import type { Subscriber } from 'rxjs';
 import { ConnectionDownError, InvalidArgumentError, UnsupportedError } from './errors.js';
-import type { ConnectionEvent, ConnectionState, Protocol, ResponseEvent } from './events.js';
+import type { ConnectionEvent, ConnectionState, Intermediary, Protocol, ResponseEvent } from './events.js';
 import { isToken } from './http-syntax.js';
 import { Lifecycle } from './lifecycle.js';
 import type { ResolvedOptions } from './options.js';
@@ -49,6 +49,8 @@ export interface ConnectionInfo {
   readonly queuedRequests: number;
   /** The attempt number of the current outage (0 once connected at first try). */
   readonly attempt: number;
+  /** The proxies of the current session, first dialled first; empty when direct or not connected. With proxies, the addresses above are those of the first proxy's socket (none through an HTTP/2 proxy). */
+  readonly intermediaries: readonly Intermediary[];
 }
 
 export class Connection extends Observable<ConnectionEvent> {
@@ -221,6 +223,7 @@ export class Connection extends Observable<ConnectionEvent> {
       activeStreams: life.streams.active,
       queuedRequests: life.streams.queued,
       attempt: life.attempt,
+      intermediaries: (session && life.intermediaries.get(session)) ?? [],
     };
   }
 

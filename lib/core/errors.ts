@@ -20,7 +20,8 @@ export type RxconnErrorCode =
   | 'RXCONN_WEBSOCKET_CLOSED'
   | 'RXCONN_QUEUE_FULL'
   | 'RXCONN_UNSUPPORTED'
-  | 'RXCONN_INVALID_BODY';
+  | 'RXCONN_INVALID_BODY'
+  | 'RXCONN_PROXY';
 
 /** Base class of every rxconn error. */
 export abstract class RxconnError extends Error {
@@ -43,11 +44,34 @@ export class InvalidArgumentError extends RxconnError {
   override readonly retryable = false;
 }
 
-/** One connection attempt took longer than `connectTimeout`. */
+/** Where a connect attempt through proxies was waiting (see {@link ConnectTimeoutError}). */
+export interface ConnectWait {
+  /** The proxy waited for (0 is the first), absent when waiting for the origin. */
+  readonly hop?: number;
+  /** That proxy, as `scheme://host:port` (no credentials). */
+  readonly proxy?: string;
+  /** What was awaited, in words (`for proxy 2 (http://…) to answer CONNECT host:443`). */
+  readonly step: string;
+}
+
+/**
+ * One connection attempt took longer than `connectTimeout` (which bounds the whole chain when
+ * there are proxies: then `hop` and `proxy` name the silent proxy, and the message says what was
+ * awaited).
+ */
 export class ConnectTimeoutError extends RxconnError {
   readonly code = 'RXCONN_CONNECT_TIMEOUT';
-  constructor(readonly timeout: number) {
-    super(`connect attempt exceeded connectTimeout (${timeout} ms)`);
+  /** The proxy that did not answer in time (0 is the first); absent when direct or waiting for the origin. */
+  declare readonly hop?: number;
+  /** That proxy, as `scheme://host:port` (no credentials). */
+  declare readonly proxy?: string;
+  constructor(
+    readonly timeout: number,
+    waiting?: ConnectWait,
+  ) {
+    super(`connect attempt exceeded connectTimeout (${timeout} ms)${waiting ? ` waiting ${waiting.step}` : ''}`);
+    if (waiting?.hop !== undefined) Object.defineProperty(this, 'hop', { value: waiting.hop, enumerable: true });
+    if (waiting?.proxy !== undefined) Object.defineProperty(this, 'proxy', { value: waiting.proxy, enumerable: true });
   }
 }
 
@@ -155,6 +179,60 @@ export class UnsupportedError extends RxconnError {
 export class InvalidBodyError extends RxconnError {
   readonly code = 'RXCONN_INVALID_BODY';
   override readonly retryable = false;
+}
+
+/** Why a proxy hop failed (see {@link ProxyError}). */
+export type ProxyFailure =
+  /** The first proxy could not be reached (refused, DNS, unreachable). */
+  | 'unreachable'
+  /** An HTTP proxy answered CONNECT with a status that is not 2xx (`status`). */
+  | 'status'
+  /** A SOCKS5 proxy answered CONNECT with a reply code that is not 0 (`socksReply`). */
+  | 'socks-reply'
+  /** A SOCKS5 proxy accepted none of the offered authentication methods. */
+  | 'no-acceptable-method'
+  /** A SOCKS5 proxy refused the username and password. */
+  | 'auth-failed'
+  /** The proxy closed the connection (or reset the stream) before the tunnel was up. */
+  | 'closed'
+  /** The proxy's answer broke its protocol (malformed, oversized). */
+  | 'protocol';
+
+/**
+ * A proxy of the chain failed while the tunnel was being built. An ordinary failed attempt: the
+ * connection retries it under its retry policy. `hop` is the proxy's index in the chain (0 is the
+ * first one dialled); `proxy` names it without credentials. Credentials never appear in it.
+ */
+export class ProxyError extends RxconnError {
+  readonly code = 'RXCONN_PROXY';
+  /** What went wrong. */
+  readonly reason: ProxyFailure;
+  /** Index of the proxy in the chain, from 0. */
+  readonly hop: number;
+  /** The proxy, as `scheme://host:port` (no credentials). */
+  readonly proxy: string;
+  /** The HTTP status of a refused CONNECT (`reason: 'status'`). */
+  declare readonly status?: number;
+  /**
+   * The SOCKS5 reply code REP (`reason: 'socks-reply'`): 1 general failure, 2 not allowed by
+   * ruleset, 3 network unreachable, 4 host unreachable, 5 connection refused, 6 TTL expired,
+   * 7 command not supported, 8 address type not supported.
+   */
+  declare readonly socksReply?: number;
+
+  constructor(
+    message: string,
+    detail: { reason: ProxyFailure; hop: number; proxy: string; status?: number; socksReply?: number },
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.reason = detail.reason;
+    this.hop = detail.hop;
+    this.proxy = detail.proxy;
+    // Only the field that applies is present.
+    if (detail.status !== undefined) Object.defineProperty(this, 'status', { value: detail.status, enumerable: true });
+    if (detail.socksReply !== undefined) Object.defineProperty(this, 'socksReply', { value: detail.socksReply, enumerable: true });
+  }
 }
 
 /** A short human description of any thrown value, for messages. */

@@ -15,7 +15,26 @@ export type Headers = Record<string, string | string[]>;
 /** A dial begins; `attempt` counts the attempts of the current outage (0 is the very first dial). */
 export interface ConnectingEvent { readonly type: 'connecting'; readonly attempt: number }
 /** The connection is usable. */
-export interface ConnectedEvent { readonly type: 'connected'; readonly protocol: Protocol; readonly attempt: number }
+export interface ConnectedEvent {
+  readonly type: 'connected';
+  readonly protocol: Protocol;
+  readonly attempt: number;
+  /** The proxies the connection goes through, first dialled first; absent on a direct connection. */
+  readonly intermediaries?: readonly Intermediary[];
+}
+
+/** One proxy of a connection's chain, as `info()` and the `connected` event report it (never its credentials). */
+export interface Intermediary {
+  /** `connect`: an HTTP proxy (CONNECT); `socks5`: a SOCKS5 proxy. */
+  readonly type: 'connect' | 'socks5';
+  /** The proxy's host (an IPv6 address without brackets). */
+  readonly host: string;
+  readonly port: number;
+  /** How rxconn reaches the proxy: `tls` for an `https://` proxy. */
+  readonly transport: 'tcp' | 'tls';
+  /** What rxconn speaks to the proxy: HTTP/1.1 or HTTP/2 CONNECT, or SOCKS5. */
+  readonly protocol: 'http1' | 'http2' | 'socks5';
+}
 /** An established connection was lost; `killedStreams` counts the active streams that errored with it. */
 export interface DisconnectedEvent {
   readonly type: 'disconnected';

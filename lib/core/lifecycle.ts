@@ -7,7 +7,8 @@
 import { BehaviorSubject, EMPTY, NEVER, Observable, Subject, catchError, defer, filter, finalize, map, mergeWith, race, switchMap, take, takeUntil, tap, throwError, timeout, timer } from 'rxjs';
 import type { Subscription } from 'rxjs';
 import { ConnectTimeoutError, ConnectionClosedError, ConnectionDownError, ProtocolError, RxconnError, UnsupportedError, toConnectionError } from './errors.js';
-import type { ConnectionEvent, ConnectionState, GoawayInfo } from './events.js';
+import type { ConnectionEvent, ConnectionState, GoawayInfo, Intermediary } from './events.js';
+import type { ConnectWait } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { reconnect } from './reconnect.js';
 import { release } from './runtime.js';
@@ -30,6 +31,8 @@ export class Lifecycle {
   readonly options: ResolvedOptions;
   /** The session new requests go to. */
   session: Session | undefined;
+  /** The proxies of each session dialled through some (see `info()`). */
+  readonly intermediaries = new WeakMap<Session, readonly Intermediary[]>();
   /** The attempt number of the current outage (0 once connected). */
   attempt = 0;
   /** Every session not yet closed: the current one and those draining. */
@@ -185,6 +188,8 @@ export class Lifecycle {
     this.#emit({ type: 'connecting', attempt });
     let adopted: Session | undefined;
     let goaway: GoawayInfo | undefined;
+    let intermediaries: readonly Intermediary[] | undefined;
+    let waiting: ConnectWait | undefined;
     const draining = new Subject<never>();
     const hooks: SessionHooks = {
       onSocket: socket => this.#track(socket),
@@ -203,13 +208,16 @@ export class Lifecycle {
         }
       },
       onClose: (session, error) => this.#onSessionClose(session, error),
+      onIntermediaries: list => (intermediaries = list),
+      onProgress: step => (waiting = step),
     };
     this.#dialing = true;
     const dialed = this.options.runtime.sessions(this.options, hooks);
-    return (connectTimeout === Infinity ? dialed : dialed.pipe(timeout({ first: connectTimeout, scheduler, with: () => throwError(() => new ConnectTimeoutError(connectTimeout)) }))).pipe(
+    return (connectTimeout === Infinity ? dialed : dialed.pipe(timeout({ first: connectTimeout, scheduler, with: () => throwError(() => new ConnectTimeoutError(connectTimeout, waiting)) }))).pipe(
       tap(session => {
         adopted = session;
-        this.#adopt(session, attempt);
+        if (intermediaries) this.intermediaries.set(session, intermediaries);
+        this.#adopt(session, attempt, intermediaries);
       }),
       // The retry budget resets once the connection proves itself (a complete response, or
       // PROVEN_AFTER ms up), not at connect: a peer that accepts and drops at once must not
@@ -267,14 +275,14 @@ export class Lifecycle {
     return lived || this.streams.served(session);
   }
 
-  #adopt(session: Session, attempt: number): void {
+  #adopt(session: Session, attempt: number, intermediaries: readonly Intermediary[] | undefined): void {
     this.#dialing = false;
     this.#rotating = undefined;
     this.session = session;
     this.sessions.add(session);
     this.#adoptedAt.set(session, (this.options.scheduler ?? { now: Date.now }).now());
     if (!this.ending) this.#setState('connected');
-    this.#emit({ type: 'connected', protocol: session.protocol, attempt });
+    this.#emit({ type: 'connected', protocol: session.protocol, attempt, ...(intermediaries && { intermediaries }) });
     this.attempt = 0;
     this.streams.pump();
     this.#advanceShutdown();

@@ -2,7 +2,7 @@
  * The options of `open()`, their defaults, and their synchronous validation.
  */
 import type { SchedulerLike } from 'rxjs';
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError, UnsupportedError } from './errors.js';
 import { isFieldValue, isToken } from './http-syntax.js';
 import { CONNECTION_HEADERS } from './request-init.js';
 import type { RxconnError } from './errors.js';
@@ -106,11 +106,13 @@ export interface ResolvedOptions {
   readonly scheduler?: SchedulerLike;
   /** The platform this connection runs on. */
   readonly runtime: Runtime;
+  /** The runtime's resolved route (Node: proxies or a Unix socket); `undefined` when direct. See `Runtime.resolveRoute`. */
+  readonly route: object | undefined;
 }
 
 const KNOWN_OPTIONS = new Set([
   'protocols', 'tls', 'connectTimeout', 'retry', 'keepalive', 'closeTimeout', 'maxQueued',
-  'maxHeaderSize', 'headers', 'scheduler',
+  'maxHeaderSize', 'headers', 'scheduler', 'proxy', 'socketPath',
 ]);
 const KNOWN_RETRY = new Set(['maxRetries', 'maxElapsed', 'initialDelay', 'maxDelay', 'factor', 'jitter', 'delay', 'random']);
 const PROTOCOLS: readonly Protocol[] = ['http1', 'http2'];
@@ -231,6 +233,15 @@ function resolveHeaders(value: unknown): Readonly<Record<string, string>> {
   return headers as Record<string, string>;
 }
 
+/** `options.proxy` / `options.socketPath`, validated by the runtime; refused where it has no such thing. */
+function resolveRoute(runtime: Runtime, options: Record<string, unknown>, origin: URL): object | undefined {
+  if (options.proxy === undefined && options.socketPath === undefined) return undefined;
+  if (!runtime.resolveRoute) {
+    throw new UnsupportedError(`options.${options.proxy === undefined ? 'socketPath' : 'proxy'} is not supported by the ${runtime.name} runtime`);
+  }
+  return runtime.resolveRoute(options.proxy, options.socketPath, origin);
+}
+
 /** Validates `open()`'s arguments and applies the defaults. Throws {@link InvalidArgumentError}. */
 export function resolveOptions(originArg: unknown, optionsArg: unknown, runtime: Runtime): ResolvedOptions {
   const origin = parseOrigin(originArg);
@@ -258,5 +269,6 @@ export function resolveOptions(originArg: unknown, optionsArg: unknown, runtime:
     headers: resolveHeaders(options.headers),
     scheduler,
     runtime,
+    route: resolveRoute(runtime, options, origin),
   };
 }

@@ -72,6 +72,9 @@ export function reconnect<T>(policy: RetryPolicy, onRetry: RetryListener, schedu
         retry({
           delay: (raw: unknown) => {
             if (control.isRotation(raw)) {
+              // The connection was working: a rotation starts no outage and ends any budget spent.
+              failures = 0;
+              outageStart = undefined;
               control.onRotation?.();
               return of(0);
             }

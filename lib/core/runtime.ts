@@ -4,8 +4,8 @@
  * `lib/node/runtime.ts`; `open()` of each entry point passes its own.
  */
 import type { Observable, Observer } from 'rxjs';
-import type { RxconnError } from './errors.js';
-import type { GoawayInfo } from './events.js';
+import type { ConnectWait, RxconnError } from './errors.js';
+import type { GoawayInfo, Intermediary } from './events.js';
 import type { ResolvedOptions } from './options.js';
 import type { Endpoint, Session } from './session.js';
 import type { LinkConnection, LinkHooks, WebSocketLink, WebSocketMessage } from './websocket/link.js';
@@ -19,6 +19,10 @@ export interface SessionHooks {
   onDraining(session: Session, detail: { readonly goaway?: GoawayInfo; readonly reason: string }): void;
   /** The session closed; called before the lifetime errors, and also for released sessions. */
   onClose(session: Session, error: RxconnError): void;
+  /** The dial went through proxies: these, first dialled first (called before the session is created). */
+  onIntermediaries?(intermediaries: readonly Intermediary[]): void;
+  /** A dial through proxies moved on to its next step (for the message of a connect timeout). */
+  onProgress?(waiting: ConnectWait): void;
 }
 
 /** A platform the connection core runs on. */
@@ -31,6 +35,12 @@ export interface Runtime {
    * has no such thing) naming the option.
    */
   resolveTls(value: unknown): object;
+  /**
+   * Validates the route options (`options.proxy`, `options.socketPath`) at `open()` for `origin`
+   * and returns them resolved (kept in `ResolvedOptions.route`); absent where the runtime has no
+   * such thing (the core then refuses them with `RXCONN_UNSUPPORTED`).
+   */
+  resolveRoute?(proxy: unknown, socketPath: unknown, origin: URL): object;
   /**
    * One session's whole life. Cold: each subscription dials, creates the session for the
    * negotiated protocol, emits it once ready, and errors when it closes (with why).

@@ -24,11 +24,13 @@ export interface StreamTableHooks {
 }
 
 /**
- * How many times one request may be handed back by sessions that completed no response at all
- * (a server refusing everything) before it errors. A hand-back from a session that did serve
- * responses (a rotation: GOAWAY after n streams) is progress and is not counted.
+ * How many times one request may be handed back without progress before it errors: a hand-back
+ * by a session that completed no response since the request started on it (a server refusing
+ * everything). One with progress (a rotation: GOAWAY after n streams served) is not counted…
  */
 export const MAX_FRUITLESS_RESENDS = 5;
+/** …but no request is sent more than this many times in all. */
+export const MAX_RESENDS = 25;
 
 /** RFC 9110 §9.2.2: methods whose repetition has the same effect as one request. */
 const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -38,8 +40,10 @@ export class StreamTable implements PendingHooks {
   /** Requests handed back unprocessed: they go out again before the queue, in the order they first went out. */
   #resend: PendingRequest[] = [];
   readonly #active = new Set<PendingRequest>();
-  /** Sessions that completed at least one response. */
-  readonly #productive = new WeakSet<Session>();
+  /** How many responses each session completed. */
+  readonly #completions = new WeakMap<Session, number>();
+  /** Each active request's session's completions when it started there. */
+  readonly #startMark = new WeakMap<PendingRequest, number>();
   /** Handed-back requests counted against {@link MAX_FRUITLESS_RESENDS}. */
   readonly #fruitless = new WeakMap<PendingRequest, number>();
   readonly #maxQueued: number;
@@ -66,7 +70,7 @@ export class StreamTable implements PendingHooks {
 
   /** Whether `session` served streams: a complete response, or streams still active on it. */
   served(session: Session): boolean {
-    return this.#productive.has(session) || this.activeOn(session) > 0;
+    return (this.#completions.get(session) ?? 0) > 0 || this.activeOn(session) > 0;
   }
 
   /** Streams in flight on `session`. */
@@ -93,8 +97,7 @@ export class StreamTable implements PendingHooks {
     const session = this.#hooks.currentSession();
     if (this.queued === 0 && !this.#pumping && session?.canStart()) {
       // The hot path: a free stream now, nothing queued ahead.
-      this.#active.add(pending);
-      pending.start(session);
+      this.#start(pending, session);
     } else {
       this.#queue.add(pending);
       this.pump();
@@ -113,20 +116,23 @@ export class StreamTable implements PendingHooks {
       while (this.#resend.length > 0) {
         const session = this.#hooks.currentSession();
         if (!session || !session.canStart()) return;
-        const request = this.#resend.shift()!;
-        this.#active.add(request);
-        request.start(session);
+        this.#start(this.#resend.shift()!, session);
       }
       for (const request of this.#queue) {
         const session = this.#hooks.currentSession();
         if (!session || !session.canStart()) break;
         this.#queue.delete(request);
-        this.#active.add(request);
-        request.start(session);
+        this.#start(request, session);
       }
     } finally {
       this.#pumping = false;
     }
+  }
+
+  #start(request: PendingRequest, session: Session): void {
+    this.#active.add(request);
+    this.#startMark.set(request, this.#completions.get(session) ?? 0);
+    request.start(session);
   }
 
   /** Errors every queued request (nothing of them was sent), or those `which` picks. */
@@ -156,7 +162,7 @@ export class StreamTable implements PendingHooks {
       return;
     }
     if (!this.#active.delete(request)) return;
-    if (completed && request.session) this.#productive.add(request.session);
+    if (completed && request.session) this.#completions.set(request.session, (this.#completions.get(request.session) ?? 0) + 1);
     this.#hooks.onSettled(request.session, completed);
   }
 
@@ -169,12 +175,13 @@ export class StreamTable implements PendingHooks {
   onUnprocessed(request: PendingRequest, error: RxconnError, certain: boolean): void {
     const session = request.session;
     const { method, body } = request.request;
-    const fruitless = session && this.#productive.has(session) ? 0 : 1;
-    const count = (this.#fruitless.get(request) ?? 0) + fruitless;
+    const progress = session !== undefined && (this.#completions.get(session) ?? 0) > (this.#startMark.get(request) ?? 0);
+    const count = (this.#fruitless.get(request) ?? 0) + (progress ? 0 : 1);
     const resend =
       !request.responded &&
       !request.upgrade &&
       fixedLength(body) !== undefined &&
+      request.handedBack < MAX_RESENDS &&
       (certain ? count <= MAX_FRUITLESS_RESENDS : IDEMPOTENT.has(method) && request.handedBack === 0);
     if (!resend || !this.#active.delete(request)) {
       request.error(error);

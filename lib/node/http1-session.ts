@@ -6,11 +6,22 @@
  * written, the rest of the response is read and discarded, up to {@link DRAIN_LIMIT} bytes and
  * {@link DRAIN_TIMEOUT} ms; a larger or slower remainder, or a request cancelled while its body
  * is still being sent, closes the socket instead, and the connection reconnects.
+ *
+ * Never desynchronised: the next request is written only after the read that ended the previous
+ * response has been parsed to its end, and any byte of that read (or of a later one) that belongs
+ * to no request is a protocol error that closes the socket, the queued requests going to a fresh
+ * one.
+ *
+ * Planned closes: a response that closes the connection, the server closing an idle keep-alive
+ * socket, or this session retiring an idle socket {@link KEEP_ALIVE_MARGIN} ms before the
+ * server's `Keep-Alive: timeout=N` hint expires, are reported with `onDraining` before `onClose`.
+ * A request written onto a reused socket that the server closes before any byte of the response
+ * goes back to the core with `unprocessed(…, false)`: the server may not have processed it.
  */
 import type { Socket } from 'node:net';
 import type { Subscription } from 'rxjs';
 import { fixedLength, sendBody } from '../core/body-source.js';
-import { ConnectionClosedError, ConnectionDownError, ProtocolError, RxconnError, describe } from '../core/errors.js';
+import { ConnectionClosedError, ConnectionDownError, NoResponseError, ProtocolError, RxconnError, describe } from '../core/errors.js';
 import type { Headers } from '../core/events.js';
 import { ResponseParser } from './http1-parser.js';
 import type { ResponseHandler } from './http1-parser.js';
@@ -23,6 +34,26 @@ import type { SessionFactory } from './protocols.js';
 export const DRAIN_LIMIT = 64 * 1024;
 /** Longest wait for the rest of a cancelled response before closing the socket instead, in ms. */
 export const DRAIN_TIMEOUT = 2_000;
+/**
+ * An idle socket is retired this many ms before the server's `Keep-Alive: timeout=N` hint
+ * expires (at N s minus the margin, and never later than half of N), so that a request is never
+ * written onto a socket the server is closing.
+ */
+export const KEEP_ALIVE_MARGIN = 1_000;
+/** An idle socket the server closes counts as a planned close once it served a response or was open this long, in ms. */
+export const IDLE_CLOSE_PLANNED_AFTER = 1_000;
+/** Longest delay a timer holds (2^31 - 1 ms); a longer keep-alive hint is not acted on. */
+const MAX_TIMER = 2_147_483_647;
+const KEEP_ALIVE_TIMEOUT = /(?:^|[,;\s])timeout\s*=\s*(\d+)/i;
+
+/** The idle time, in ms, after which a socket answered with `keep-alive: <value>` is retired; undefined without a usable hint. */
+export function retireAfter(value: string | string[] | undefined): number | undefined {
+  const match = KEEP_ALIVE_TIMEOUT.exec(Array.isArray(value) ? value.join(', ') : (value ?? ''));
+  if (!match) return undefined;
+  const hint = Number(match[1]) * 1000;
+  const delay = Math.max(hint - KEEP_ALIVE_MARGIN, hint / 2);
+  return delay <= MAX_TIMER ? delay : undefined;
+}
 
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 const CHUNK_END = Buffer.from('\r\n');
@@ -42,9 +73,15 @@ function serializeHead(request: PreparedRequest, host: string, length: number | 
 class Exchange implements ResponseHandler {
   body: Subscription | undefined;
   bodyDone = false;
+  /** A byte arrived while this exchange was current. */
+  answered = false;
+  /** The idle time after which the server said it closes the socket (keep-alive hint), in ms. */
+  retireAfter: number | undefined;
   constructor(
     readonly session: Http1Session,
     public sink: StreamSink,
+    /** Written onto a socket that had carried a response before. */
+    readonly reused: boolean,
     /** Set for an upgrade request: where the socket goes on a 101. */
     readonly upgrade?: UpgradeSink,
   ) {}
@@ -52,8 +89,12 @@ class Exchange implements ResponseHandler {
     this.sink.next({ type: 'inform', status, headers });
   }
   onHead(status: number, headers: Headers): void {
-    if (status === 101) this.session.switching(this, headers);
-    else this.sink.next({ type: 'response', status, headers });
+    if (status === 101) {
+      this.session.switching(this, headers);
+      return;
+    }
+    this.retireAfter = retireAfter(headers['keep-alive']);
+    this.sink.next({ type: 'response', status, headers });
   }
   onData(chunk: Buffer): void {
     this.sink.next({ type: 'data', data: chunk });
@@ -82,6 +123,17 @@ class Http1Session implements Session {
   #closed = false;
   #drainTimer: NodeJS.Timeout | undefined;
   #discarded = 0;
+  /** Responses completed on this socket. */
+  #served = 0;
+  readonly #openedAt = performance.now();
+  /** Inside the parser: the next request waits until the read is parsed to its end. */
+  #reading = false;
+  /** A response ended during the read: onCapacity is owed once it is parsed. */
+  #capacityOwed = false;
+  /** Retires the idle socket before the server's keep-alive timeout. */
+  #idleTimer: NodeJS.Timeout | undefined;
+  /** The socket ended (FIN) or failed: the parser saw its end. */
+  #eof = false;
 
   constructor(
     readonly socket: Socket,
@@ -104,19 +156,21 @@ class Http1Session implements Session {
   }
 
   canStart(): boolean {
-    return !this.#current && !this.#draining && !this.#closed && !this.#upgraded;
+    return !this.#current && !this.#draining && !this.#closed && !this.#upgraded && !this.#reading;
   }
 
   start(request: PreparedRequest, sink: StreamSink): () => void {
-    return this.#send(new Exchange(this, sink), request, this.#draining ? 'connection: close\r\n' : undefined);
+    return this.#send(new Exchange(this, sink, this.#served > 0), request, this.#draining ? 'connection: close\r\n' : undefined);
   }
 
   upgrade(request: PreparedRequest, protocol: string, sink: UpgradeSink): () => void {
-    return this.#send(new Exchange(this, sink, sink), request, `connection: upgrade\r\nupgrade: ${protocol}\r\n`);
+    return this.#send(new Exchange(this, sink, this.#served > 0, sink), request, `connection: upgrade\r\nupgrade: ${protocol}\r\n`);
   }
 
   #send(exchange: Exchange, request: PreparedRequest, connection: string | undefined): () => void {
     const length = fixedLength(request.body);
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
     this.#current = exchange;
     this.#parser.expect(request.method, exchange);
     const socket = this.socket;
@@ -212,6 +266,7 @@ class Http1Session implements Session {
     clearTimeout(this.#drainTimer);
     this.#drainTimer = undefined;
     this.#current = undefined;
+    this.#served++;
     if (!exchange.bodyDone) {
       // The server answered before the request body was sent (e.g. 413): the socket cannot be reused.
       exchange.body?.unsubscribe();
@@ -220,11 +275,30 @@ class Http1Session implements Session {
     }
     if (!reusable && !this.#draining) {
       this.#draining = true;
-      this.#listener.onDraining({ reason: 'the server asked to close the connection (connection: close)' });
+      this.#listener.onDraining({
+        reason: this.#eof ? 'the server closed the connection to end a response' : 'the server asked to close the connection after the response (connection: close)',
+      });
     }
-    if (this.#draining) this.#end();
+    if (this.#draining) {
+      this.#end();
+      return;
+    }
+    if (exchange.retireAfter !== undefined) this.#idleTimer = setTimeout(this.#retire, exchange.retireAfter, exchange.retireAfter).unref();
+    // Bytes after the end of this response in the same read belong to no request: the next
+    // request is written only once the read is parsed to its end (see #onData).
+    if (this.#reading) this.#capacityOwed = true;
     else this.#listener.onCapacity();
   }
+
+  /** The keep-alive hint is about to expire on an idle socket: retire it before the server closes it. */
+  readonly #retire = (after: number): void => {
+    this.#idleTimer = undefined;
+    if (this.#current || this.#draining || this.#closed) return;
+    this.#draining = true;
+    this.#listener.onDraining({ reason: `the idle connection was retired before the server's keep-alive timeout (after ${after} ms idle)` });
+    // Nothing is in flight either way: closing now sends a FIN, as the server would have.
+    this.destroy(new ConnectionClosedError(`the idle connection was retired before the server's keep-alive timeout (after ${after} ms idle)`));
+  };
 
   #end(): void {
     if (this.#closed) return;
@@ -236,6 +310,7 @@ class Http1Session implements Session {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#drainTimer);
+    clearTimeout(this.#idleTimer);
     this.#current?.body?.unsubscribe();
     this.socket.off('data', this.#onData);
     this.socket.off('end', this.#onEnd);
@@ -250,31 +325,63 @@ class Http1Session implements Session {
   }
 
   readonly #onData = (chunk: Buffer): void => {
+    if (this.#current) this.#current.answered = true;
+    this.#reading = true;
     try {
       const rest = this.#parser.execute(chunk);
       if (this.#switching) this.#handOver(rest ?? Buffer.alloc(0));
     } catch (error) {
+      this.#capacityOwed = false;
       this.#fail(error instanceof RxconnError ? error : new ProtocolError(describe(error)));
+    } finally {
+      this.#reading = false;
+    }
+    if (this.#capacityOwed) {
+      this.#capacityOwed = false;
+      if (!this.#closed) this.#listener.onCapacity();
     }
   };
 
   readonly #onEnd = (): void => {
+    this.#eof = true;
     try {
       this.#parser.finish();
     } catch {
       // Cut mid-response: the core fails the active stream with RXCONN_CONNECTION_DOWN.
     }
     this.socket.end();
-    this.#close(new ConnectionDownError(this.#draining ? 'the connection closed' : 'the server closed the connection'));
+    this.#peerClosed(new ConnectionDownError(this.#draining ? 'the connection closed' : 'the server closed the connection'));
   };
 
   readonly #onError = (error: Error): void => {
-    this.#close(new ConnectionDownError(`socket error: ${describe(error)}`, { cause: error }));
+    this.#peerClosed(new ConnectionDownError(`socket error: ${describe(error)}`, { cause: error }));
   };
 
   readonly #onSocketClose = (): void => {
-    this.#close(new ConnectionDownError('the connection closed'));
+    this.#peerClosed(new ConnectionDownError('the connection closed'));
   };
+
+  /**
+   * The server closed the socket (FIN, RST or an error). A request written onto a reused socket
+   * with no byte of its response yet may not have been processed: it goes back to the core. An
+   * idle keep-alive socket closed by the server is a planned close.
+   */
+  #peerClosed(error: RxconnError): void {
+    if (this.#closed) return;
+    const current = this.#current;
+    if (current && current.reused && !current.answered && !this.#upgraded && current.sink !== DISCARD) {
+      this.#current = undefined;
+      current.body?.unsubscribe();
+      current.sink.unprocessed(
+        new NoResponseError(`the server closed a reused keep-alive connection before responding (${error.message}): the request may not have been processed`, { cause: error }),
+        false,
+      );
+    } else if (!current && !this.#draining && !this.#upgraded && (this.#served > 0 || performance.now() - this.#openedAt >= IDLE_CLOSE_PLANNED_AFTER)) {
+      this.#draining = true;
+      this.#listener.onDraining({ reason: 'the server closed an idle keep-alive connection' });
+    }
+    this.#close(error);
+  }
 }
 
 /** Receives the rest of a cancelled response and drops it. */

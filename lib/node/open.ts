@@ -7,11 +7,20 @@ import { resolveOptions } from '../core/options.js';
 import type { ResolvedOptions } from '../core/options.js';
 import { nodeRuntime } from './runtime.js';
 import type { TlsOptions } from './tls-options.js';
+import type { ProxyOption } from './proxy/options.js';
 
 /** Options of {@link open} in Node: the core's, with `tls` typed as `node:tls` connect options. */
 export interface ConnectionOptions extends Omit<CoreConnectionOptions, 'tls'> {
   /** `node:tls` connect options (`ca`, `cert`, `key`, `rejectUnauthorized`, `servername`...). Certificates are verified by default. */
   tls?: TlsOptions;
+  /**
+   * A proxy URL (`http://`, `https://`, `socks5://`, with `user:pass@` for credentials), a
+   * `ProxyConfig`, a chain of them (the first is dialled first), or `'env'`
+   * (HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY, lower case first). Default: direct.
+   */
+  proxy?: ProxyOption;
+  /** Dial this Unix domain socket instead of the origin's host and port (the origin still gives `host` and the TLS name). */
+  socketPath?: string;
 }
 
 /**

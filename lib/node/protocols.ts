@@ -30,7 +30,12 @@ export type SessionFactory = (socket: Socket, options: ResolvedOptions, listener
  * streams on its own).
  */
 export function sessionLifetime(options: ResolvedOptions, hooks: SessionHooks): Observable<Session> {
-  return dial(options, hooks.onSocket).pipe(switchMap(dialed => runSession(dialed, options, hooks)));
+  return dial(options, hooks.onSocket, hooks.onProgress).pipe(
+    switchMap(dialed => {
+      if (dialed.intermediaries) hooks.onIntermediaries?.(dialed.intermediaries);
+      return runSession(dialed, options, hooks);
+    }),
+  );
 }
 
 function runSession({ socket, protocol }: Dialed, options: ResolvedOptions, hooks: SessionHooks): Observable<Session> {

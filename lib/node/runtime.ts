@@ -4,12 +4,14 @@
  */
 import type { Runtime } from '../core/runtime.js';
 import { sessionLifetime } from './protocols.js';
+import { resolveRoute } from './proxy/options.js';
 import { resolveTls } from './tls-options.js';
 import { Link } from './websocket/link.js';
 
 export const nodeRuntime: Runtime = {
   name: 'node',
   resolveTls,
+  resolveRoute: (proxy, socketPath, origin) => resolveRoute(proxy, socketPath, origin),
   sessions: sessionLifetime,
   createLink: (connection, options, sink, hooks) => new Link(connection, options, sink, hooks),
 };

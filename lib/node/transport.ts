@@ -1,19 +1,26 @@
 /**
- * The transport: one TCP or TLS dial, with ALPN on TLS. It reports the socket and the protocol
- * to speak on it; the connect timeout is the core's.
+ * The transport: one TCP or TLS dial, with ALPN on TLS, to the origin's host and port, to a Unix
+ * domain socket (`socketPath`), or through a chain of proxies (`proxy/chain.ts`). It reports the
+ * socket, the protocol to speak on it and the proxies in between; the connect timeout (which
+ * bounds the whole chain) is the core's.
  */
 import net from 'node:net';
 import tls from 'node:tls';
 import { Observable } from 'rxjs';
 import { ConnectionDownError, ProtocolError, toConnectionError } from '../core/errors.js';
-import type { Protocol } from '../core/events.js';
+import type { ConnectWait, RxconnError } from '../core/errors.js';
+import type { Intermediary, Protocol } from '../core/events.js';
 import type { ResolvedOptions } from '../core/options.js';
+import { dialChain } from './proxy/chain.js';
+import { routeOf } from './proxy/options.js';
 import type { TlsOptions } from './tls-options.js';
 
 /** A connected socket and the protocol chosen for it. */
 export interface Dialed {
   readonly socket: net.Socket;
   readonly protocol: Protocol;
+  /** The proxies in between, first dialled first; absent on a direct connection. */
+  readonly intermediaries?: readonly Intermediary[];
 }
 
 const ALPN: Record<Protocol, string> = { http2: 'h2', http1: 'http/1.1' };
@@ -35,24 +42,28 @@ function negotiated(socket: tls.TLSSocket, offered: readonly Protocol[]): Protoc
  * once); emits it once connected (and TLS-verified), then completes. Unsubscribing before that destroys the socket; after that the
  * socket belongs to the subscriber.
  */
-export function dial(options: ResolvedOptions, onSocket?: (socket: net.Socket) => void): Observable<Dialed> {
+export function dial(options: ResolvedOptions, onSocket?: (socket: net.Socket) => void, onProgress?: (waiting: ConnectWait) => void): Observable<Dialed> {
+  const { proxies, socketPath } = routeOf(options);
+  if (proxies.length > 0) return dialChain(options, proxies, onSocket, onProgress);
   return new Observable<Dialed>(subscriber => {
     const { host, port, secure, protocols } = options;
     // The Node runtime resolved options.tls (lib/node/tls-options.ts).
     const tlsOptions = options.tls as TlsOptions;
+    // Over a Unix socket, `host` is still the origin's: the TLS name to verify and send (SNI).
+    const where = socketPath === undefined ? { host, port } : { path: socketPath };
     const socket: net.Socket = secure
       ? tls.connect({
           ...tlsOptions,
-          host,
-          port,
+          ...where,
           servername: tlsOptions.servername ?? (net.isIP(host) ? undefined : host),
+          ...(socketPath !== undefined && { host }),
           ALPNProtocols: protocols.map(p => ALPN[p]),
         })
-      : net.connect({ host, port });
+      : net.connect(where);
     let handedOver = false;
     onSocket?.(socket);
 
-    const onError = (error: Error): void => subscriber.error(toConnectionError(error));
+    const onError = (error: Error): void => subscriber.error(socketPath === undefined ? toConnectionError(error) : unixSocketError(error, socketPath));
     const onClose = (): void => subscriber.error(new ConnectionDownError('the socket closed before the connection was established'));
     const onConnect = (): void => {
       let protocol: Protocol;
@@ -83,4 +94,15 @@ export function dial(options: ResolvedOptions, onSocket?: (socket: net.Socket) =
       socket.destroy();
     };
   });
+}
+
+/** A Unix socket failure in words: a missing path and a stale socket file are the usual two. */
+function unixSocketError(error: Error, path: string): RxconnError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const shown = JSON.stringify(path.replace(/\0/g, '@'));
+  if (code === 'ENOENT') return new ConnectionDownError(`connection failed: no Unix socket at ${shown} (ENOENT)`, { cause: error });
+  if (code === 'ECONNREFUSED') return new ConnectionDownError(`connection failed: nothing listens on the Unix socket ${shown} (ECONNREFUSED: a stale socket file?)`, { cause: error });
+  if (code === 'EACCES') return new ConnectionDownError(`connection failed: no permission to connect to the Unix socket ${shown} (EACCES)`, { cause: error });
+  if (code === 'ENOTSOCK') return new ConnectionDownError(`connection failed: ${shown} is not a Unix socket (ENOTSOCK)`, { cause: error });
+  return toConnectionError(error);
 }

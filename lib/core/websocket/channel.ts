@@ -2,8 +2,8 @@
  * `conn.websocket(path)`: a shared WebSocket on the connection, as an Observable of messages
  * plus `send()` and `close()`.
  */
-import { Observable, Subject } from 'rxjs';
-import type { Observer, Subscriber, TeardownLogic } from 'rxjs';
+import { Observable, Subject, filter, take } from 'rxjs';
+import type { Observer, Subscriber, Subscription, TeardownLogic } from 'rxjs';
 import { ConnectionClosedError, InvalidArgumentError, QueueFullError } from '../errors.js';
 import type { RxconnError } from '../errors.js';
 import type { Headers } from '../events.js';
@@ -36,14 +36,26 @@ export interface WebSocketCloseEvent {
   readonly error: RxconnError | undefined;
 }
 
+/**
+ * Messages queued with `send()` that were never sent: the connection closed or failed before a
+ * WebSocket of the channel opened. Nothing is dropped silently: they are handed back here.
+ */
+export interface WebSocketUnsentEvent {
+  readonly type: 'unsent';
+  /** The messages, in the order they were sent. */
+  readonly messages: readonly WebSocketMessage[];
+  readonly error: RxconnError;
+}
+
 /** What {@link WebSocketChannel.events} reports. */
-export type WebSocketChannelEvent = WebSocketOpenEvent | WebSocketCloseEvent;
+export type WebSocketChannelEvent = WebSocketOpenEvent | WebSocketCloseEvent | WebSocketUnsentEvent;
 
 const ENDED = new Set(['closing', 'closed', 'failed']);
 
 /** What a channel needs of its connection (`Connection` satisfies it). */
 export interface ChannelConnection extends LinkConnection {
   readonly state: ConnectionState;
+  readonly state$: Observable<ConnectionState>;
 }
 
 /**
@@ -100,7 +112,8 @@ function fanOut(subscribers: Set<Subscriber<WebSocketMessage>>): Observer<WebSoc
 export class WebSocketChannel extends Observable<WebSocketMessage> {
   /**
    * Hot: `open` each time a WebSocket of this channel opens (with the chosen subprotocol), `close`
-   * when it closes. Completes when the connection does.
+   * when it closes, `unsent` with the queued messages that were never sent because the connection
+   * ended first. Completes when the connection does.
    */
   readonly events: Observable<WebSocketChannelEvent>;
   readonly #connection: ChannelConnection;
@@ -117,6 +130,8 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
   #closing: WebSocketLink | undefined;
   /** Starts the next WebSocket once {@link #closing} has ended. */
   #startNext: (() => void) | undefined;
+  /** Watches the connection for its end while messages are queued. */
+  #watch: Subscription | undefined;
 
   /** @internal Use `conn.websocket(path, options)`. */
   constructor(connection: ChannelConnection, path: string, options: WebSocketOptions | undefined, connectionOptions: Pick<ResolvedOptions, 'keepalive' | 'closeTimeout' | 'runtime'>) {
@@ -140,6 +155,11 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
   /** Bytes handed to the open WebSocket and not yet written to the socket (ws's `bufferedAmount`); 0 when none is open. */
   get bufferedAmount(): number {
     return this.#link?.bufferedAmount ?? 0;
+  }
+
+  /** @internal The bound on a closing handshake (the connection's `closeTimeout`). */
+  get closeTimeout(): number {
+    return this.#options.closeTimeout;
   }
 
   /** How many messages wait for the WebSocket to open. */
@@ -171,6 +191,16 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
       throw new QueueFullError(`the websocket send queue is full (websocket options.maxQueued = ${this.#options.maxQueued}): the message was not queued`);
     }
     this.#queue.push(data);
+    // Should the connection end before a WebSocket opens, the queue is handed back as `unsent`.
+    this.#watch ??= this.#connection.state$.pipe(filter(state => state === 'closed' || state === 'failed'), take(1)).subscribe(state => this.#unsent(state));
+  }
+
+  #unsent(state: ConnectionState): void {
+    this.#watch = undefined;
+    const messages = this.#queue.splice(0);
+    if (messages.length === 0) return;
+    const error = new ConnectionClosedError(`the connection ${state === 'failed' ? 'failed' : 'closed'} before ${messages.length} queued message${messages.length === 1 ? ' was' : 's were'} sent`);
+    this.#events.next({ type: 'unsent', messages, error });
   }
 
   /**
@@ -216,6 +246,10 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
     let sent = 0;
     while (sent < queue.length && link.send(queue[sent]!)) sent++;
     queue.splice(0, sent);
+    if (queue.length === 0) {
+      this.#watch?.unsubscribe();
+      this.#watch = undefined;
+    }
     this.#events.next({ type: 'open', subprotocol: link.subprotocol, headers });
   };
 

@@ -3,7 +3,7 @@
  * WebSocket channel: the connection reconnects with backoff and jitter, the channel upgrades
  * again after every `connected`, and `send()` queues while offline.
  */
-import { EMPTY, Observable, Subject, catchError, filter, of, retry, switchMap, throwError } from 'rxjs';
+import { EMPTY, Observable, Subject, catchError, filter, firstValueFrom, of, race, retry, switchMap, throwError, timer } from 'rxjs';
 import type { Subscription } from 'rxjs';
 import type { Connection } from '../connection.js';
 import { InvalidArgumentError, RxconnError, TimeoutError, UnsupportedError, toConnectionError } from '../errors.js';
@@ -24,6 +24,8 @@ export interface WebSocketConnectOptions extends Omit<ConnectionOptions, 'protoc
 
 /** The events of a {@link ReconnectingWebSocket}: the connection's, plus `open` and `close` of each WebSocket. */
 export type ReconnectingWebSocketEvent = ConnectionEvent | WebSocketChannelEvent;
+
+const TERMINAL: ReadonlySet<ConnectionState> = new Set(['closed', 'failed']);
 
 const CHANNEL_KEYS = ['protocols', 'headers', 'maxQueued', 'maxPayload', 'handshakeTimeout'] as const;
 
@@ -149,11 +151,20 @@ export class ReconnectingWebSocket extends Observable<ReconnectingWebSocketEvent
   }
 
   /**
-   * Graceful: sends close 1001, waits for the server's close frame (bounded by `closeTimeout`),
-   * then closes the connection; never reconnects. Messages still queued are not sent.
-   * Resolves when everything is closed.
+   * Graceful: messages sent before it go out first — if they are still queued (the WebSocket is
+   * connecting or upgrading), it waits for the WebSocket to open and flush them, bounded by
+   * `closeTimeout` — then sends close 1001, waits for the server's close frame (same bound), and
+   * closes the connection; never reconnects. Messages that could not be sent are reported on
+   * `events` as `unsent`, never dropped silently. Resolves when everything is closed.
    */
-  shutdown(): Promise<void> {
+  async shutdown(): Promise<void> {
+    const channel = this.#channel;
+    if (channel.queued > 0 && !this.#fatal && !TERMINAL.has(this.connection.state)) {
+      await firstValueFrom(
+        race(channel.events.pipe(filter(event => event.type === 'open')), this.connection.state$.pipe(filter(state => TERMINAL.has(state))), timer(channel.closeTimeout)),
+        { defaultValue: undefined },
+      );
+    }
     return this.connection.shutdown();
   }
 

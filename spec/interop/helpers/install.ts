@@ -17,6 +17,12 @@ export interface Tool {
 export const NGINX: Tool = { command: '/usr/sbin/nginx', pkg: 'nginx-light' };
 export const NGHTTPD: Tool = { command: '/usr/sbin/nghttpd', pkg: 'nghttp2-server' };
 export const WEBSOCKETD: Tool = { command: '/usr/bin/websocketd', pkg: 'websocketd' };
+/** The proxies of the tunnel suite (spec/interop/proxies.spec.ts). */
+export const TINYPROXY: Tool = { command: '/usr/bin/tinyproxy', pkg: 'tinyproxy' };
+export const SQUID: Tool = { command: '/usr/sbin/squid', pkg: 'squid' };
+export const MICROSOCKS: Tool = { command: '/usr/bin/microsocks', pkg: 'microsocks' };
+export const NGHTTPX: Tool = { command: '/usr/sbin/nghttpx', pkg: 'nghttp2-proxy' };
+export const HAPROXY: Tool = { command: '/usr/sbin/haproxy', pkg: 'haproxy' };
 
 /** Why a tool is unavailable, or `undefined` when it is there. */
 export type Availability = Record<string, string | undefined>;
@@ -27,17 +33,19 @@ async function aptGet(args: string[]): Promise<void> {
   await run('apt-get', args, { timeout: INSTALL_TIMEOUT, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, maxBuffer: 16 * 1024 * 1024 });
 }
 
-let pending: Promise<Availability> | undefined;
+const pending = new Map<string, Promise<Availability>>();
 
 /**
- * Makes sure nginx, nghttpd and websocketd are installed (one `apt-get install` for the missing
- * ones, after an `apt-get update` if the first try fails), and reports each one's availability.
- * Package scripts are kept from starting services (policy-rc.d), so nothing listens but what
- * the suite starts itself.
+ * Makes sure `tools` (default: nginx, nghttpd and websocketd) are installed (one `apt-get
+ * install` for the missing ones, after an `apt-get update` if the first try fails), and reports
+ * each one's availability. Package scripts are kept from starting services (policy-rc.d), so
+ * nothing listens but what the suite starts itself.
  */
-export function ensureTools(): Promise<Availability> {
-  pending ??= (async () => {
-    const tools = [NGINX, NGHTTPD, WEBSOCKETD];
+export function ensureTools(tools: readonly Tool[] = [NGINX, NGHTTPD, WEBSOCKETD]): Promise<Availability> {
+  const key = tools.map(t => t.pkg).join(' ');
+  const known = pending.get(key);
+  if (known) return known;
+  const result = (async () => {
     const missing = tools.filter(t => !existsSync(t.command));
     const result: Availability = {};
     if (missing.length > 0) {
@@ -70,5 +78,6 @@ export function ensureTools(): Promise<Availability> {
     }
     return result;
   })();
-  return pending;
+  pending.set(key, result);
+  return result;
 }

@@ -25,5 +25,18 @@ module.exports = {
         ] }],
       },
     },
+    {
+      // The browser runtime, and the Angular code both builds share (not the Node entries index.ts, http.ts): no Node built-ins, no ws, no Node runtime.
+      files: ['lib/browser/**', 'lib/angular/**'],
+      excludedFiles: ['lib/angular/index.ts', 'lib/angular/http.ts'],
+      env: { browser: true },
+      rules: {
+        'no-restricted-imports': ['error', { patterns: [
+          { group: ['node:*'], message: 'lib/browser (and the shared Angular code) runs in a browser: no Node built-ins.' },
+          { group: ['ws', '../node/*', '../../node/*'], message: 'lib/browser must not reach the Node runtime or ws: a browser bundle would carry them.' },
+          { group: ['../spec/*', '**/spec/*'], message: 'lib must not import spec.' },
+        ] }],
+      },
+    },
   ],
 };

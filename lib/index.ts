@@ -60,3 +60,16 @@ export { WebSocketHandshakeError } from './core/websocket/handshake-error.js';
 export { ReconnectingWebSocket } from './core/websocket/reconnecting.js';
 export { webSocket } from './node/web-socket.js';
 export type { ReconnectingWebSocketEvent, WebSocketConnectOptions } from './core/websocket/reconnecting.js';
+export { ReconnectingEventSource } from './core/sse/event-source.js';
+export { SseResponseError } from './core/sse/response-error.js';
+export type { SseEvent } from './core/sse/event.js';
+export type { EventSourceOptions, SseInit } from './core/sse/options.js';
+export type {
+  ConnectionMessage,
+  DiagnosticsRequest,
+  RequestCreateMessage,
+  RequestEndMessage,
+  RequestErrorMessage,
+  RequestHeadersMessage,
+  RequestResponseMessage,
+} from './core/diagnostics.js';

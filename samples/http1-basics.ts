@@ -37,7 +37,10 @@ const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
 // ---- one connection: open() dials at once; the events are hot ----
 const conn = open(origin, { retry: { maxRetries: 3, initialDelay: 50 } });
-conn.subscribe(event => console.log(`event: ${event.type}${event.type === 'connected' ? ` (${event.protocol})` : ''}`));
+conn.subscribe({
+  next: event => console.log(`event: ${event.type}${event.type === 'connected' ? ` (${event.protocol})` : ''}`),
+  error: error => console.error('the connection gave up:', error.code), // the event stream errors when it gives up
+});
 
 // Requests are cold: nothing is sent until subscribe; json() collects the whole response.
 const list = await firstValueFrom(conn.get('/items').pipe(json<Array<{ id: number; name: string }>>()));

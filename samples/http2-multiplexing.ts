@@ -32,7 +32,10 @@ await once(server, 'listening');
 const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
 const conn = open(origin, { protocols: ['http2'] });
-conn.subscribe(event => console.log(`event: ${event.type}${event.type === 'connected' ? ` (${event.protocol})` : ''}`));
+conn.subscribe({
+  next: event => console.log(`event: ${event.type}${event.type === 'connected' ? ` (${event.protocol})` : ''}`),
+  error: error => console.error('the connection gave up:', error.code), // the event stream errors when it gives up
+});
 
 // Ten requests at once, slowest first: on one HTTP/2 session they run concurrently, so the answers
 // arrive fastest first, and the whole batch takes about as long as the slowest one.

@@ -62,7 +62,10 @@ for (const [name, ws] of [['alice', alice], ['bob', bob]] as const) {
     },
     error: (error: unknown) => console.log(`[${name}] gave up: ${String(error)}`),
   });
-  ws.messages.subscribe(message => console.log(`  ${name} reads "${String(message)}"`));
+  ws.messages.subscribe({
+    next: message => console.log(`  ${name} reads "${String(message)}"`),
+    error: (error: unknown) => console.log(`[${name}] messages ended: ${String(error)}`),
+  });
 }
 await Promise.all([opened(alice), opened(bob)]);
 

@@ -9,55 +9,21 @@ import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import http from 'node:http';
 import { WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { USAGE, parseArgs } from '../lib/cli/args.js';
+import { USAGE, USAGE_HINT, parseArgs } from '../lib/cli/args.js';
 import type { CliCommand } from '../lib/cli/args.js';
 import { EXIT, main } from '../lib/cli/main.js';
-import { headerRecord } from '../lib/cli/http-command.js';
+import { basicAuthorization, headerRecord, requestHeaders } from '../lib/cli/headers.js';
+import { BIG, handler, terminal } from './helpers/cli.js';
 import { leakCheck } from './helpers/lifecycle.js';
 import { deadPort, startServer } from './helpers/servers.js';
-import type { Handler, TestServer } from './helpers/servers.js';
+import type { TestServer } from './helpers/servers.js';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
 
-/** An in-memory terminal: what the CLI wrote, and what it reads. */
-function terminal(stdin: string[] = []): { io: Parameters<typeof main>[1]; out: () => string; err: () => string; bytes: () => number } {
-  const out: Buffer[] = [];
-  let err = '';
-  return {
-    io: {
-      stdout: { write: (chunk: string | Uint8Array) => out.push(Buffer.from(chunk)) },
-      stderr: { write: (chunk: string) => (err += chunk) },
-      stdin: Readable.from(stdin),
-    },
-    out: () => Buffer.concat(out).toString('utf8'),
-    err: () => err,
-    bytes: () => out.reduce((n, b) => n + b.byteLength, 0),
-  };
-}
-
-const BIG = 3 * 1024 * 1024 + 17;
-
-/** Echoes method, path, a header and the body; `/status/N` answers N; `/big` sends 3 MiB; `/hang` never answers. */
-const handler: Handler = (req, res) => {
-  if (req.url === '/hang') return;
-  if (req.url === '/big') {
-    res.setHeader('content-length', BIG);
-    res.end(Buffer.alloc(BIG, 'x'));
-    return;
-  }
-  const chunks: Buffer[] = [];
-  req.on('data', (chunk: Buffer) => chunks.push(chunk));
-  req.on('end', () => {
-    const status = /^\/status\/(\d+)$/.exec(req.url ?? '');
-    res.statusCode = status ? Number(status[1]) : 200;
-    res.setHeader('x-answer', 'yes');
-    res.end(`${req.method} ${req.url} x-token=${String(req.headers['x-token'])} body=${Buffer.concat(chunks).toString('utf8')}`);
-  });
-};
 
 describe('parseArgs', () => {
   const run = (argv: string[]): CliCommand => {
@@ -82,8 +48,19 @@ describe('parseArgs', () => {
     expect(c.url.href).toBe('https://h.example:8443/a?b=1');
   });
 
+  it('reads --json, -o, --cacert, --cert and --key', () => {
+    expect(run(['put', 'https://h/', '--json', '{"a":1}', '-o', 'out.json', '--cacert', 'ca.pem', '--cert=c.pem', '--key', 'c.key'])).toMatchObject({
+      json: '{"a":1}', output: 'out.json', cacert: 'ca.pem', cert: 'c.pem', key: 'c.key',
+    });
+    expect(run(['get', 'https://h/', '--output=x']).output).toBe('x');
+    expect(run(['get', 'https://h/', '-o', '-']).output).toBeUndefined();
+  });
+
   it('has defaults', () => {
-    expect(run(['get', 'http://127.0.0.1:1/'])).toMatchObject({ data: undefined, headers: [], protocol: undefined, insecure: false, retry: 0, timeout: undefined, verbose: false, quiet: false });
+    expect(run(['get', 'http://127.0.0.1:1/'])).toMatchObject({
+      data: undefined, json: undefined, output: undefined, headers: [], protocol: undefined, insecure: false,
+      cacert: undefined, cert: undefined, key: undefined, retry: 0, timeout: undefined, verbose: false, quiet: false,
+    });
     expect(run(['ws', 'ws://127.0.0.1:1/chat']).command).toBe('ws');
   });
 
@@ -103,6 +80,13 @@ describe('parseArgs', () => {
     [['get', 'http://x/', '--http1', '--http2'], '--http1 and --http2 exclude each other'],
     [['get', 'http://x/', '--frob'], 'unknown option --frob'],
     [['get', 'http://x/', '--insecure=yes'], '--insecure takes no value'],
+    [['get', 'http://x/', '--json', '{}'], '--json does not go with get'],
+    [['post', 'http://x/', '--json', '{}', '-d', 'a'], '--data and --json exclude each other'],
+    [['ws', 'ws://x/', '-o', 'f'], '-o does not go with ws: the messages go to stdout'],
+    [['get', 'http://x/', '-o', ''], '-o needs a file name'],
+    [['get', 'https://x/', '--key', 'k.pem'], '--key needs --cert'],
+    [['get', 'http://x/', '--cacert', 'ca.pem'], '--cacert needs a https:// or wss:// URL'],
+    [['ws', 'ws://x/', '--cert', 'c.pem'], '--cert needs a https:// or wss:// URL'],
   ])('refuses %j: %s', (argv, message) => {
     expect(parseArgs(argv)).toEqual({ kind: 'usage-error', message });
   });
@@ -114,6 +98,14 @@ describe('parseArgs', () => {
 
   it('joins repeated headers', () => {
     expect(headerRecord([['A', '1'], ['a', '2'], ['B', '3']])).toEqual({ a: '1, 2', b: '3' });
+  });
+
+  it('turns the credentials of the URL into Basic authorization (percent-decoded); an -H header wins', () => {
+    expect(basicAuthorization(new URL('http://alice:s%40cret%3A1@h/'))).toBe(`Basic ${Buffer.from('alice:s@cret:1').toString('base64')}`);
+    expect(basicAuthorization(new URL('http://bob@h/'))).toBe(`Basic ${Buffer.from('bob:').toString('base64')}`);
+    expect(basicAuthorization(new URL('http://h/'))).toBeUndefined();
+    expect(requestHeaders(run(['get', 'http://u:p@h/', '-H', 'Authorization: Bearer t']))).toEqual({ authorization: 'Bearer t' });
+    expect(requestHeaders(run(['post', 'http://h/', '--json', '{}', '-H', 'accept: */*']))).toEqual({ accept: '*/*', 'content-type': 'application/json' });
   });
 });
 
@@ -200,10 +192,11 @@ describe('rxconn (in-process)', () => {
     expect(t.err()).toContain('rxconn: RXCONN_TIMEOUT');
   });
 
-  it('usage errors exit 2 with the usage; help and version exit 0', async () => {
+  it('usage errors exit 2 with the message and one line pointing to --help; help and version exit 0', async () => {
     const t = terminal();
     expect(await main(['get'], t.io)).toBe(EXIT.usage);
-    expect(t.err()).toBe(`rxconn: get needs a URL\n\n${USAGE}`);
+    expect(t.err()).toBe(`rxconn: get needs a URL\nrxconn: ${USAGE_HINT}\n`);
+    expect(USAGE_HINT).toBe("try 'rxconn --help' for more information");
     const bad = terminal();
     expect(await main(['get', `${h1.origin}/`, '-H', 'bad\nname: v'], bad.io)).toBe(EXIT.usage);
     expect(bad.err()).toContain('RXCONN_INVALID_ARGUMENT');
@@ -300,6 +293,8 @@ describe('rxconn ws', () => {
       ws.on('message', (data, binary) => {
         const message = data.toString();
         if (message === 'bye') ws.close(4000, 'asked to leave');
+        else if (message === 'hi') ws.close(4001, 'not welcome');
+        else if (message === 'whoami') ws.send(`authorization=${String(req.headers.authorization)}`);
         else if (message === 'drop' && dropped++ === 0) ws.terminate();
         else ws.send(binary ? data : `echo ${message} ${req.url}`);
       });
@@ -359,6 +354,42 @@ describe('rxconn ws', () => {
     expect(t.out()).toBe('echo one /chat\n');
     expect(t.err()).toContain('websocket closed 4000 "asked to leave"');
     expect(t.err()).toMatch(/rxconn: RXCONN_WEBSOCKET_CLOSED: .*4000/);
+  });
+
+  it('the exit code follows the close code however stdin ends: stdin already ended, the server closes with 4001 → exit 5', async () => {
+    const t = terminal(['hi\n']);
+    expect(await main(['ws', `${origin}/chat`], t.io)).toBe(EXIT.protocol);
+    expect(t.err()).toContain('websocket closed 4001 "not welcome"');
+    expect(t.err()).toContain('rxconn: the server closed the WebSocket with 4001 "not welcome"');
+    // The same with --retry (the reconnecting WebSocket): its last close decides.
+    const r = terminal(['hi\n']);
+    expect(await main(['ws', `${origin}/chat`, '--retry', '1'], r.io)).toBe(EXIT.protocol);
+    expect(r.err()).toContain('websocket closed 4001');
+  });
+
+  it('echo hi | rxconn ws URL (the real process) exits 5 when the server closes with 4001', async () => {
+    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>(resolve => {
+      const child = execFile(process.execPath, ['--import', 'tsx', 'lib/cli/bin.ts', 'ws', `${origin}/chat`], { timeout: 15_000 }, (_error, stdout, stderr) =>
+        resolve({ code: child.exitCode, stdout, stderr }),
+      );
+      child.stdin?.end('hi\n');
+    });
+    expect(result.stderr).toContain('websocket closed 4001');
+    expect(result.code).toBe(EXIT.protocol);
+  });
+
+  it('credentials in a ws:// URL are sent as Basic authorization with the upgrade', async () => {
+    const { t, stdin, waitErr } = interactive();
+    const run = main(['ws', `${origin.replace('ws://', 'ws://carol:pw@')}/chat`], t.io);
+    stdin.write('whoami\n');
+    await new Promise<void>(resolve => {
+      const poll = (): void => (t.out().includes('authorization=') ? resolve() : void setImmediate(poll));
+      poll();
+    });
+    stdin.end();
+    expect(await run).toBe(EXIT.ok);
+    await waitErr('websocket closed 1000');
+    expect(t.out()).toBe(`authorization=Basic ${Buffer.from('carol:pw').toString('base64')}\n`);
   });
 
   it('a refused upgrade exits 1; --http2 is a usage error', async () => {

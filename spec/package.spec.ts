@@ -93,16 +93,17 @@ describe('the packed package', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rxconn-pack-'));
-    await sh('npm', ['run', 'build'], root);
+    // Three builds (Node, CLI, browser) with declarations: slow on a loaded 2-core machine.
+    await sh('npm', ['run', 'build'], root, 180_000);
     const packed = JSON.parse((await sh('npm', ['pack', '--json', '--pack-destination', dir], root)).stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
     tarball = join(dir, packed[0].filename);
     app = join(dir, 'app');
     await sh('mkdir', ['-p', app], dir);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
     // Offline: the dependencies come from this repository's node_modules, linked as folders.
-    const links = ['rxjs', 'ws', 'http2-wrapper', '@angular/core', '@types/node'].map(name => join(modules, name));
+    const links = ['rxjs', 'ws', 'http2-wrapper', '@angular/core', '@angular/common', '@types/node'].map(name => join(modules, name));
     await sh('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball, ...links], app);
-  }, 90_000);
+  }, 240_000);
 
   afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -130,7 +131,22 @@ describe('the packed package', () => {
     const { stdout } = await sh(process.execPath, ['cjs.cjs'], app);
     expect(JSON.parse(stdout)).toEqual({ body: { cjs: '/ok' }, state: 'closed', errors: 'function' });
     const exportsMap = (JSON.parse(readFileSync(join(app, 'node_modules', 'rxconn', 'package.json'), 'utf8')) as { exports: Record<string, unknown> }).exports;
-    expect(exportsMap['./angular']).toEqual({ types: './dist/angular.d.ts', default: './dist/angular.js' });
+    expect(exportsMap['./angular']).toMatchObject({ node: { types: './dist/angular.d.ts', default: './dist/angular.js' } });
+  });
+
+  it('a bundler picks the browser build under the browser condition (no node: import), the Node build under node', async () => {
+    writeFileSync(join(app, 'bundle-entry.js'), "export { open } from 'rxconn';\nexport { provideRxconnHttpBackend } from 'rxconn/angular/http';\n");
+    const { build } = await import('esbuild');
+    const inputsFor = async (platform: 'browser' | 'node'): Promise<string[]> => {
+      const result = await build({ entryPoints: [join(app, 'bundle-entry.js')], absWorkingDir: app, bundle: true, platform, format: 'esm', write: false, metafile: true, logLevel: 'silent', external: ['rxjs', '@angular/*', 'ws', 'http2-wrapper'] });
+      return Object.keys(result.metafile.inputs).filter(input => input.includes('node_modules/rxconn/'));
+    };
+    const browser = await inputsFor('browser');
+    expect(browser.length).toBeGreaterThan(0);
+    expect(browser.every(input => input.startsWith('node_modules/rxconn/dist/browser/'))).toBe(true);
+    const node = await inputsFor('node');
+    expect(node).toContain('node_modules/rxconn/dist/index.js');
+    expect(node.some(input => input.includes('/dist/browser/'))).toBe(false);
   });
 
   it('installs the rxconn command', async () => {
@@ -138,7 +154,7 @@ describe('the packed package', () => {
     expect(stdout).toBe(`rxconn ${pkg.version}\n`);
   });
 
-  it('types resolve for ESM (.mts) and CJS (.cts) consumers, rxconn/angular for ESM (Angular is ESM-only)', { timeout: 60_000 }, async () => {
+  it('types resolve for ESM (.mts) and CJS (.cts) consumers, rxconn/angular for ESM (Angular is ESM-only)', { timeout: 120_000 }, async () => {
     writeFileSync(join(app, 'consumer.mts'), TS_CONSUMER);
     writeFileSync(join(app, 'consumer.cts'), TS_CONSUMER);
     writeFileSync(join(app, 'angular-consumer.mts'), TS_ANGULAR_CONSUMER);

@@ -149,3 +149,15 @@ describe('TLS to the origin inside the tunnel', () => {
     await proxy.close();
   });
 });
+
+describe('connectTimeout: Infinity', () => {
+  it('a SOCKS5 and a CONNECT hop still work (no timer of theirs fires at once)', async () => {
+    const origin = await startOrigin('http1');
+    const a = await connectProxy();
+    const b = await socksProxy({ split: true });
+    expect(await get(origin.origin, { proxy: [a.url(), b.url()], connectTimeout: Infinity })).toBe('hi /x');
+    await a.close();
+    await b.close();
+    await origin.close();
+  });
+});

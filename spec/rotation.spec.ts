@@ -280,3 +280,28 @@ describe('webSocket(): nothing sent before shutdown() is dropped silently', () =
     await conn.whenClosed();
   });
 });
+
+describe('planned closes of fresh connections', () => {
+  it('a GOAWAY(NO_ERROR) on a fresh connection that served nothing is a rotation; a server doing it every time ends up as failures with backoff', async () => {
+    let sessions = 0;
+    const server = await startH2Server(() => undefined);
+    cleanups.push(() => server.close());
+    // Every session gets GOAWAY(NO_ERROR) at once and closes, before any stream.
+    server.server.on('session', session => {
+      sessions++;
+      session.goaway(constants.NGHTTP2_NO_ERROR, 0);
+      session.close();
+    });
+    const conn = open(server.origin, { protocols: ['http2'], retry: { maxRetries: 2, initialDelay: 1, maxDelay: 2 } });
+    const log = record(conn);
+    await log.done;
+    expect(log.error()).toMatchObject({ code: 'RXCONN_RETRIES_EXHAUSTED' });
+    const closings = log.events.filter((e): e is Extract<ConnectionEvent, { type: 'closing' }> => e.type === 'closing');
+    // The first two in a row are rotations (a reload landing on a just-replaced connection)…
+    expect(closings.slice(0, 2).map(e => e.rotation)).toEqual([true, true]);
+    // …then failures: 3 more attempts (the first and 2 retries), with backoff.
+    expect(closings.slice(2).every(e => e.rotation === false)).toBe(true);
+    expect(log.events.filter(e => e.type === 'retrying')).toHaveLength(2);
+    expect(sessions).toBe(5);
+  });
+});

@@ -19,7 +19,7 @@ function run(file: string, args: string[] = []): Promise<{ code: number | null; 
 describe('samples', () => {
   it('are all here', () => {
     expect(samples).toEqual(expect.arrayContaining([
-      'angular-service.ts', 'demo.ts', 'graceful-shutdown.ts', 'http1-basics.ts', 'http2-multiplexing.ts', 'reconnect.ts', 'through-a-proxy.ts', 'websocket-chat.ts',
+      'angular-service.ts', 'demo.ts', 'graceful-shutdown.ts', 'http1-basics.ts', 'http2-multiplexing.ts', 'reconnect.ts', 'sse-feed.ts', 'through-a-proxy.ts', 'tracing.ts', 'websocket-chat.ts',
     ]));
   });
 
@@ -29,6 +29,15 @@ describe('samples', () => {
     expect(result.signal).toBeNull();
     expect(result.code).toBe(0);
     expect(result.stdout).not.toBe('');
+  });
+
+  it('tracing.ts builds spans from the diagnostics channels: parent from the caller’s context, traceparent sent, cancel not an error', { timeout: 40_000 }, async () => {
+    const result = await run('tracing.ts');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/span "GET \/cart" \(child of "checkout"\): ok, .*"http\.response\.status_code":200/);
+    expect(result.stdout).toContain('GET /cart answered: traced');
+    expect(result.stdout).toMatch(/span "GET \/stream": cancelled \(not an error\)/);
+    expect(result.stdout.indexOf('connection event: connecting')).toBeLessThan(result.stdout.indexOf('connection event: closed'));
   });
 
   it('demo.ts --http2 tells the same story over HTTP/2 and exits 0', { timeout: 40_000 }, async () => {

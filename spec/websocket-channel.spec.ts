@@ -243,7 +243,7 @@ describe('conn.websocket() handshake', () => {
     await leaks.check();
   });
 
-  it('errors RXCONN_UNSUPPORTED on an HTTP/2 connection', async () => {
+  it('errors RXCONN_UNSUPPORTED on an HTTP/2 connection whose server did not enable the extended CONNECT (RFC 8441)', async () => {
     const leaks = leakCheck();
     const server = await startServer('http2', (_req, res) => res.end('h2'));
     const conn = open(server.origin, { ...fast, protocols: ['http2'] });
@@ -251,7 +251,7 @@ describe('conn.websocket() handshake', () => {
     const { error } = await watch(conn.websocket('/')).ended;
     expect(error).toMatchObject({
       code: 'RXCONN_UNSUPPORTED',
-      message: "websocket() needs an HTTP/1.1 connection: this one speaks HTTP/2, and WebSocket over HTTP/2 (RFC 8441 extended CONNECT) is not supported; open the connection with protocols: ['http1']",
+      message: "websocket over HTTP/2 needs the server to allow the extended CONNECT (RFC 8441 SETTINGS_ENABLE_CONNECT_PROTOCOL), and this server does not: nothing was sent; open the connection with protocols: ['http1']",
     });
     await end(conn, server);
     await leaks.check();

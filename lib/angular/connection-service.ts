@@ -6,15 +6,18 @@ import type { Signal } from '@angular/core';
 import { toSignal } from '@angular/core/rxjs-interop';
 import { EMPTY, Observable, catchError, finalize, ignoreElements, of } from 'rxjs';
 import type { Connection, ConnectionInfo, RequestOptions, ShutdownOptions } from '../core/connection.js';
+import { InvalidArgumentError } from '../core/errors.js';
 import type { RxconnError } from '../core/errors.js';
 import type { ConnectionEvent, ConnectionState, ResponseEvent } from '../core/events.js';
-import { open } from '../node/open.js';
 import type { ConnectionOptions } from '../core/options.js';
 import type { RequestBody, RequestInit } from '../core/request-init.js';
 import type { WebSocketOptions } from '../core/websocket/options.js';
 import { ZonedWebSocket } from './zoned-websocket.js';
 import { outsideZone, zoneRunner } from './zone.js';
 import type { ZoneRunner } from './zone.js';
+
+/** A runtime's `open()`: Node's (sockets) or the browser's (fetch), chosen by the entry point. */
+export type Opener = (origin: string | URL, options?: ConnectionOptions) => Connection;
 
 /** An origin, or a function that returns one, called in the injection context (it may `inject()`). */
 export type OriginSource = string | URL | (() => string | URL);
@@ -32,8 +35,10 @@ export type OriginSource = string | URL | (() => string | URL);
  * - Requests keep the application unstable (Angular `PendingTasks`) while in flight, so
  *   server-side rendering waits for them as it waits for `HttpClient`.
  *
- * rxconn speaks through `node:net`/`node:tls`: this runs where Angular runs on Node (server-side
- * rendering, Electron's main process, tests), not in a browser.
+ * It runs wherever Angular runs: on Node (server-side rendering, Electron, tests) the
+ * connection speaks through `node:net`/`node:tls` (one HTTP/2 connection); in a browser it is a
+ * monitored link over fetch (see `open()` of the browser build). Each build of `rxconn/angular`
+ * brings its own runtime; zone-based and zoneless apps both work (the status is a Signal).
  *
  * @example
  * // app.config.ts
@@ -74,12 +79,14 @@ export class ConnectionService {
    *
    * @param origin - where to connect, as for `open()`
    * @param options - the options of `open()`
+   * @param open - the runtime's `open()`; `provideConnection`/`injectConnection` pass it
    */
-  constructor(origin: OriginSource, options?: ConnectionOptions) {
+  constructor(origin: OriginSource, options?: ConnectionOptions, open?: Opener) {
     this.#zone = zoneRunner(inject(NgZone, { optional: true }));
     this.#pendingTasks = inject(PendingTasks, { optional: true });
     const destroyRef = inject(DestroyRef);
     const resolved = typeof origin === 'function' ? origin() : origin;
+    if (!open) throw new InvalidArgumentError("ConnectionService needs its runtime's open(): create it with provideConnection() or injectConnection() of rxconn/angular");
     const connection = this.#zone.runOutsideAngular(() => open(resolved, options));
     this.connection = connection;
     this.events$ = outsideZone(this.#zone, connection);

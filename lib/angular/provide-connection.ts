@@ -1,46 +1,18 @@
 /**
- * `provideConnection()` and `injectConnection()`: the two ways to get a {@link ConnectionService}.
+ * `provideConnection()` and `injectConnection()` for a given runtime: each build of
+ * `rxconn/angular` (Node, browser) binds them to its own `open()`.
  */
 import type { FactoryProvider, ProviderToken } from '@angular/core';
 import type { ConnectionOptions } from '../core/options.js';
 import { ConnectionService } from './connection-service.js';
-import type { OriginSource } from './connection-service.js';
+import type { Opener, OriginSource } from './connection-service.js';
 
-/**
- * A provider of a {@link ConnectionService} for `origin`: the connection opens when the service
- * is first injected and shuts down gracefully when its injector is destroyed. Put it in the
- * application's providers for one app-wide connection, in a route's or a component's providers
- * for a scoped one. Pass a `token` (an `InjectionToken<ConnectionService>`) to have several.
- *
- * @param origin - `https://host:port`, or a function called in the injection context that returns it
- * @param options - the options of `open()`
- * @param token - what to provide; default {@link ConnectionService}
- *
- * @example
- * export const appConfig: ApplicationConfig = {
- *   providers: [provideConnection('https://api.example.com', { retry: { maxRetries: Infinity } })],
- * };
- * // elsewhere
- * const api = inject(ConnectionService);
- */
-export function provideConnection(
+/** The provider of a {@link ConnectionService} for `origin`, on the runtime of `open`. */
+export function connectionProvider(
+  open: Opener,
   origin: OriginSource,
-  options?: ConnectionOptions,
-  token: ProviderToken<ConnectionService> = ConnectionService,
+  options: ConnectionOptions | undefined,
+  token: ProviderToken<ConnectionService>,
 ): FactoryProvider {
-  return { provide: token, useFactory: () => new ConnectionService(origin, options) };
-}
-
-/**
- * Opens a {@link ConnectionService} owned by the current injection context (a component's field
- * initializer, a provider factory, `runInInjectionContext`): it shuts down with that context.
- *
- * @example
- * export class StatusComponent {
- *   readonly conn = injectConnection('http://127.0.0.1:8080');
- *   readonly label = computed(() => this.conn.status());
- * }
- */
-export function injectConnection(origin: OriginSource, options?: ConnectionOptions): ConnectionService {
-  return new ConnectionService(origin, options);
+  return { provide: token, useFactory: () => new ConnectionService(origin, options, open) };
 }

@@ -16,12 +16,25 @@ export interface CliCommand {
   readonly url: URL;
   /** `--data`: the body, `@file` to read a file, `@-` to read stdin. */
   readonly data: string | undefined;
+  /**
+   * `--json`: a JSON body (`@file`, `@-` as for `--data`), sent with `content-type` and `accept`
+   * `application/json`; a JSON response is printed indented.
+   */
+  readonly json: string | undefined;
+  /** `-o, --output FILE`: write the body to FILE instead of stdout. */
+  readonly output: string | undefined;
   /** `-H 'name: value'`, in order. */
   readonly headers: ReadonlyArray<readonly [string, string]>;
   /** `--http2` / `--http1`: the one protocol to speak; default: rxconn's (ALPN on TLS, HTTP/1.1 on cleartext). */
   readonly protocol: 'http1' | 'http2' | undefined;
   /** `-k, --insecure`: do not verify the server certificate. */
   readonly insecure: boolean;
+  /** `--cacert FILE`: PEM certificate(s) of the CA(s) to trust instead of Node's store. */
+  readonly cacert: string | undefined;
+  /** `--cert FILE`: PEM client certificate (it may hold the key too). */
+  readonly cert: string | undefined;
+  /** `--key FILE`: PEM private key of `--cert`. */
+  readonly key: string | undefined;
   /** `--retry N`: reconnect attempts after a failure; default 0. */
   readonly retry: number;
   /** `--timeout MS`: bound on connecting and on the whole request. */
@@ -45,14 +58,17 @@ export const USAGE = `Usage: rxconn <command> <url> [options]
 Commands:
   get <url>                 GET the URL, print the body on stdout
   head | delete <url>       HEAD / DELETE the URL
-  post | put | patch <url>  send --data to the URL, print the response body
+  post | put | patch <url>  send --data or --json to the URL, print the response body
   ws <url>                  a WebSocket (ws:// or wss://): each line of stdin is sent as a text
                             message, each message received is printed on a line; the end of
                             stdin or Ctrl-C closes it cleanly. With --retry it reconnects.
 
 Options:
   -d, --data <body>         request body; @file reads a file, @- reads stdin
+      --json <body>         JSON request body (@file, @-), sent with content-type and accept
+                            application/json; a JSON response is printed indented
   -H, --header <name: value>  add a request header (repeatable)
+  -o, --output <file>       write the body to <file> instead of stdout (-o - is stdout)
       --http2               speak HTTP/2 only (h2c prior knowledge on http://)
       --http1               speak HTTP/1.1 only
   -k, --insecure            do not verify the server certificate
@@ -60,12 +76,18 @@ Options:
                             socks5://[user:pass@]host:port; env reads HTTPS_PROXY, HTTP_PROXY,
                             ALL_PROXY and NO_PROXY (lower case first), like curl
       --unix-socket <path>  connect to a Unix domain socket (the URL still gives host and TLS name)
+      --cacert <file>       trust the CA certificate(s) in this PEM file instead of Node's store
+      --cert <file>         client certificate (PEM; the file may hold the key too)
+      --key <file>          private key of --cert (PEM)
       --retry <n>           reconnect up to n times after a connection failure (default 0)
       --timeout <ms>        bound on connecting, and on the whole request
   -v, --verbose             print request and response headers on stderr
   -q, --quiet               no lifecycle events or progress on stderr
   -h, --help                this help
       --version             the version
+
+Credentials in the URL (http://user:pass@host/) are sent as 'authorization: Basic ...'
+(an -H authorization header wins).
 
 Lifecycle events (with the time since start), response status and download progress go to stderr;
 the body or the messages go to stdout.
@@ -76,11 +98,16 @@ Exit codes:
   2  usage error (bad arguments, URL, header)
   3  connection failure (refused, DNS, TLS, retries exhausted, connection lost)
   4  timeout (--timeout elapsed)
-  5  protocol error, stream reset, or a WebSocket closed abnormally (another close code)
+  5  protocol error, stream reset, or a WebSocket closed abnormally (the server's close code
+     is another one, however stdin ended)
+  6  cannot write the output file (-o)
   130 interrupted (Ctrl-C) during a request
 `;
 
-const WITH_VALUE = new Set(['-d', '--data', '-H', '--header', '--retry', '--timeout', '-x', '--proxy', '--unix-socket']);
+const WITH_VALUE = new Set(['-d', '--data', '--json', '-H', '--header', '-o', '--output', '--cacert', '--cert', '--key', '--retry', '--timeout', '-x', '--proxy', '--unix-socket']);
+
+/** The line after a usage error, pointing to the help (as curl does). */
+export const USAGE_HINT = "try 'rxconn --help' for more information";
 
 function usage(message: string): ParsedArgs {
   return { kind: 'usage-error', message };
@@ -96,6 +123,11 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   const positional: string[] = [];
   const headers: Array<readonly [string, string]> = [];
   let data: string | undefined;
+  let json: string | undefined;
+  let output: string | undefined;
+  let cacert: string | undefined;
+  let cert: string | undefined;
+  let key: string | undefined;
   let protocol: CliCommand['protocol'];
   let insecure = false;
   let retry = 0;
@@ -127,6 +159,23 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       case '-d':
       case '--data':
         data = value;
+        break;
+      case '--json':
+        json = value;
+        break;
+      case '-o':
+      case '--output':
+        if (!value) return usage(`${arg} needs a file name`);
+        output = value === '-' ? undefined : value; // `-o -`: stdout, as in curl
+        break;
+      case '--cacert':
+        cacert = value;
+        break;
+      case '--cert':
+        cert = value;
+        break;
+      case '--key':
+        key = value;
         break;
       case '-H':
       case '--header': {
@@ -194,7 +243,15 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   }
   const schemes = command === 'ws' ? ['ws:', 'wss:', 'http:', 'https:'] : ['http:', 'https:'];
   if (!schemes.includes(url.protocol)) return usage(`${command} needs a ${schemes.map(s => `${s}//`).join(' or ')} URL (got ${url.protocol}//)`);
-  if (data !== undefined && (command === 'get' || command === 'head' || command === 'ws')) return usage(`--data does not go with ${command}`);
+  const withoutBody = command === 'get' || command === 'head' || command === 'ws';
+  if (data !== undefined && withoutBody) return usage(`--data does not go with ${command}`);
+  if (json !== undefined && withoutBody) return usage(`--json does not go with ${command}`);
+  if (data !== undefined && json !== undefined) return usage('--data and --json exclude each other');
+  if (output !== undefined && command === 'ws') return usage('-o does not go with ws: the messages go to stdout');
+  if (key !== undefined && cert === undefined) return usage('--key needs --cert');
+  if ((cacert !== undefined || cert !== undefined) && (url.protocol === 'http:' || url.protocol === 'ws:')) {
+    return usage(`${cacert !== undefined ? '--cacert' : '--cert'} needs a https:// or wss:// URL`);
+  }
   if (proxy !== undefined && unixSocket !== undefined) return usage('--proxy and --unix-socket exclude each other');
-  return { kind: 'run', command, url, data, headers, protocol, insecure, retry, timeout, verbose, quiet, proxy, unixSocket };
+  return { kind: 'run', command, url, data, json, output, headers, protocol, insecure, cacert, cert, key, retry, timeout, verbose, quiet, proxy, unixSocket };
 }

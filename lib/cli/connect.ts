@@ -1,6 +1,7 @@
 /**
  * The connection of one CLI run: options from the flags, lifecycle events to stderr.
  */
+import { readFile } from 'node:fs/promises';
 import type { Subscription } from 'rxjs';
 import type { Connection } from '../core/connection.js';
 import { open } from '../node/open.js';
@@ -20,11 +21,47 @@ export function targetOf(url: URL): string {
   return `${url.pathname || '/'}${url.search}`;
 }
 
-/** `open()`'s options for the flags of `command`. */
-export function connectionOptions(command: CliCommand): ConnectionOptions {
+/** The contents of the `--cacert`, `--cert` and `--key` files, as `node:tls` options. */
+export interface TlsFiles {
+  readonly ca?: Buffer;
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
+}
+
+/** A file named by a flag could not be read. */
+export class FlagFileError extends Error {
+  constructor(flag: string, file: string, cause: unknown) {
+    super(`cannot read ${flag} ${file}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'FlagFileError';
+  }
+}
+
+async function readFlagFile(flag: string, file: string | undefined): Promise<Buffer | undefined> {
+  if (file === undefined) return undefined;
+  try {
+    return await readFile(file);
+  } catch (error) {
+    throw new FlagFileError(flag, file, error);
+  }
+}
+
+/**
+ * Reads the `--cacert`, `--cert` and `--key` files. A `--cert` without `--key` serves as its own
+ * key file (a PEM holding both, as curl accepts). Rejects with a {@link FlagFileError}.
+ */
+export async function readTlsFiles(command: CliCommand): Promise<TlsFiles> {
+  const ca = await readFlagFile('--cacert', command.cacert);
+  const cert = await readFlagFile('--cert', command.cert);
+  const key = command.key === undefined ? cert : await readFlagFile('--key', command.key);
+  return { ...(ca && { ca }), ...(cert && { cert }), ...(key && { key }) };
+}
+
+/** `open()`'s options for the flags of `command` (and the files its TLS flags name). */
+export function connectionOptions(command: CliCommand, files: TlsFiles = {}): ConnectionOptions {
+  const tls = { ...files, ...(command.insecure && { rejectUnauthorized: false }) };
   return {
     ...(command.protocol && { protocols: [command.protocol] }),
-    ...(command.insecure && { tls: { rejectUnauthorized: false } }),
+    ...(Object.keys(tls).length > 0 && { tls }),
     ...(command.timeout !== undefined && { connectTimeout: command.timeout }),
     retry: command.retry === 0 ? false : { maxRetries: command.retry, initialDelay: 200, maxDelay: 5_000 },
     ...(command.proxy !== undefined && { proxy: command.proxy }),
@@ -33,8 +70,8 @@ export function connectionOptions(command: CliCommand): ConnectionOptions {
 }
 
 /** Opens the connection and prints its events on stderr until it ends. */
-export function connect(command: CliCommand, reporter: Reporter): { conn: Connection; events: Subscription } {
-  const conn = open(originOf(command.url), connectionOptions(command));
+export function connect(command: CliCommand, reporter: Reporter, files: TlsFiles = {}): { conn: Connection; events: Subscription } {
+  const conn = open(originOf(command.url), connectionOptions(command, files));
   const events = conn.subscribe({
     next: event => reporter.info(describeEvent(event)),
     // The failure reaches the request (or the WebSocket) too, which reports it: nothing to add here.

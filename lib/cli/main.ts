@@ -5,7 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { USAGE, parseArgs } from './args.js';
+import { USAGE, USAGE_HINT, parseArgs } from './args.js';
+import { readTlsFiles } from './connect.js';
+import type { TlsFiles } from './connect.js';
 import { runHttp } from './http-command.js';
 import { EXIT, Reporter, describeError, exitCodeOf } from './report.js';
 import type { CliIo } from './report.js';
@@ -39,12 +41,19 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       io.stdout.write(`rxconn ${version()}\n`);
       return EXIT.ok;
     case 'usage-error':
-      io.stderr.write(`rxconn: ${parsed.message}\n\n${USAGE}`);
+      io.stderr.write(`rxconn: ${parsed.message}\nrxconn: ${USAGE_HINT}\n`);
       return EXIT.usage;
   }
   const reporter = new Reporter(io, parsed.quiet);
+  let files: TlsFiles;
   try {
-    return parsed.command === 'ws' ? await runWebSocket(parsed, io, reporter) : await runHttp(parsed, io, reporter);
+    files = await readTlsFiles(parsed);
+  } catch (error) {
+    reporter.error((error as Error).message);
+    return EXIT.usage;
+  }
+  try {
+    return parsed.command === 'ws' ? await runWebSocket(parsed, io, reporter, files) : await runHttp(parsed, io, reporter, files);
   } catch (error) {
     // open() throws synchronously on a bad option or header value.
     reporter.error(describeError(error));

@@ -20,7 +20,7 @@ export interface CliIo {
 }
 
 /** The exit codes, as documented in the usage text. */
-export const EXIT = { ok: 0, httpError: 1, usage: 2, connection: 3, timeout: 4, protocol: 5, interrupted: 130 } as const;
+export const EXIT = { ok: 0, httpError: 1, usage: 2, connection: 3, timeout: 4, protocol: 5, output: 6, interrupted: 130 } as const;
 
 const CONNECTION_CODES = new Set([
   'RXCONN_CONNECT_TIMEOUT', 'RXCONN_TLS', 'RXCONN_RETRIES_EXHAUSTED', 'RXCONN_CONNECTION_DOWN', 'RXCONN_CONNECTION_CLOSED',

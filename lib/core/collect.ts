@@ -4,6 +4,7 @@
 import { Observable } from 'rxjs';
 import type { OperatorFunction, Subscriber } from 'rxjs';
 import { InvalidBodyError, ProtocolError } from './errors.js';
+import { concatBytes, decodeUtf8 } from './utf8.js';
 import type { Headers, ResponseEvent } from './events.js';
 
 /** A whole response. */
@@ -73,7 +74,7 @@ class Collector<T> {
     }
     const headers = this.#headers ?? {};
     const first = this.#first;
-    const bytes = first === undefined ? Buffer.alloc(0) : this.#rest === undefined ? first : Buffer.concat([first, ...this.#rest], this.#size);
+    const bytes = first === undefined ? new Uint8Array(0) : this.#rest === undefined ? first : concatBytes([first, ...this.#rest], this.#size);
     let body: T;
     try {
       body = this.decode(bytes, { status, headers });
@@ -89,11 +90,6 @@ class Collector<T> {
 function collect<T>(decode: Decode<T>, options: CollectOptions = {}): OperatorFunction<ResponseEvent, CollectedResponse<T>> {
   const maxBytes = options.maxBytes ?? Infinity;
   return source => new Observable<CollectedResponse<T>>(subscriber => source.subscribe(new Collector(subscriber, decode, maxBytes)));
-}
-
-/** UTF-8 text of `bytes`; node's chunks are Buffers already, decoded without another view. */
-function utf8(bytes: Uint8Array): string {
-  return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('utf8');
 }
 
 /**
@@ -112,7 +108,7 @@ export function body(options?: CollectOptions): OperatorFunction<ResponseEvent, 
  * @example conn.get('/health').pipe(text()).subscribe(r => console.log(r.status, r.body));
  */
 export function text(options?: CollectOptions): OperatorFunction<ResponseEvent, CollectedResponse<string>> {
-  return collect(utf8, options);
+  return collect(bytes => decodeUtf8(bytes), options);
 }
 
 /**
@@ -124,7 +120,7 @@ export function text(options?: CollectOptions): OperatorFunction<ResponseEvent, 
  */
 export function json<T = unknown>(options?: CollectOptions): OperatorFunction<ResponseEvent, CollectedResponse<T>> {
   return collect((bytes, { status, headers }) => {
-    let source = utf8(bytes);
+    let source = decodeUtf8(bytes);
     if (source.charCodeAt(0) === 0xfeff) source = source.slice(1); // a UTF-8 byte order mark, as fetch() strips it
     if (source.trim() === '') return undefined as T;
     try {

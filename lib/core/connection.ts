@@ -17,6 +17,10 @@ import type { Endpoint, Switched } from './session.js';
 import { checkTime } from './time.js';
 import { WebSocketChannel } from './websocket/channel.js';
 import type { WebSocketOptions } from './websocket/options.js';
+import { sse } from './sse/sse.js';
+import { ReconnectingEventSource } from './sse/event-source.js';
+import type { SseEvent } from './sse/event.js';
+import type { EventSourceOptions, SseInit } from './sse/options.js';
 
 /** A request without method and path, for the shorthand methods. */
 export type RequestOptions = Omit<RequestInit, 'method' | 'path' | 'body'>;
@@ -146,6 +150,16 @@ export class Connection extends Observable<ConnectionEvent> {
     return new WebSocketChannel(this, path, options, this.#life.options);
   }
 
+  /** One Server-Sent Events request, cold; see {@link sse} in `sse/sse.ts`. */
+  sse(path: string, init?: SseInit): Observable<SseEvent> {
+    return sse(this, path, init);
+  }
+
+  /** A shared, reconnecting Server-Sent Events source; see {@link ReconnectingEventSource}. */
+  eventSource(path: string, options?: EventSourceOptions): ReconnectingEventSource {
+    return new ReconnectingEventSource(this, path, options, this.#life.options.scheduler);
+  }
+
   /** Validates one request and hands it to the stream table; returns its teardown. */
   #submit(init: RequestInit, subscriber: Subscriber<ResponseEvent>, upgrade?: UpgradeIntent): (() => void) | undefined {
     let request;
@@ -155,12 +169,15 @@ export class Connection extends Observable<ConnectionEvent> {
       subscriber.error(error);
       return undefined;
     }
+    const trace = this.#life.diagnostics?.request(request);
+    if (trace) request = trace.request;
     const refusal = this.#life.refusal();
     if (refusal) {
+      trace?.settled(false, refusal);
       subscriber.error(refusal);
       return undefined;
     }
-    return this.#life.streams.submit(request, subscriber, upgrade);
+    return this.#life.streams.submit(request, subscriber, upgrade, trace);
   }
 
   /** `GET path`. See {@link request}. */

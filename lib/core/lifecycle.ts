@@ -15,11 +15,19 @@ import { release } from './runtime.js';
 import type { SessionHooks } from './runtime.js';
 import type { Endpoint, Session } from './session.js';
 import { StreamTable } from './stream-table.js';
+import { ConnectionDiagnostics } from './diagnostics.js';
 
 /** How long a connection must stay up, without a complete response, to count as a success for the retry budget, in ms. */
 export const PROVEN_AFTER = 1_000;
 
 const TERMINAL: ReadonlySet<ConnectionState> = new Set(['closed', 'failed']);
+
+/**
+ * Planned closes in a row of sessions that neither served a stream nor lived PROVEN_AFTER ms and
+ * still count as rotations: one landing on a just-replaced connection (nginx reloading right after a
+ * rotation). More in a row are a server that accepts and closes: failures, with backoff.
+ */
+const MAX_HASTY_ROTATIONS = 2;
 
 /** The current session's planned close, on a connection that proved itself: dial the replacement at once. */
 class RotationError extends ConnectionDownError {}
@@ -29,6 +37,8 @@ export class Lifecycle {
   readonly state = new BehaviorSubject<ConnectionState>('connecting');
   readonly streams: StreamTable;
   readonly options: ResolvedOptions;
+  /** The instrumentation channels, when the runtime has a publisher. */
+  readonly diagnostics: ConnectionDiagnostics | undefined;
   /** The session new requests go to. */
   session: Session | undefined;
   /** The proxies of each session dialled through some (see `info()`). */
@@ -59,11 +69,14 @@ export class Lifecycle {
   #dialing = false;
   /** The session whose planned close is being replaced; set until the replacement is up (or fails). */
   #rotating: Session | undefined;
+  /** Hasty rotations in a row (see {@link MAX_HASTY_ROTATIONS}). */
+  #hastyRotations = 0;
   #loop: Subscription | undefined;
   #resolveClosed!: () => void;
 
   constructor(options: ResolvedOptions) {
     this.options = options;
+    this.diagnostics = options.runtime.diagnostics && new ConnectionDiagnostics(options.runtime.diagnostics, options.origin.origin);
     this.streams = new StreamTable(options.maxQueued, options.scheduler, {
       currentSession: () => this.session,
       onSettled: (session, completed) => {
@@ -165,12 +178,16 @@ export class Lifecycle {
       this.#finish();
       return;
     }
-    this.#loop = defer(() => this.#attemptOnce())
+    const { runtime } = this.options;
+    // A runtime may hold attempts (a browser while offline) and cut a backoff wait short (online).
+    const gate = runtime.attemptGate?.bind(runtime);
+    this.#loop = defer(() => (gate ? gate().pipe(take(1), switchMap(() => this.#attemptOnce())) : this.#attemptOnce()))
       .pipe(
         reconnect<Session>(this.options.retry, (attempt, delay, error) => this.#onRetry(attempt, delay, error), this.options.scheduler, {
+          ...(runtime.wake && { wake: runtime.wake() }),
           isRotation: error => error instanceof RotationError,
-          // A draining session still serves streams: the connection lives on until it is gone.
-          mayGiveUp: () => this.sessions.size === 0,
+          // A draining session still serves streams: the connection lives on until they are done.
+          mayGiveUp: () => ![...this.sessions].some(s => this.streams.activeOn(s) > 0 || this.upgraded.has(s)),
         }),
         takeUntil(this.#stop),
         finalize(() => this.#finish()),
@@ -225,6 +242,7 @@ export class Lifecycle {
       switchMap(session =>
         race(this.#proven.pipe(filter(s => s === session)), timer(PROVEN_AFTER, scheduler)).pipe(
           take(1),
+          tap(() => (this.#hastyRotations = 0)),
           map(() => session),
         ),
       ),
@@ -265,14 +283,19 @@ export class Lifecycle {
 
   /**
    * A planned close (`connection: close`, GOAWAY(NO_ERROR), an idle close) of a session that
-   * served streams or lived PROVEN_AFTER ms is a rotation; a planned close of a session that did
-   * neither (a server that accepts and closes at once) is an ordinary failure, with backoff.
+   * served streams or lived PROVEN_AFTER ms is a rotation; so are the first
+   * {@link MAX_HASTY_ROTATIONS} in a row of sessions that did neither. After that (a server that
+   * accepts and closes at once) it is an ordinary failure, with backoff.
    */
   #isRotation(session: Session, goaway: GoawayInfo | undefined): boolean {
     if (goaway && goaway.errorCode !== 0) return false;
     const now = (this.options.scheduler ?? { now: Date.now }).now();
     const lived = now - (this.#adoptedAt.get(session) ?? now) >= PROVEN_AFTER;
-    return lived || this.streams.served(session);
+    if (lived || this.streams.served(session)) {
+      this.#hastyRotations = 0;
+      return true;
+    }
+    return ++this.#hastyRotations <= MAX_HASTY_ROTATIONS;
   }
 
   #adopt(session: Session, attempt: number, intermediaries: readonly Intermediary[] | undefined): void {
@@ -357,6 +380,7 @@ export class Lifecycle {
   }
 
   #emit(event: ConnectionEvent): void {
+    this.diagnostics?.event(event);
     this.events.next(event);
   }
 

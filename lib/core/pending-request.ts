@@ -4,6 +4,7 @@
  * processed may go back to the queue before that (see {@link PendingRequest.unprocessed}).
  */
 import type { Subscriber } from 'rxjs';
+import type { RequestTrace } from './diagnostics.js';
 import type { ResponseEvent } from './events.js';
 import type { PreparedRequest } from './request-init.js';
 import { UnsupportedError } from './errors.js';
@@ -40,6 +41,8 @@ export class PendingRequest implements UpgradeSink {
     readonly subscriber: Subscriber<ResponseEvent>,
     readonly hooks: PendingHooks,
     readonly upgrade?: UpgradeIntent,
+    /** Set when someone listens to the request diagnostics channels. */
+    readonly trace?: RequestTrace,
   ) {}
 
   get settled(): boolean {
@@ -54,6 +57,7 @@ export class PendingRequest implements UpgradeSink {
   /** Starts it on `session`. */
   start(session: Session): void {
     this.session = session;
+    this.trace?.sent(session.protocol, session.socket);
     let cancel: () => void;
     if (!this.upgrade) {
       cancel = session.start(this.request, this);
@@ -71,11 +75,12 @@ export class PendingRequest implements UpgradeSink {
   next(event: ResponseEvent): void {
     if (this.#settled) return;
     this.#responded = true;
+    this.trace?.event(event);
     this.subscriber.next(event);
   }
 
   error(error: Error): void {
-    if (this.#settle(false)) this.subscriber.error(error);
+    if (this.#settle(false, error)) this.subscriber.error(error);
   }
 
   complete(): void {
@@ -104,7 +109,7 @@ export class PendingRequest implements UpgradeSink {
    * connection loss or close does not, the session being gone.
    */
   fail(error: Error, cancel: boolean): void {
-    if (!this.#settle(false)) return;
+    if (!this.#settle(false, error)) return;
     if (cancel) this.#cancel?.();
     this.subscriber.error(error);
   }
@@ -114,9 +119,10 @@ export class PendingRequest implements UpgradeSink {
     if (this.#settle(false)) this.#cancel?.();
   }
 
-  #settle(completed: boolean): boolean {
+  #settle(completed: boolean, error?: Error): boolean {
     if (this.#settled) return false;
     this.#settled = true;
+    this.trace?.settled(completed, error);
     this.hooks.onSettled(this, completed);
     return true;
   }

@@ -1,7 +1,7 @@
 /**
  * Reconnect with backoff: the retry half of the dial loop, pure RxJS and free of I/O.
  */
-import { asyncScheduler, catchError, defer, of, retry, tap, throwError, timer } from 'rxjs';
+import { asyncScheduler, catchError, defer, of, race, retry, tap, throwError, timer } from 'rxjs';
 import type { MonoTypeOperatorFunction, Observable, SchedulerLike } from 'rxjs';
 import { InvalidArgumentError, RetriesExhaustedError, RxconnError, toConnectionError } from './errors.js';
 import type { RetryPolicy } from './options.js';
@@ -31,6 +31,8 @@ export interface ReconnectControl {
    * a spent budget keeps retrying at the backoff's ceiling instead.
    */
   mayGiveUp(): boolean;
+  /** Emits to end a backoff wait early (a browser back online retries at once). Default: never. */
+  readonly wake?: Observable<unknown>;
 }
 
 const ALWAYS: ReconnectControl = { isRotation: () => false, mayGiveUp: () => true };
@@ -87,7 +89,7 @@ export function reconnect<T>(policy: RetryPolicy, onRetry: RetryListener, schedu
             const delay = spent ? backoffDelay({ ...policy, jitter: 'none' }, failures) : delayFor(policy, failures, error);
             if (delay === null) throw new RetriesExhaustedError(failures, error);
             onRetry(failures, delay, error);
-            return timer(delay, scheduler);
+            return control.wake ? race(timer(delay, scheduler), control.wake) : timer(delay, scheduler);
           },
         }),
         catchError((raw: unknown) => {

@@ -4,6 +4,7 @@
  * `lib/node/runtime.ts`; `open()` of each entry point passes its own.
  */
 import type { Observable, Observer } from 'rxjs';
+import type { DiagnosticsPublisher } from './diagnostics.js';
 import type { ConnectWait, RxconnError } from './errors.js';
 import type { GoawayInfo, Intermediary } from './events.js';
 import type { ResolvedOptions } from './options.js';
@@ -47,8 +48,18 @@ export interface Runtime {
    * Unsubscribing destroys the session unless it was {@link release}d.
    */
   sessions(options: ResolvedOptions, hooks: SessionHooks): Observable<Session>;
+  /**
+   * Emits (at least once) when an attempt may start: a browser holds attempts while it is
+   * offline, without spending the retry budget. The connection waits for the first emission
+   * before each attempt. Omitted: at once.
+   */
+  attemptGate?(): Observable<unknown>;
+  /** Emits when a backoff wait should end early (a browser's `online` event). Omitted: never. */
+  wake?(): Observable<unknown>;
   /** One WebSocket of a channel, from its handshake to its close. */
   createLink(connection: LinkConnection, options: ResolvedWebSocketOptions, sink: Observer<WebSocketMessage>, hooks: LinkHooks): WebSocketLink;
+  /** Where instrumentation is published (Node: `diagnostics_channel`); none: nothing is published. */
+  readonly diagnostics?: DiagnosticsPublisher;
 }
 
 /** Sessions whose lifetime no longer owns them (see {@link Runtime.sessions}). */

@@ -10,6 +10,7 @@ import { fixedLength } from './body-source.js';
 import { QueueFullError, TimeoutError } from './errors.js';
 import type { RxconnError } from './errors.js';
 import type { ResponseEvent } from './events.js';
+import type { RequestTrace } from './diagnostics.js';
 import { PendingRequest } from './pending-request.js';
 import type { PendingHooks, UpgradeIntent } from './pending-request.js';
 import type { PreparedRequest } from './request-init.js';
@@ -85,12 +86,14 @@ export class StreamTable implements PendingHooks {
    * and nothing waits ahead of it, else queues it (or errors it with `RXCONN_QUEUE_FULL`).
    * Returns its teardown: cancel on unsubscribe.
    */
-  submit(request: PreparedRequest, subscriber: Subscriber<ResponseEvent>, upgrade?: UpgradeIntent): (() => void) | undefined {
+  submit(request: PreparedRequest, subscriber: Subscriber<ResponseEvent>, upgrade?: UpgradeIntent, trace?: RequestTrace): (() => void) | undefined {
     if (this.queued >= this.#maxQueued) {
-      subscriber.error(new QueueFullError(`too many requests waiting (options.maxQueued = ${this.#maxQueued})`));
+      const error = new QueueFullError(`too many requests waiting (options.maxQueued = ${this.#maxQueued})`);
+      trace?.settled(false, error);
+      subscriber.error(error);
       return undefined;
     }
-    const pending = new PendingRequest(request, subscriber, this, upgrade);
+    const pending = new PendingRequest(request, subscriber, this, upgrade, trace);
     const deadline = request.timeout;
     const deadline$ =
       deadline === undefined || deadline === Infinity ? undefined : timer(deadline, this.#scheduler).subscribe(() => pending.fail(new TimeoutError(deadline), true));

@@ -376,6 +376,12 @@ class Http1Session implements Session {
         new NoResponseError(`the server closed a reused keep-alive connection before responding (${error.message}): the request may not have been processed`, { cause: error }),
         false,
       );
+      // The server closed what was, on its side, an idle socket that had served: a planned close,
+      // which our request merely raced.
+      if (!this.#draining) {
+        this.#draining = true;
+        this.#listener.onDraining({ reason: 'the server closed the idle keep-alive connection as a request was written to it' });
+      }
     } else if (!current && !this.#draining && !this.#upgraded && (this.#served > 0 || performance.now() - this.#openedAt >= IDLE_CLOSE_PLANNED_AFTER)) {
       this.#draining = true;
       this.#listener.onDraining({ reason: 'the server closed an idle keep-alive connection' });

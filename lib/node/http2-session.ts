@@ -26,7 +26,8 @@ import { startHttp2Request } from './http2-stream.js';
 import type { Http2Request, Http2StreamOwner } from './http2-stream.js';
 import type { ResolvedOptions } from '../core/options.js';
 import type { PreparedRequest } from '../core/request-init.js';
-import type { Session, SessionListener, StreamSink } from '../core/session.js';
+import type { Session, SessionListener, StreamSink, UpgradeSink } from '../core/session.js';
+import { startExtendedConnect } from './websocket/extended-connect.js';
 import type { SessionFactory } from './protocols.js';
 
 /** Client stream ids are odd and end at 2^31-1: past this many streams the session drains. */
@@ -46,6 +47,8 @@ class Http2Session implements Session, Http2StreamOwner {
   readonly maxHeaderSize: number;
   readonly #listener: SessionListener;
   readonly #streams = new Set<Http2Request>();
+  /** Extended CONNECT streams handed over (WebSockets, RFC 8441): they hold a slot and keep a draining session open. */
+  readonly #tunnels = new Set<object>();
   /** The server's SETTINGS_MAX_CONCURRENT_STREAMS, cached (node's getter reads the native state each time). */
   #maxStreams = 0;
   #started = 0;
@@ -98,7 +101,7 @@ class Http2Session implements Session, Http2StreamOwner {
   }
 
   canStart(): boolean {
-    return this.#ready && !this.#draining && this.#streams.size < this.#maxStreams;
+    return this.#ready && !this.#draining && this.#streams.size + this.#tunnels.size < this.#maxStreams;
   }
 
   start(request: PreparedRequest, sink: StreamSink): () => void {
@@ -112,6 +115,17 @@ class Http2Session implements Session, Http2StreamOwner {
     this.#streams.add(stream);
     if (++this.#started >= MAX_STREAMS_PER_SESSION) this.#drainOnOurSide('stream ids are running out on this session');
     return () => stream.cancel();
+  }
+
+  /** RFC 8441: an upgrade here is an extended CONNECT stream (see `websocket/extended-connect.ts`). */
+  upgrade(request: PreparedRequest, protocol: string, sink: UpgradeSink): () => void {
+    return startExtendedConnect(this, request, protocol, sink);
+  }
+
+  /** An extended CONNECT stream was handed over (`open`) or has closed. */
+  tunnel(stream: object, open: boolean): void {
+    if (open) this.#tunnels.add(stream);
+    else if (this.#tunnels.delete(stream) && !this.isGone()) this.#afterStreamClosed();
   }
 
   shutdown(): void {
@@ -167,6 +181,10 @@ class Http2Session implements Session, Http2StreamOwner {
 
   release(stream: Http2Request): void {
     if (!this.#streams.delete(stream) || this.isGone()) return;
+    this.#afterStreamClosed();
+  }
+
+  #afterStreamClosed(): void {
     if (this.canStart()) this.#listener.onCapacity();
     else this.#lingerWhenIdle();
   }
@@ -177,7 +195,7 @@ class Http2Session implements Session, Http2StreamOwner {
    * peer that never closes (or keeps streams we no longer have) cannot hold the session open.
    */
   #lingerWhenIdle(): void {
-    if (!this.#draining || this.#streams.size > 0 || this.#closed || this.#linger !== undefined) return;
+    if (!this.#draining || this.#streams.size + this.#tunnels.size > 0 || this.#closed || this.#linger !== undefined) return;
     this.#linger = setTimeout(() => {
       this.#linger = undefined;
       this.session.destroy();

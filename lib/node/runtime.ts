@@ -3,6 +3,7 @@
  * socket (see `lib/core/runtime.ts`).
  */
 import type { Runtime } from '../core/runtime.js';
+import { nodeDiagnostics } from './diagnostics.js';
 import { sessionLifetime } from './protocols.js';
 import { resolveRoute } from './proxy/options.js';
 import { resolveTls } from './tls-options.js';
@@ -14,4 +15,5 @@ export const nodeRuntime: Runtime = {
   resolveRoute: (proxy, socketPath, origin) => resolveRoute(proxy, socketPath, origin),
   sessions: sessionLifetime,
   createLink: (connection, options, sink, hooks) => new Link(connection, options, sink, hooks),
+  diagnostics: nodeDiagnostics,
 };

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Observable, filter, firstValueFrom } from 'rxjs';
 import { body, open } from '../../lib/index.js';
 import type { Connection, ConnectionOptions, Protocol } from '../../lib/index.js';
-import { leakCheck, next, record } from '../helpers/lifecycle.js';
+import { leakCheck, next, nthConnected, record } from '../helpers/lifecycle.js';
 import { outcome, watch } from '../faults/helpers/outcomes.js';
 import { ensureTools } from './helpers/install.js';
 import { Nginx, SIZES } from './helpers/nginx.js';
@@ -152,13 +152,19 @@ describe.skipIf(skip)('nginx', () => {
       expect((await outcome(conn.get('/files/1.bin'))).status).toBe(200);
       const download = watch(conn.get(`/slow/${MiB}.bin`));
       await download.firstData;
-      // The old worker finishes the download, then closes the connection; we reconnect to the new one.
-      const lost = next(conn, 'disconnected');
+      // The old worker finishes the download, then closes the connection (HTTP/2: GOAWAY first);
+      // we reconnect to the new one.
+      const log = record(conn);
+      const reconnected = nthConnected(conn, 1);
       await nginx.reload();
       const result = await download.done;
       expect(result.error).toBeUndefined();
       expect(result.body.length).toBe(MiB);
-      expect(await lost).toMatchObject({ killedStreams: 0 });
+      await reconnected;
+      // A planned close of a connection that served: a rotation, never an outage.
+      expect(log.types()).toEqual(['closing', 'connecting', 'connected']);
+      expect(log.states).not.toContain('disconnected');
+      expect(log.events[0]).toMatchObject({ initiator: 'server', rotation: true });
       await firstValueFrom(conn.state$.pipe(filter(s => s === 'connected')));
       const after = await Promise.all(Array.from({ length: 5 }, () => outcome(conn.get('/files/16385.bin'))));
       expect(after.map(r => r.code ?? r.status)).toEqual([200, 200, 200, 200, 200]);

@@ -5,6 +5,7 @@
  */
 import { ProtocolError } from '../errors.js';
 import type { Headers } from '../events.js';
+import { decodeUtf8 } from '../utf8.js';
 
 /**
  * The WebSocket opening handshake failed; `status`, `headers` and `body` are the server's answer
@@ -30,7 +31,7 @@ export class WebSocketHandshakeError extends ProtocolError {
 
   /** The body decoded as UTF-8. */
   get text(): string {
-    return Buffer.from(this.body.buffer, this.body.byteOffset, this.body.byteLength).toString('utf8');
+    return decodeUtf8(this.body);
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import type { Observable, Observer, Subscription } from 'rxjs';
 import type { RxconnError } from '../errors.js';
-import type { ConnectionEvent, Headers, Protocol, ResponseEvent } from '../events.js';
+import type { ConnectionEvent, ConnectionState, Headers, Protocol, ResponseEvent } from '../events.js';
 import type { RequestInit } from '../request-init.js';
 import type { Switched } from '../session.js';
 
@@ -53,5 +53,5 @@ export interface WebSocketLink {
 export interface LinkConnection {
   subscribe(observer: Partial<Observer<ConnectionEvent>>): Subscription;
   upgrade(protocol: string, init?: Omit<RequestInit, 'method' | 'body'>): Observable<ResponseEvent | Switched>;
-  info(): { readonly protocol: Protocol | undefined };
+  info(): { readonly protocol: Protocol | undefined; readonly state: ConnectionState; readonly origin: string };
 }

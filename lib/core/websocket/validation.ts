@@ -5,6 +5,7 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import { isToken } from '../http-syntax.js';
+import { utf8Length } from '../utf8.js';
 
 /** Headers the handshake sets; a user may not set them. (`connection`/`upgrade` are the core's.) */
 export const HANDSHAKE_HEADERS: ReadonlySet<string> = new Set([
@@ -32,7 +33,7 @@ export function isValidCloseCode(code: unknown): code is number {
 
 /** Whether `reason` fits in a close frame: a string of at most 123 bytes in UTF-8. */
 export function isValidCloseReason(reason: unknown): reason is string {
-  return typeof reason === 'string' && Buffer.byteLength(reason, 'utf8') <= MAX_REASON_BYTES;
+  return typeof reason === 'string' && utf8Length(reason) <= MAX_REASON_BYTES;
 }
 
 /** Whether `name` is a valid subprotocol: an HTTP token (RFC 6455 §4.1, `Sec-WebSocket-Protocol`). */
@@ -52,7 +53,7 @@ export function checkClose(code: unknown, reason: unknown): void {
   }
   if (typeof reason !== 'string') throw new InvalidArgumentError(`close reason must be a string (got ${typeof reason})`);
   if (!isValidCloseReason(reason)) {
-    throw new InvalidArgumentError(`close reason is ${Buffer.byteLength(reason, 'utf8')} bytes in UTF-8: at most ${MAX_REASON_BYTES} are allowed`);
+    throw new InvalidArgumentError(`close reason is ${utf8Length(reason)} bytes in UTF-8: at most ${MAX_REASON_BYTES} are allowed`);
   }
 }
 

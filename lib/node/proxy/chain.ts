@@ -39,6 +39,8 @@ export interface Tunnel {
 const ALPN: Record<Protocol, string> = { http2: 'h2', http1: 'http/1.1' };
 /** How long the far end of a tunnel gets to close its side after ours has ended, in ms (see {@link Layers.linger}). */
 const LINGER = 1_000;
+/** The longest delay a Node timer holds (ms); longer ones fire at once. */
+const MAX_TIMER = 2 ** 31 - 1;
 
 /** The protocol a TLS peer chose by ALPN within `offered`, or `undefined` if it chose outside it. */
 export function alpnChoice(socket: tls.TLSSocket, offered: readonly Protocol[]): Protocol | undefined {
@@ -218,7 +220,8 @@ async function build(options: ResolvedOptions, hops: readonly ProxyHop[], layers
     const where = authority(target.host, target.port);
     progress({ hop: i, proxy: hop.label, step: `for proxy ${i + 1} (${hop.label}) to answer ${hop.type === 'socks5' ? 'the SOCKS5 handshake for' : 'CONNECT'} ${where}` });
     if (hop.type === 'socks5') {
-      stream = await socks5Connect(stream, target, hop, i, options.connectTimeout);
+      // `socks` arms its own timer: a bound past the connection's own one (an Infinity would fire at once).
+      stream = await socks5Connect(stream, target, hop, i, Math.min(options.connectTimeout, MAX_TIMER));
       intermediaries.push(intermediary(hop, 'socks5'));
     } else if (protocol === 'http2') {
       const session = proxySession(stream, hop, options.maxHeaderSize);

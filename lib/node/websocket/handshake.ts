@@ -43,6 +43,18 @@ export function checkSwitched(headers: Headers, key: string, protocols: readonly
   const upgrade = single(headers, 'upgrade');
   if (upgrade?.toLowerCase() !== 'websocket') fail(`the server switched to ${JSON.stringify(upgrade ?? '')}, not "websocket"`);
   if (single(headers, 'sec-websocket-accept') !== acceptFor(key)) fail('sec-websocket-accept does not match the key sent');
+  return checkNegotiated(headers, protocols, 101);
+}
+
+/**
+ * Checks the extension and subprotocol of an accepted handshake (HTTP/1.1 101, or the 2xx of an
+ * RFC 8441 extended CONNECT, which has no `upgrade` or `sec-websocket-accept` to check) and
+ * returns the subprotocol (`''` when none). Throws {@link WebSocketHandshakeError}.
+ */
+export function checkNegotiated(headers: Headers, protocols: readonly string[], status: number): string {
+  const fail = (message: string): never => {
+    throw new WebSocketHandshakeError(`websocket handshake failed: ${message}`, status, headers);
+  };
   const extensions = single(headers, 'sec-websocket-extensions');
   if (extensions !== undefined) fail(`the server chose an extension that was not offered (${extensions})`);
   const chosen = single(headers, 'sec-websocket-protocol');

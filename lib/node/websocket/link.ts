@@ -7,14 +7,14 @@
 import type { Socket } from 'node:net';
 import type { Observer, Subscription } from 'rxjs';
 import type WebSocket from 'ws';
-import { ConnectionDownError, ProtocolError, RxconnError, UnsupportedError, WebSocketClosedError, describe, toConnectionError } from '../../core/errors.js';
+import { ConnectionDownError, ProtocolError, RxconnError, WebSocketClosedError, describe, toConnectionError } from '../../core/errors.js';
 import type { ConnectionEvent, Headers } from '../../core/events.js';
 import type { Switched } from '../../core/session.js';
 import type { LinkConnection, LinkEnd, LinkHooks, WebSocketLink, WebSocketMessage } from '../../core/websocket/link.js';
 import { clientWebSocket } from './client-socket.js';
-import { closeCodeOf, closeOutcome } from '../../core/websocket/close-outcome.js';
+import { ABNORMAL_CLOSURE, closeCodeOf, closeOutcome } from '../../core/websocket/close-outcome.js';
 import type { CloseInitiator } from '../../core/websocket/close-outcome.js';
-import { checkSwitched, createKey, handshakeHeaders } from './handshake.js';
+import { checkNegotiated, checkSwitched, createKey, handshakeHeaders } from './handshake.js';
 import { MAX_REFUSAL_BODY, WebSocketHandshakeError } from '../../core/websocket/handshake-error.js';
 import { startKeepalive } from './keepalive.js';
 import type { ResolvedWebSocketOptions } from '../../core/websocket/options.js';
@@ -118,7 +118,7 @@ export class Link implements WebSocketLink {
           if (this.#socket) return;
           this.#end(
             refusal
-              ? new WebSocketHandshakeError(`websocket handshake refused: the server answered ${refusal.status} instead of 101`, refusal.status, refusal.headers, Buffer.concat(refusal.chunks))
+              ? new WebSocketHandshakeError(`websocket handshake refused: the server answered ${refusal.status} instead of ${this.#overHttp2() ? '2xx' : '101'}`, refusal.status, refusal.headers, Buffer.concat(refusal.chunks))
               : new ProtocolError('websocket handshake failed: the upgrade ended without a response'),
           );
         },
@@ -151,32 +151,24 @@ export class Link implements WebSocketLink {
 
   // ---- the handshake ----
 
-  /**
-   * HTTP/2: WebSocket over HTTP/2 (RFC 8441) is an extended CONNECT stream (`:protocol:
-   * websocket`, allowed once the server sends SETTINGS_ENABLE_CONNECT_PROTOCOL). The core's
-   * session interface offers upgrades on HTTP/1.1 only and no duplex stream on HTTP/2, so it would
-   * take a new session method in the core; until then `websocket()` on an HTTP/2 connection errors
-   * with a message that says what to do, and `webSocket()` offers only http/1.1 in ALPN.
-   */
   #upgradeError(raw: unknown): RxconnError {
-    const error = toConnectionError(raw);
-    if (error instanceof UnsupportedError && this.#connection.info().protocol === 'http2') {
-      return new UnsupportedError(
-        "websocket() needs an HTTP/1.1 connection: this one speaks HTTP/2, and WebSocket over HTTP/2 (RFC 8441 extended CONNECT) is not supported; open the connection with protocols: ['http1']",
-        { cause: error },
-      );
-    }
-    return error;
+    return toConnectionError(raw);
+  }
+
+  /** Whether the WebSocket runs as an RFC 8441 extended CONNECT stream of an HTTP/2 connection. */
+  #overHttp2(): boolean {
+    return this.#connection.info().protocol === 'http2';
   }
 
   #onSwitched(switched: Switched, key: string): void {
     const { head, headers } = switched;
-    // The Node runtime's sessions hand over the net.Socket they were given (lib/node/http1-session.ts).
+    // The Node runtime's sessions hand over the net.Socket they were given (lib/node/http1-session.ts),
+    // or on HTTP/2 the extended CONNECT's stream, a Duplex that ws runs on the same way.
     const socket = switched.socket as Socket;
     this.#socket = socket;
     let ws: WebSocket;
     try {
-      this.#subprotocol = checkSwitched(headers, key, this.#options.protocols);
+      this.#subprotocol = this.#overHttp2() ? checkNegotiated(headers, this.#options.protocols, 200) : checkSwitched(headers, key, this.#options.protocols);
       ws = clientWebSocket(socket, Buffer.from(head.buffer, head.byteOffset, head.byteLength), { maxPayload: this.#options.maxPayload });
     } catch (error) {
       // The socket is ours and speaks nothing we accept: destroy it (the connection reconnects).
@@ -256,11 +248,19 @@ export class Link implements WebSocketLink {
   };
 
   readonly #onSocketError = (error: Error): void => {
-    this.#failure ??= new ConnectionDownError(`the connection was lost: ${describe(error)}`, { cause: error });
+    // HTTP/2: a reset of the WebSocket's stream (RST_STREAM) ends this WebSocket, not the connection.
+    const reset = (error as { code?: unknown }).code === 'ERR_HTTP2_STREAM_ERROR';
+    this.#failure ??= reset
+      ? new WebSocketClosedError(ABNORMAL_CLOSURE, '', `websocket closed abnormally (1006): the server reset its HTTP/2 stream: ${describe(error)}`)
+      : new ConnectionDownError(`the connection was lost: ${describe(error)}`, { cause: error });
   };
 
   readonly #onWsClose = (code: number, reasonBytes: Buffer): void => {
     const reason = reasonBytes.toString('utf8');
+    if (code === ABNORMAL_CLOSURE && this.#initiator === undefined && !this.#connectionLost && this.#overHttp2()) {
+      // The stream ended (END_STREAM, or RST_STREAM(CANCEL), which node reports without an error) before any close frame.
+      this.#failure ??= new WebSocketClosedError(code, '', 'websocket closed abnormally (1006): the server ended its HTTP/2 stream without a close frame');
+    }
     const error = closeOutcome({ code, reason, initiator: this.#initiator, failure: this.#failure, connectionLost: this.#connectionLost });
     this.#end(error, { code, reason, error });
   };

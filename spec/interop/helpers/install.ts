@@ -23,6 +23,8 @@ export const SQUID: Tool = { command: '/usr/sbin/squid', pkg: 'squid' };
 export const MICROSOCKS: Tool = { command: '/usr/bin/microsocks', pkg: 'microsocks' };
 export const NGHTTPX: Tool = { command: '/usr/sbin/nghttpx', pkg: 'nghttp2-proxy' };
 export const HAPROXY: Tool = { command: '/usr/sbin/haproxy', pkg: 'haproxy' };
+/** RFC 8441 WebSocket over HTTP/2 (spec/interop/websocket-h2.spec.ts). */
+export const APACHE: Tool = { command: '/usr/sbin/apache2', pkg: 'apache2' };
 
 /** Why a tool is unavailable, or `undefined` when it is there. */
 export type Availability = Record<string, string | undefined>;

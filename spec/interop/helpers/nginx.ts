@@ -20,6 +20,8 @@ const fixture = (name: string): string => new URL(`../../fixtures/${name}`, impo
 export const SIZES = [0, 1, 1_000, 16_383, 16_385, 65_536, 1024 * 1024] as const;
 /** Bytes per second of /slow/: a 1 MiB download takes about a second. */
 export const SLOW_RATE = 1024 * 1024;
+/** The `retry:` of /sse, in ms. */
+export const SSE_RETRY = 20;
 
 export interface Ports {
   readonly h1: number;
@@ -27,14 +29,34 @@ export interface Ports {
   readonly h2c: number;
   /** Where /ws is proxied to (websocketd). */
   readonly ws: number;
+  /** Where /up/ is proxied to (a Node server that records what it was asked), when set. */
+  readonly upstream?: number;
 }
+
+/** Settings that make nginx behave as production ones do (each defaults to a setting that never interferes). */
+export interface NginxSettings {
+  /** `keepalive_requests`: the connection is closed (HTTP/1.1 `connection: close`, HTTP/2 GOAWAY) after this many requests. */
+  readonly keepaliveRequests?: number;
+  /** `keepalive_timeout`, e.g. `'1s'`: an idle connection is closed after it (HTTP/2: GOAWAY). */
+  readonly keepaliveTimeout?: string;
+  /** `worker_shutdown_timeout`, e.g. `'1s'`: how long a quitting worker waits for open connections (WebSockets) before closing them. */
+  readonly workerShutdownTimeout?: string;
+  /** Port of the Node server /up/ is proxied to. */
+  readonly upstream?: number;
+}
+
+/** Bytes per second of /slower/: a 1 MiB download takes about four seconds. */
+export const SLOWER_RATE = 256 * 1024;
 
 export class Nginx {
   readonly dir: ReturnType<typeof tempDir>;
   readonly files = new Map<number, Buffer>();
   #proc: Proc | undefined;
 
-  private constructor(readonly ports: Ports) {
+  private constructor(
+    readonly ports: Ports,
+    readonly settings: NginxSettings = {},
+  ) {
     this.dir = tempDir('rxconn-nginx-');
     const prefix = this.dir.path;
     for (const sub of ['www/files', 'www/dav', 'tmp/body', 'tmp/proxy', 'tmp/fastcgi', 'tmp/uwsgi', 'tmp/scgi', 'logs']) mkdirSync(join(prefix, sub), { recursive: true });
@@ -43,12 +65,14 @@ export class Nginx {
       this.files.set(size, content);
       writeFileSync(join(prefix, 'www/files', `${size}.bin`), content);
     }
+    writeFileSync(join(prefix, 'www/bom.txt'), Buffer.from('\ufeffid: b1\r\ndata: bom\r\n\r\n', 'utf8'));
     writeFileSync(join(prefix, 'nginx.conf'), this.config());
   }
 
   /** Writes the config for fresh ports; call {@link start} next. */
-  static async create(wsPort?: number): Promise<Nginx> {
-    return new Nginx({ h1: await freePort(), tls: await freePort(), h2c: await freePort(), ws: wsPort ?? (await freePort()) });
+  static async create(wsPort?: number, settings: NginxSettings = {}): Promise<Nginx> {
+    const ports = { h1: await freePort(), tls: await freePort(), h2c: await freePort(), ws: wsPort ?? (await freePort()), upstream: settings.upstream };
+    return new Nginx(ports, settings);
   }
 
   get pid(): number | undefined {
@@ -63,9 +87,13 @@ export class Nginx {
     const p = this.dir.path;
     // As root, the workers would run as nobody and could not read the temp dir: keep them root.
     const user = process.getuid?.() === 0 ? 'user root root;' : '';
+    const { keepaliveRequests = 100_000, keepaliveTimeout = '60s', workerShutdownTimeout } = this.settings;
+    // nginx speaks HTTP/1.0 to the upstream and closes each connection: no keep-alive race there.
+    const upstream = this.ports.upstream === undefined ? '' : `location /up/ { proxy_pass http://127.0.0.1:${this.ports.upstream}; client_max_body_size 16m; }`;
     return `
 ${user}
 worker_processes 1;
+${workerShutdownTimeout ? `worker_shutdown_timeout ${workerShutdownTimeout};` : ''}
 daemon off;
 pid ${p}/nginx.pid;
 error_log ${p}/logs/error.log warn;
@@ -78,8 +106,8 @@ http {
   fastcgi_temp_path ${p}/tmp/fastcgi;
   uwsgi_temp_path ${p}/tmp/uwsgi;
   scgi_temp_path ${p}/tmp/scgi;
-  keepalive_requests 100000;
-  keepalive_timeout 60s;
+  keepalive_requests ${keepaliveRequests};
+  keepalive_timeout ${keepaliveTimeout};
   server {
     listen 127.0.0.1:${this.ports.h1};
     listen 127.0.0.1:${this.ports.tls} ssl http2;
@@ -89,17 +117,25 @@ http {
     root ${p}/www;
     location /files/ { }
     location /slow/ { alias ${p}/www/files/; limit_rate ${SLOW_RATE}; }
+    location /slower/ { alias ${p}/www/files/; limit_rate ${SLOWER_RATE}; }
+    ${upstream}
     location /dav/ {
       dav_methods PUT DELETE;
       create_full_put_path on;
       client_max_body_size 16m;
     }
     location = /redirect { return 301 /files/1.bin; }
+    # Server-Sent Events: one event per response, echoing the request's Last-Event-ID.
+    location = /sse { default_type text/event-stream; add_header Cache-Control no-store; return 200 "retry: ${SSE_RETRY}\\nid: n$msec\\ndata: last-event-id=$http_last_event_id\\n\\n"; }
+    location = /sse-bom { default_type text/event-stream; alias ${p}/www/bom.txt; }
+    location = /sse-wrong-type { default_type text/plain; return 200 "data: x\\n\\n"; }
+    location = /sse-stop { return 204; }
     location /ws {
       proxy_pass http://127.0.0.1:${this.ports.ws};
       proxy_http_version 1.1;
       proxy_set_header Upgrade $http_upgrade;
       proxy_set_header Connection "upgrade";
+      proxy_read_timeout 1h;
     }
   }
 }

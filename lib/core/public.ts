@@ -5,7 +5,7 @@
  */
 export { Connection } from './connection.js';
 export type { ConnectionInfo, RequestOptions, ShutdownOptions, UpgradeEvent, UpgradeInit } from './connection.js';
-export type { Endpoint, Switched } from './session.js';
+export type { Endpoint, StreamFlow, Switched } from './session.js';
 export { body, json, text } from './collect.js';
 export type { CollectOptions, CollectedResponse } from './collect.js';
 export { Flow } from './flow.js';

@@ -31,7 +31,9 @@ export interface Endpoint {
  * resumes reading by itself when the session needs to (to drop the rest of a response).
  */
 export interface StreamFlow {
+  /** Stops reading the stream's data off the wire. */
   pause(): void;
+  /** Reads it again. */
   resume(): void;
 }
 

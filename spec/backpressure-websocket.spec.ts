@@ -51,7 +51,7 @@ async function stalled(sender: Sender): Promise<boolean> {
 }
 
 describe('WebSocketChannel.pull()', () => {
-  // gun: ws_SUITE flow (Gun's credit on WebSocket frames; here: not pulling)
+  // gun: flow_SUITE, its WebSocket case (a credit on messages that stops reading the socket; here: not pulling)
   it('yields messages in order, and the server sends block while the loop does not pull', async () => {
     const leaks = leakCheck();
     const sender: Sender = { flushed: 0, sent: 0 };

@@ -148,7 +148,7 @@ async function setup(protocol: 'http1' | 'http2'): Promise<{ server: Server; con
 }
 
 describe.each(['http1', 'http2'] as const)('pullBody over %s', protocol => {
-  // gun: flow_SUITE flow_http (a credit that stops reading; here: not pulling)
+  // gun: flow_SUITE flow_http2 and its HTTP/1.1 counterpart (a credit that stops reading; here: not pulling)
   it('yields every byte in order, and the server blocks while the loop does not pull', async () => {
     const { server, conn } = await setup(protocol);
     const iterator = pullBody(flow => conn.get('/big', { flow }))[Symbol.asyncIterator]();

@@ -49,6 +49,7 @@ export {
   StreamResetError,
   TimeoutError,
   TlsError,
+  DnsError,
   UnsupportedError,
   WebSocketClosedError,
 } from './core/errors.js';

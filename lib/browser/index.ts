@@ -46,6 +46,7 @@ export {
   StreamResetError,
   TimeoutError,
   TlsError,
+  DnsError,
   UnsupportedError,
   WebSocketClosedError,
 } from '../core/errors.js';

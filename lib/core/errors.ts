@@ -8,6 +8,7 @@ export type RxconnErrorCode =
   | 'RXCONN_INVALID_ARGUMENT'
   | 'RXCONN_CONNECT_TIMEOUT'
   | 'RXCONN_TLS'
+  | 'RXCONN_DNS'
   | 'RXCONN_RETRIES_EXHAUSTED'
   | 'RXCONN_CONNECTION_DOWN'
   | 'RXCONN_CONNECTION_CLOSED'
@@ -79,6 +80,26 @@ export class ConnectTimeoutError extends RxconnError {
 export class TlsError extends RxconnError {
   readonly code = 'RXCONN_TLS';
   override readonly retryable = false;
+}
+
+/**
+ * The origin's host name could not be resolved. `lookupCode` is the resolver's code:
+ * `ENOTFOUND` (the name does not exist) is not retried, since a redial finds the same answer;
+ * any other (`EAI_AGAIN`, a resolver timeout or failure) is an ordinary failed attempt, retried.
+ */
+export class DnsError extends RxconnError {
+  readonly code = 'RXCONN_DNS';
+  override readonly retryable: boolean;
+  constructor(
+    /** The name that was looked up. */
+    readonly host: string,
+    /** The resolver's error code (`ENOTFOUND`, `EAI_AGAIN`, ...). */
+    readonly lookupCode: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`DNS lookup of ${JSON.stringify(host)} failed: ${lookupCode === 'ENOTFOUND' ? 'no such name (ENOTFOUND)' : lookupCode === 'EAI_AGAIN' ? 'the resolver did not answer in time (EAI_AGAIN)' : lookupCode}`, options);
+    this.retryable = lookupCode !== 'ENOTFOUND';
+  }
 }
 
 /** The connection gave up reconnecting; `cause` is the last failure. */
@@ -253,6 +274,11 @@ export function toConnectionError(error: unknown): RxconnError {
   const code = (error as { code?: unknown } | undefined)?.code;
   if (typeof code === 'string' && TLS_CODES.test(code)) {
     return new TlsError(`TLS handshake failed: ${describe(error)}`, { cause: error });
+  }
+  // A failed lookup: node's getaddrinfo errors carry `hostname` and a `syscall` of getaddrinfo.
+  const { hostname, syscall } = (error ?? {}) as { hostname?: unknown; syscall?: unknown };
+  if (typeof code === 'string' && syscall === 'getaddrinfo' && typeof hostname === 'string') {
+    return new DnsError(hostname, code, { cause: error });
   }
   return new ConnectionDownError(`connection failed: ${describe(error)}`, { cause: error });
 }

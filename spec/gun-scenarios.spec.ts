@@ -1,0 +1,41 @@
+/**
+ * Gun's own test scenarios (../shared/reference/gun-research.md §3.3), re-created one test each
+ * and named after Gun's (`// gun: SUITE case`), for the ones spec/ did not cover yet.
+ */
+import { once } from 'node:events';
+import { afterEach, describe, expect, it } from 'vitest';
+import { firstValueFrom } from 'rxjs';
+import { open } from '../lib/index.js';
+import { leakCheck, record } from './helpers/lifecycle.js';
+import { FRAME, frame, framesOf, rawPeer } from './helpers/raw-h2.js';
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
+});
+
+describe('HTTP/2', () => {
+  // gun: rfc7540_SUITE settings_ack_timeout
+  it('closes a session whose server never acknowledges our SETTINGS, with GOAWAY(SETTINGS_TIMEOUT), within connectTimeout', async () => {
+    const leaks = leakCheck();
+    // The peer sends its own SETTINGS (so the session is up) and never acknowledges ours.
+    const peer = await rawPeer(socket => socket.write(frame(FRAME.SETTINGS, 0, 0)));
+    closers.push(peer.close);
+    const conn = open(`http://127.0.0.1:${peer.port}`, { protocols: ['http2'], connectTimeout: 300, retry: false });
+    const log = record(conn);
+    const request = firstValueFrom(conn.get('/')).catch((e: unknown) => e);
+    await log.done;
+    expect(log.types()).toEqual(['connecting', 'connected', 'disconnected']);
+    expect(log.events[2]).toMatchObject({ error: { code: 'RXCONN_PROTOCOL' } });
+    expect(log.error()).toMatchObject({
+      code: 'RXCONN_RETRIES_EXHAUSTED',
+      cause: { code: 'RXCONN_PROTOCOL', message: 'the server did not acknowledge our HTTP/2 SETTINGS within connectTimeout (300 ms): closed with SETTINGS_TIMEOUT' },
+    });
+    expect(await request).toMatchObject({ code: expect.stringMatching(/^RXCONN_/) });
+    const socket = peer.sockets[0];
+    if (!socket.readableEnded && !socket.destroyed) await once(socket, 'close');
+    const goaways = framesOf(peer.received[0]).filter(f => f.type === FRAME.GOAWAY);
+    expect(goaways.map(f => f.payload.readUInt32BE(4))).toEqual([4]);
+    await leaks.check();
+  });
+});

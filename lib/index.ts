@@ -50,6 +50,7 @@ export {
   TimeoutError,
   TlsError,
   DnsError,
+  SendTimeoutError,
   UnsupportedError,
   WebSocketClosedError,
 } from './core/errors.js';

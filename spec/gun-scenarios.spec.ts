@@ -4,7 +4,7 @@
  */
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { firstValueFrom } from 'rxjs';
+import { Observable, firstValueFrom } from 'rxjs';
 import { open } from '../lib/index.js';
 import { leakCheck, record } from './helpers/lifecycle.js';
 import { FRAME, frame, framesOf, rawPeer } from './helpers/raw-h2.js';
@@ -36,6 +36,34 @@ describe('HTTP/2', () => {
     if (!socket.readableEnded && !socket.destroyed) await once(socket, 'close');
     const goaways = framesOf(peer.received[0]).filter(f => f.type === FRAME.GOAWAY);
     expect(goaways.map(f => f.payload.readUInt32BE(4))).toEqual([4]);
+    await leaks.check();
+  });
+});
+
+/** A streamed body of `count` chunks of 64 KiB, one a millisecond. */
+function endlessUpload(count: number): Observable<Uint8Array> {
+  return new Observable<Uint8Array>(subscriber => {
+    let sent = 0;
+    const timer = setInterval(() => {
+      if (sent++ === count) subscriber.complete();
+      else subscriber.next(new Uint8Array(65_536));
+    }, 1);
+    return () => clearInterval(timer);
+  });
+}
+
+describe('send bound', () => {
+  // gun: send_errors_SUITE http2_send_request_fail (here on HTTP/1.1: the peer stops reading)
+  it('HTTP/1.1: a streamed upload to a peer that stopped reading fails with RXCONN_SEND_TIMEOUT, and the connection goes with it', async () => {
+    const leaks = leakCheck();
+    const peer = await rawPeer(socket => socket.pause());
+    closers.push(peer.close);
+    const conn = open(`http://127.0.0.1:${peer.port}`, { sendTimeout: 200, retry: false });
+    const log = record(conn);
+    const failure = await firstValueFrom(conn.post('/upload', endlessUpload(5_000))).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ code: 'RXCONN_SEND_TIMEOUT', timeout: 200, message: 'the peer took no more request body bytes for sendTimeout (200 ms)' });
+    await log.done;
+    expect(log.types()).toEqual(['connecting', 'connected', 'disconnected']);
     await leaks.check();
   });
 });

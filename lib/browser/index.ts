@@ -47,6 +47,7 @@ export {
   TimeoutError,
   TlsError,
   DnsError,
+  SendTimeoutError,
   UnsupportedError,
   WebSocketClosedError,
 } from '../core/errors.js';

@@ -16,6 +16,7 @@ export type RxconnErrorCode =
   | 'RXCONN_STREAM_REFUSED'
   | 'RXCONN_NO_RESPONSE'
   | 'RXCONN_TIMEOUT'
+  | 'RXCONN_SEND_TIMEOUT'
   | 'RXCONN_PROTOCOL'
   | 'RXCONN_KEEPALIVE_TIMEOUT'
   | 'RXCONN_WEBSOCKET_CLOSED'
@@ -156,6 +157,18 @@ export class TimeoutError extends RxconnError {
   readonly code = 'RXCONN_TIMEOUT';
   constructor(readonly timeout: number) {
     super(`request exceeded its timeout (${timeout} ms)`);
+  }
+}
+
+/**
+ * A streamed request body waited longer than `sendTimeout` for the peer to take more bytes (a
+ * peer that stopped reading). On HTTP/1.1 the connection goes with the request; on HTTP/2 only
+ * the stream is reset.
+ */
+export class SendTimeoutError extends RxconnError {
+  readonly code = 'RXCONN_SEND_TIMEOUT';
+  constructor(readonly timeout: number) {
+    super(`the peer took no more request body bytes for sendTimeout (${timeout} ms)`);
   }
 }
 

@@ -3,9 +3,11 @@
  * and named after Gun's (`// gun: SUITE case`), for the ones spec/ did not cover yet.
  */
 import { once } from 'node:events';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Observable, firstValueFrom } from 'rxjs';
-import { open } from '../lib/index.js';
+import { open, text } from '../lib/index.js';
 import { leakCheck, record } from './helpers/lifecycle.js';
 import { FRAME, frame, framesOf, rawPeer } from './helpers/raw-h2.js';
 
@@ -65,5 +67,24 @@ describe('send bound', () => {
     await log.done;
     expect(log.types()).toEqual(['connecting', 'connected', 'disconnected']);
     await leaks.check();
+  });
+
+  it('HTTP/2: an upload the server stops reading fails with RXCONN_SEND_TIMEOUT; the stream is reset, the session serves on', async () => {
+    const server = http2.createServer((req, res) => {
+      if (req.url === '/upload') req.pause();
+      else res.end('still here');
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    closers.push(async () => {
+      server.close();
+      await once(server, 'close');
+    });
+    const conn = open(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { protocols: ['http2'], sendTimeout: 200 });
+    const failure = await firstValueFrom(conn.post('/upload', endlessUpload(5_000))).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ code: 'RXCONN_SEND_TIMEOUT', timeout: 200 });
+    expect(await firstValueFrom(conn.get('/other').pipe(text()))).toMatchObject({ status: 200, body: 'still here' });
+    expect(conn.info().protocol).toBe('http2');
+    await conn.close();
   });
 });

@@ -46,6 +46,7 @@ class Http2Session implements Session, Http2StreamOwner {
   readonly scheme: 'http' | 'https';
   readonly authority: string;
   readonly maxHeaderSize: number;
+  readonly sendTimeout: number;
   readonly #listener: SessionListener;
   readonly #streams = new Set<Http2Request>();
   /** Extended CONNECT streams handed over (WebSockets, RFC 8441): they hold a slot and keep a draining session open. */
@@ -74,6 +75,7 @@ class Http2Session implements Session, Http2StreamOwner {
     this.scheme = options.secure ? 'https' : 'http';
     this.authority = options.origin.host;
     this.maxHeaderSize = options.maxHeaderSize;
+    this.sendTimeout = options.sendTimeout;
     this.session = http2.connect(options.origin, {
       createConnection: () => socket,
       // maxSessionMemory stays at node's 10 MB: it bounds all of node's per-session buffers

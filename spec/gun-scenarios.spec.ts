@@ -3,10 +3,15 @@
  * and named after Gun's (`// gun: SUITE case`), for the ones spec/ did not cover yet.
  */
 import { once } from 'node:events';
+import http from 'node:http';
 import http2 from 'node:http2';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Observable, firstValueFrom } from 'rxjs';
+import { of } from 'rxjs';
 import { open, text } from '../lib/index.js';
 import { leakCheck, record } from './helpers/lifecycle.js';
 import { FRAME, frame, framesOf, rawPeer } from './helpers/raw-h2.js';
@@ -85,6 +90,77 @@ describe('send bound', () => {
     expect(failure).toMatchObject({ code: 'RXCONN_SEND_TIMEOUT', timeout: 200 });
     expect(await firstValueFrom(conn.get('/other').pipe(text()))).toMatchObject({ status: 200, body: 'still here' });
     expect(conn.info().protocol).toBe('http2');
-    await conn.close();
+    conn.close();
+    await conn.whenClosed();
+  });
+});
+
+describe('host and :authority', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rxconn-gun-'));
+  let count = 0;
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** An HTTP/1.1 or h2c server on a fresh Unix socket answering with the host it was sent. */
+  async function hostEcho(kind: 'http1' | 'http2'): Promise<string> {
+    const path = join(dir, `h${++count}.sock`);
+    const answer = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse): void =>
+      void res.end(String(kind === 'http1' ? req.headers.host : req.headers[':authority']));
+    const server = kind === 'http1' ? http.createServer(answer) : http2.createServer(answer);
+    server.listen(path);
+    await once(server, 'listening');
+    closers.push(async () => {
+      if (server instanceof http.Server) server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    });
+    return path;
+  }
+
+  // gun: rfc7230_SUITE host_default_port_http, host_other_port_http, host_ipv6 (and rfc7540_SUITE authority_*)
+  it.each([
+    ['http1', 'http://example.test', 'example.test'],
+    ['http1', 'http://example.test:80', 'example.test'],
+    ['http1', 'http://example.test:8080', 'example.test:8080'],
+    ['http1', 'http://[::1]', '[::1]'],
+    ['http1', 'http://[::1]:8080', '[::1]:8080'],
+    ['http2', 'http://example.test:80', 'example.test'],
+    ['http2', 'http://example.test:8443', 'example.test:8443'],
+    ['http2', 'http://[::1]:8080', '[::1]:8080'],
+  ] as const)('%s %s sends %s', async (kind, origin, expected) => {
+    const socketPath = await hostEcho(kind);
+    const conn = open(origin, { socketPath, protocols: [kind], keepalive: false });
+    expect(await firstValueFrom(conn.get('/').pipe(text()))).toMatchObject({ status: 200, body: expected });
+    conn.close();
+    await conn.whenClosed();
+  });
+});
+
+describe('HTTP/1.1 wire', () => {
+  // gun: gun_SUITE ignore_empty_data_http, ignore_empty_data_fin_http
+  it('an empty chunk of a streamed body sends nothing: one chunked terminator, at the end', async () => {
+    const peer = await rawPeer((socket, received) => {
+      socket.on('data', () => {
+        if (received().toString('latin1').endsWith('\r\n0\r\n\r\n')) socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+      });
+    });
+    closers.push(peer.close);
+    const conn = open(`http://127.0.0.1:${peer.port}`, { keepalive: false });
+    expect(await firstValueFrom(conn.put('/', of('hello ', '', 'world!', '')).pipe(text()))).toMatchObject({ status: 200, body: 'ok' });
+    const wire = peer.received[0].toString('latin1');
+    const body = wire.slice(wire.indexOf('\r\n\r\n') + 4);
+    expect(body).toBe('6\r\nhello \r\n6\r\nworld!\r\n0\r\n\r\n');
+    conn.close();
+    await conn.whenClosed();
+  });
+
+  // gun: raw_SUITE http11_upgrade_raw_unrequested
+  it('a 101 to a request that asked for no upgrade is a protocol error', async () => {
+    const peer = await rawPeer(socket => socket.once('data', () => socket.write('HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: raw\r\n\r\n')));
+    closers.push(peer.close);
+    const conn = open(`http://127.0.0.1:${peer.port}`, { keepalive: false, retry: false });
+    const failure = await firstValueFrom(conn.get('/')).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ code: 'RXCONN_PROTOCOL', message: 'the server switched protocols (101) without being asked to' });
+    conn.close();
+    await conn.whenClosed();
   });
 });

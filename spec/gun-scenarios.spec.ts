@@ -14,7 +14,8 @@ import { Observable, firstValueFrom } from 'rxjs';
 import { of } from 'rxjs';
 import { open, text } from '../lib/index.js';
 import { leakCheck, record } from './helpers/lifecycle.js';
-import { FRAME, frame, framesOf, rawPeer } from './helpers/raw-h2.js';
+import { FRAME, frame, framesOf, goaway, rawPeer } from './helpers/raw-h2.js';
+import { nthConnected } from './helpers/lifecycle.js';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -160,6 +161,55 @@ describe('HTTP/1.1 wire', () => {
     const conn = open(`http://127.0.0.1:${peer.port}`, { keepalive: false, retry: false });
     const failure = await firstValueFrom(conn.get('/')).catch((e: unknown) => e);
     expect(failure).toMatchObject({ code: 'RXCONN_PROTOCOL', message: 'the server switched protocols (101) without being asked to' });
+    conn.close();
+    await conn.whenClosed();
+  });
+});
+
+/** A scripted h2c peer: its SETTINGS and the ACK of ours at once, then `then` (per connection). */
+async function h2Peer(then: (socket: import('node:net').Socket, received: () => Buffer, index: number) => void): ReturnType<typeof rawPeer> {
+  let index = 0;
+  return rawPeer((socket, received) => {
+    socket.write(Buffer.concat([frame(FRAME.SETTINGS, 0, 0), frame(FRAME.SETTINGS, 1, 0)]));
+    then(socket, received, index++);
+  });
+}
+
+describe('HTTP/2 wire', () => {
+  // gun: gun_SUITE ignore_empty_data_http2, ignore_empty_data_fin_http2
+  it('an empty chunk of a streamed body sends no DATA frame; the end is one END_STREAM', async () => {
+    let done!: () => void;
+    const ended = new Promise<void>(resolve => (done = resolve));
+    const peer = await h2Peer((socket, received) =>
+      socket.on('data', () => {
+        if (framesOf(received()).some(f => f.type === FRAME.DATA && (f.flags & 1) === 1)) done();
+      }),
+    );
+    closers.push(peer.close);
+    const conn = open(`http://127.0.0.1:${peer.port}`, { protocols: ['http2'], keepalive: false });
+    const request = conn.put('/', of('hello ', '', 'world!', '')).subscribe({ error: () => {} });
+    await ended;
+    const data = framesOf(peer.received[0]).filter(f => f.type === FRAME.DATA);
+    expect(Buffer.concat(data.map(f => f.payload)).toString()).toBe('hello world!');
+    expect(data.slice(0, -1).every(f => f.payload.length > 0 && (f.flags & 1) === 0)).toBe(true);
+    expect(data.filter(f => (f.flags & 1) === 1)).toHaveLength(1);
+    request.unsubscribe();
+    conn.close();
+    await conn.whenClosed();
+  });
+
+  // gun: shutdown_SUITE http2_server_goaway_no_streams
+  it('a GOAWAY(NO_ERROR) on an idle connection: a quiet rotation to a new connection', async () => {
+    const peer = await h2Peer((socket, _received, index) => {
+      if (index === 0) setImmediate(() => socket.write(goaway(0, 0)));
+    });
+    closers.push(peer.close);
+    const conn = open(`http://127.0.0.1:${peer.port}`, { protocols: ['http2'], keepalive: false });
+    const log = record(conn);
+    await nthConnected(conn, 2);
+    expect(peer.sockets.length).toBe(2);
+    expect(log.types()).not.toContain('retrying');
+    expect(conn.state).toBe('connected');
     conn.close();
     await conn.whenClosed();
   });

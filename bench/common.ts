@@ -13,6 +13,9 @@ export type Size = (typeof SIZES)[number];
 /** The path that serves a body of `size` bytes (HTTP/1.1 and HTTP/2 servers). */
 export const pathFor = (size: number): string => `/${size}`;
 
+/** The body of `/json/<size>`: a JSON document of exactly `size` bytes, `{"d":"xx…x"}`. */
+export const jsonBody = (size: number): Buffer => Buffer.from(`{"d":"${'x'.repeat(size - 8)}"}`);
+
 /** Listening ports of the server process, all on 127.0.0.1. */
 export interface Ports {
   /** node:http, keep-alive. */

@@ -1,8 +1,9 @@
 /**
- * `npm run bench [-- --quick] [-- --only=h2c,tls,h1,ws,mem] [-- --clients=...] [-- --gc]`: starts
+ * `npm run bench [-- --quick] [-- --only=h2c,tls,h1,user,ws,mem] [-- --clients=...] [-- --gc]`: starts
  * the server process, measures every client side by side, prints the markdown report and writes it to bench/results/
  * (latest.md + ratios.svg + latest.json; a --quick run writes quick.* instead). `--render`
- * rewrites the report from the last JSON without measuring.
+ * rewrites the report from the last JSON without measuring; `--memory` runs only the scale jobs
+ * (10,000 idle connections, a reconnect storm) and writes results/memory.md.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,8 @@ import { nodeHttp } from './clients/node-http.js';
 import { nodeHttp2, nodeHttp2BigWindow } from './clients/node-http2.js';
 import { rxconnHttp, rxconnWs } from './clients/rxconn.js';
 import { undiciHttp1, undiciHttp2 } from './clients/undici.js';
+import type { Decode } from './clients/promise.js';
+import { decodePath, gotPromise, nodeFetch, nodeHttp2Promise, nodeHttpPromise, rxconnLastEvent, rxconnPromise, undiciRequest } from './clients/promise.js';
 import { rawWs } from './clients/ws.js';
 import { tlsFixtures, WS, withTimeout } from './common.js';
 import type { MemoryClient, MemoryJob, MemoryResult } from './memory.js';
@@ -31,7 +34,7 @@ const started = performance.now();
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const onlyArg = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
-const only = new Set(onlyArg ? onlyArg.split(',') : ['h2c', 'tls', 'h1', 'ws', 'mem']);
+const only = new Set(onlyArg ? onlyArg.split(',') : ['h2c', 'tls', 'h1', 'user', 'ws', 'mem']);
 const clientsArg = args.find((a) => a.startsWith('--clients='))?.slice('--clients='.length);
 /** `--clients=node:http2,rxconn`: keep only these clients (the floor of each section always runs). */
 const keep = <T extends { readonly name: string }>(drivers: T[]): T[] =>
@@ -55,10 +58,13 @@ const WS_COUNTS: Record<string, number> = { 'round trip:64': 800, 'round trip:65
 const MEMORY = quick ? { total: 10_000, idle: 50, churn: 100 } : { total: 100_000, idle: 200, churn: 1_000 };
 
 /** Run time budget, from the start: throughput scenarios start only before `throughput`, memory jobs only before `memory`. */
-const BUDGET_MS = quick ? { throughput: 18_000, memory: 27_000 } : { throughput: 120_000, memory: 172_000 };
+const budgetArg = Number(args.find((a) => a.startsWith('--budget='))?.slice('--budget='.length));
+/** `--budget=<s>` moves the throughput deadline (memory jobs get 60 s more): for a heavily loaded machine, where the default skips scenarios. */
+const BUDGET_MS = budgetArg > 0 ? { throughput: budgetArg * 1000, memory: budgetArg * 1000 + 60_000 } : quick ? { throughput: 30_000, memory: 40_000 } : { throughput: 220_000, memory: 280_000 };
 const settings: RunSettings = {
   rounds: quick ? 3 : 5,
-  timeoutMs: quick ? 8_000 : 15_000,
+  // A loaded machine (--budget) also gets more time per measurement.
+  timeoutMs: budgetArg > 0 ? 60_000 : quick ? 8_000 : 15_000,
   noisyCpu: 0.25,
   retries: { left: quick ? 2 : 10 },
   quietWait: { left: quick ? 0 : 5_000 },
@@ -84,6 +90,32 @@ async function httpSections(server: BenchServer): Promise<Row[]> {
         // 64 KiB over HTTP/2 is bound by flow control: show the raw session with big windows too.
         const drivers = size > 65_535 && s.key !== 'h1' ? [...s.drivers, nodeHttp2BigWindow] : s.drivers;
         rows.push(...(await httpScenario(server, settings, { section: s.section, target: { origin: s.origin, ca }, drivers: keep(drivers), size, concurrency, count, warmup: warm(count), warmupMs: first ? WARMUP_FIRST_MS : 0 })));
+      }
+    }
+  }
+  return rows;
+}
+
+/**
+ * User-shaped scenarios: a Promise per request, the body collected as text or JSON (64 B), at
+ * c=1 and c=64, against the raw floor wrapped the same way (see clients/promise.ts).
+ */
+async function userSections(server: BenchServer): Promise<Row[]> {
+  if (!only.has('user')) return [];
+  const { ca } = tlsFixtures();
+  const sections: { section: string; origin: string; drivers: (decode: Decode) => HttpDriver[] }[] = [
+    { section: 'HTTP/2 h2c, Promise per request', origin: `http://127.0.0.1:${server.ports.h2c}`, drivers: (d) => [nodeHttp2Promise(d), rxconnPromise('http2', d), ...(d === 'text' ? [rxconnLastEvent('http2')] : [])] },
+    { section: 'HTTP/2 TLS, Promise per request', origin: `https://127.0.0.1:${server.ports.h2tls}`, drivers: (d) => [nodeHttp2Promise(d), rxconnPromise('http2', d), ...(d === 'text' ? [rxconnLastEvent('http2')] : []), nodeFetch(d), undiciRequest(d), gotPromise(d)] },
+    { section: 'HTTP/1.1, Promise per request', origin: `http://127.0.0.1:${server.ports.http1}`, drivers: (d) => [nodeHttpPromise(d), rxconnPromise('http1', d), ...(d === 'text' ? [rxconnLastEvent('http1')] : []), nodeFetch(d), undiciRequest(d)] },
+  ];
+  const rows: Row[] = [];
+  for (const [i, s] of sections.entries()) {
+    const counts = i === 2 ? H1_COUNTS : HTTP_COUNTS;
+    for (const decode of ['text', 'json'] as Decode[]) {
+      for (const concurrency of [1, 64]) {
+        const count = n(counts[`64:${concurrency}`] ?? 1_000);
+        const first = decode === 'text' && concurrency === 1;
+        rows.push(...(await httpScenario(server, settings, { section: s.section, target: { origin: s.origin, ca }, drivers: keep(s.drivers(decode)), size: 64, concurrency, count, warmup: warm(count), warmupMs: first ? WARMUP_FIRST_MS : 0, label: `${decode}()`, path: decodePath(decode, 64) })));
       }
     }
   }
@@ -167,7 +199,7 @@ async function main(): Promise<void> {
   const server = await startServer(pinned ? 1 : null);
   let report: Report;
   try {
-    const rows = [...(await httpSections(server)), ...(await wsSection(server))];
+    const rows = [...(await httpSections(server)), ...(await userSections(server)), ...(await wsSection(server))];
     const memory = await memorySection(server);
     report = {
       date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
@@ -203,8 +235,15 @@ function write(report: Report): void {
   log(`wrote bench/results/${base}.md (${report.durationS.toFixed(0)} s)`);
 }
 
+/** `--memory`: only the scale jobs (10,000 idle connections, reconnect storm; `--only=idle` or `--only=storm`); see scale-main.ts. */
+const memoryOnly = async (): Promise<void> => {
+  const { memoryRun, writeMemory } = await import('./scale-main.js');
+  if (args.includes('--render')) writeMemory(JSON.parse(readFileSync(`${resultsDir()}/${quick ? 'memory-quick' : 'memory'}.json`, 'utf8')) as import('./scale-main.js').MemoryReport, log);
+  else await memoryRun(log, quick, new Set(onlyArg ? onlyArg.split(',') : ['idle', 'storm']));
+};
+
 /** `--render`: rewrites the report and the chart from results/<latest|quick>.json, without measuring. */
-const run = args.includes('--render') ? async () => write(JSON.parse(readFileSync(`${resultsDir()}/${quick ? 'quick' : 'latest'}.json`, 'utf8')) as Report) : main;
+const run = args.includes('--memory') ? memoryOnly : args.includes('--render') ? async () => write(JSON.parse(readFileSync(`${resultsDir()}/${quick ? 'quick' : 'latest'}.json`, 'utf8')) as Report) : main;
 run().then(
   () => process.exit(0),
   (error: unknown) => {

@@ -16,6 +16,7 @@ import { nodeHttp } from './clients/node-http.js';
 import { nodeHttp2, nodeHttp2BigWindow } from './clients/node-http2.js';
 import { rxconnHttp } from './clients/rxconn.js';
 import { undiciHttp1, undiciHttp2 } from './clients/undici.js';
+import { decodePath, gotPromise, nodeFetch, nodeHttp2Promise, nodeHttpPromise, rxconnLastEvent, rxconnPromise, undiciRequest } from './clients/promise.js';
 import { runLoad } from './load.js';
 import { hasTaskset, pinSelf, startServer } from './server-control.js';
 import { bundle } from './bundle.js';
@@ -32,17 +33,34 @@ interface Job {
   readonly count: number;
 }
 
-const drivers = (section: Section): Record<string, HttpDriver> =>
-  section === 'h1'
-    ? { 'node:http': nodeHttp, undici1: undiciHttp1(1), undici10: undiciHttp1(10), rxconn: rxconnHttp('http1') }
-    : { 'node:http2': nodeHttp2, 'node:http2-window': nodeHttp2BigWindow, 'http2-wrapper': http2Wrapper, got: gotHttp2, undici: undiciHttp2, rxconn: rxconnHttp('http2') };
+/** The callback drivers, plus the user-shaped ones (a Promise per request) with a `-text`, `-json` or `-events` suffix. */
+const drivers = (section: Section): Record<string, HttpDriver> => {
+  const protocol = section === 'h1' ? 'http1' : 'http2';
+  const user: Record<string, HttpDriver> = {
+    'rxconn-events': rxconnLastEvent(protocol),
+    'fetch-text': nodeFetch('text'),
+    'fetch-json': nodeFetch('json'),
+    'undici-request-text': undiciRequest('text'),
+    'undici-request-json': undiciRequest('json'),
+    'got-text': gotPromise('text'),
+    'got-json': gotPromise('json'),
+  };
+  for (const decode of ['text', 'json'] as const) {
+    user[`rxconn-${decode}`] = rxconnPromise(protocol, decode);
+    user[`floor-${decode}`] = section === 'h1' ? nodeHttpPromise(decode) : nodeHttp2Promise(decode);
+  }
+  return section === 'h1'
+    ? { 'node:http': nodeHttp, undici1: undiciHttp1(1), undici10: undiciHttp1(10), rxconn: rxconnHttp('http1'), ...user }
+    : { 'node:http2': nodeHttp2, 'node:http2-window': nodeHttp2BigWindow, 'http2-wrapper': http2Wrapper, got: gotHttp2, undici: undiciHttp2, rxconn: rxconnHttp('http2'), ...user };
+};
 
 async function child(job: Job): Promise<void> {
   const driver = drivers(job.section)[job.client];
   if (!driver) throw new Error(`unknown client ${job.client}; one of ${Object.keys(drivers(job.section)).join(', ')}`);
   const client = await driver.setup({ origin: job.origin, ca: tlsFixtures().ca });
+  const path = job.client.endsWith('-json') ? decodePath('json', job.size) : `/${job.size}`;
   const load = (count: number): ReturnType<typeof runLoad> =>
-    runLoad((done) => client.request(`/${job.size}`, done), { count, concurrency: job.concurrency, timeoutMs: 120_000, expectBytes: job.size });
+    runLoad((done) => client.request(path, done), { count, concurrency: job.concurrency, timeoutMs: 120_000, expectBytes: job.size });
   await load(Math.min(5_000, job.count));
   const sample = await load(job.count);
   await client.close();

@@ -139,6 +139,10 @@ export function targets(report: Report): Target[] {
   ratioTarget('HTTP/2 ≥ 1.5× got', (s) => s === 'HTTP/2 TLS', 'got', 1.5);
   ratioTarget('HTTP/1.1 ≥ 1.0× node:http agent', (s) => s === 'HTTP/1.1', undefined, 1.0);
   ratioTarget('WebSocket ≥ 0.95× ws msg/s', (s) => s === 'WebSocket', undefined, 0.95);
+  // Issue 15: the user-shaped scenarios (a Promise per request, text()/json()).
+  const user = (s: string): boolean => s.endsWith('Promise per request');
+  ratioTarget('Promise per request, text()/json() ≥ 0.95× the raw floor wrapped the same way', user, undefined, 0.95);
+  for (const peerName of ['fetch', 'undici request()', 'got']) ratioTarget(`Promise per request ≥ 1.0× ${peerName}`, user, peerName, 1.0);
 
   const rtt = rx.filter((r) => r.section === 'WebSocket' && r.scenario.startsWith('round trip'));
   const rttValues = rtt.map((r) => {

@@ -170,14 +170,18 @@ export interface HttpScenario {
   readonly warmup: number;
   /** Keep warming up until this long has passed (the first scenario of a section). */
   readonly warmupMs: number;
+  /** Prefix of the scenario's label, e.g. `text()` (user-shaped scenarios). */
+  readonly label?: string;
+  /** The path requested; default `/<size>`. */
+  readonly path?: string;
 }
 
 /** Measures every driver of an HTTP scenario; returns one row per driver. */
 export async function httpScenario(server: BenchServer, settings: RunSettings, s: HttpScenario): Promise<Row[]> {
-  const scenario = `${sizeLabel(s.size)}, c=${s.concurrency}`;
+  const scenario = `${s.label ? `${s.label}, ` : ''}${sizeLabel(s.size)}, c=${s.concurrency}`;
   if (performance.now() > settings.deadline) return skipped(s.section, scenario, s.drivers.map((d) => d.name), settings);
   settings.log(`  ${s.section} ${scenario}`);
-  const path = `/${s.size}`;
+  const path = s.path ?? `/${s.size}`;
   const contenders: Contender<HttpClient>[] = [];
   for (const [i, driver] of s.drivers.entries()) {
     const row = newRow(s.section, scenario, driver.name, i === 0);

@@ -2,7 +2,8 @@
  * The bench server process: node:http, node:http2 (h2c and TLS) and a ws server on 127.0.0.1,
  * started by bench/run.ts (pinned to its own core) and driven over the IPC channel.
  *
- * HTTP: `GET /<size>` answers 200 with `size` bytes (64 or 65536, preallocated).
+ * HTTP: `GET /<size>` answers 200 with `size` bytes (64 or 65536, preallocated); `GET /json/<size>`
+ * with a JSON document of `size` bytes ({@link jsonBody}).
  * WebSocket: one endpoint speaking the command protocol described at {@link WS}.
  */
 import { createServer as createHttpServer } from 'node:http';
@@ -12,10 +13,13 @@ import type { Http2Server, Http2SecureServer, ServerHttp2Stream } from 'node:htt
 import type { AddressInfo, Server } from 'node:net';
 import { WebSocketServer } from 'ws';
 import type { RawData, WebSocket } from 'ws';
-import { SIZES, WS, tlsFixtures } from './common.js';
+import { SIZES, WS, jsonBody, tlsFixtures } from './common.js';
 import type { FromServer, Ports, ToServer } from './common.js';
 
-const bodies = new Map<string, Buffer>(SIZES.map((size) => [`/${size}`, Buffer.alloc(size, 0x78)]));
+const bodies = new Map<string, Buffer>([
+  ...SIZES.map((size): [string, Buffer] => [`/${size}`, Buffer.alloc(size, 0x78)]),
+  ...SIZES.map((size): [string, Buffer] => [`/json/${size}`, jsonBody(size)]),
+]);
 let connections = 0;
 let requests = 0;
 

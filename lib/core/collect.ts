@@ -2,7 +2,7 @@
  * Operators that collect a response into one value: `body()`, `text()`, `json()`.
  */
 import { Observable } from 'rxjs';
-import type { OperatorFunction } from 'rxjs';
+import type { OperatorFunction, Subscriber } from 'rxjs';
 import { InvalidBodyError, ProtocolError } from './errors.js';
 import { concatBytes, decodeUtf8 } from './utf8.js';
 import type { Headers, ResponseEvent } from './events.js';
@@ -22,51 +22,74 @@ export interface CollectOptions {
   maxBytes?: number;
 }
 
-function collect<T>(decode: (bytes: Uint8Array, head: { status: number; headers: Headers }) => T, options: CollectOptions = {}): OperatorFunction<ResponseEvent, CollectedResponse<T>> {
+type Decode<T> = (bytes: Uint8Array, head: { status: number; headers: Headers }) => T;
+
+/**
+ * One collecting subscription: the response as it arrives. One object per request whose
+ * methods are the observer (no closures, no chunk array for a one-chunk body): the operators sit
+ * on every user's request path.
+ */
+class Collector<T> {
+  #status = 0;
+  #headers: Headers | undefined;
+  #trailers: Headers | undefined;
+  /** The first chunk, then the later ones (most bodies arrive in one). */
+  #first: Uint8Array | undefined;
+  #rest: Uint8Array[] | undefined;
+  #size = 0;
+
+  constructor(
+    private readonly subscriber: Subscriber<CollectedResponse<T>>,
+    private readonly decode: Decode<T>,
+    private readonly maxBytes: number,
+  ) {}
+
+  next(event: ResponseEvent): void {
+    switch (event.type) {
+      case 'response':
+        this.#status = event.status;
+        this.#headers = event.headers;
+        break;
+      case 'data':
+        this.#size += event.data.byteLength;
+        if (this.#size > this.maxBytes) this.subscriber.error(new InvalidBodyError(`response body exceeds maxBytes (${this.maxBytes} bytes)`));
+        else if (this.#first === undefined) this.#first = event.data;
+        else (this.#rest ??= []).push(event.data);
+        break;
+      case 'trailers':
+        this.#trailers = event.headers;
+        break;
+    }
+  }
+
+  error(error: unknown): void {
+    this.subscriber.error(error);
+  }
+
+  complete(): void {
+    const status = this.#status;
+    if (status === 0) {
+      this.subscriber.error(new ProtocolError('the response ended without a status'));
+      return;
+    }
+    const headers = this.#headers ?? {};
+    const first = this.#first;
+    const bytes = first === undefined ? new Uint8Array(0) : this.#rest === undefined ? first : concatBytes([first, ...this.#rest], this.#size);
+    let body: T;
+    try {
+      body = this.decode(bytes, { status, headers });
+    } catch (error) {
+      this.subscriber.error(error);
+      return;
+    }
+    this.subscriber.next({ status, headers, trailers: this.#trailers ?? {}, body });
+    this.subscriber.complete();
+  }
+}
+
+function collect<T>(decode: Decode<T>, options: CollectOptions = {}): OperatorFunction<ResponseEvent, CollectedResponse<T>> {
   const maxBytes = options.maxBytes ?? Infinity;
-  return source =>
-    new Observable<CollectedResponse<T>>(subscriber => {
-      let status = 0;
-      let headers: Headers = {};
-      let trailers: Headers = {};
-      const chunks: Uint8Array[] = [];
-      let size = 0;
-      return source.subscribe({
-        next: event => {
-          switch (event.type) {
-            case 'response':
-              status = event.status;
-              headers = event.headers;
-              break;
-            case 'data':
-              size += event.data.byteLength;
-              if (size > maxBytes) subscriber.error(new InvalidBodyError(`response body exceeds maxBytes (${maxBytes} bytes)`));
-              else chunks.push(event.data);
-              break;
-            case 'trailers':
-              trailers = event.headers;
-              break;
-          }
-        },
-        error: error => subscriber.error(error),
-        complete: () => {
-          if (status === 0) {
-            subscriber.error(new ProtocolError('the response ended without a status'));
-            return;
-          }
-          const bytes = chunks.length === 1 ? chunks[0] : concatBytes(chunks, size);
-          let body: T;
-          try {
-            body = decode(bytes, { status, headers });
-          } catch (error) {
-            subscriber.error(error);
-            return;
-          }
-          subscriber.next({ status, headers, trailers, body });
-          subscriber.complete();
-        },
-      });
-    });
+  return source => new Observable<CollectedResponse<T>>(subscriber => source.subscribe(new Collector(subscriber, decode, maxBytes)));
 }
 
 /**

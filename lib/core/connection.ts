@@ -57,6 +57,20 @@ export interface ConnectionInfo {
   readonly intermediaries: readonly Intermediary[];
 }
 
+/**
+ * One permanent connection to an origin. It is a **hot** Observable of {@link ConnectionEvent}s:
+ * dialing starts at once (in a microtask of `open()`, so a subscriber added in the same
+ * synchronous block sees every event). It emits `closed` and completes after
+ * `close()`/`shutdown()`, and errors only when it gives up (`RXCONN_RETRIES_EXHAUSTED` once its
+ * retry budget is spent, or a failure that is not retried such as `RXCONN_TLS`): give every
+ * subscription an error handler.
+ *
+ * @example
+ * const conn = open('http://127.0.0.1:8080');
+ * conn.subscribe({ next: event => console.log(event.type), error: error => console.error(error.code) });
+ * conn.get('/health').pipe(text()).subscribe({ next: r => console.log(r.status, r.body), error: console.error });
+ * await conn.shutdown();
+ */
 export class Connection extends Observable<ConnectionEvent> {
   /**
    * The current state; replays it on subscribe (BehaviorSubject semantics, so

@@ -17,7 +17,9 @@ export interface Endpoint {
   readonly localPort?: number | undefined;
   readonly remoteAddress?: string | undefined;
   readonly remotePort?: number | undefined;
+  /** Ends it now. */
   destroy(): void;
+  /** Calls `listener` once it has ended. */
   once(event: 'close', listener: () => void): unknown;
 }
 

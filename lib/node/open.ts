@@ -23,21 +23,21 @@ export interface ConnectionOptions extends Omit<CoreConnectionOptions, 'tls'> {
   socketPath?: string;
 }
 
+/** `open()`'s validation with the Node runtime, without dialing (for tests and tools). */
+export function resolveNodeOptions(origin: unknown, options?: unknown): ResolvedOptions {
+  return resolveOptions(origin, options, nodeRuntime);
+}
+
 /**
  * Opens one permanent connection to `origin` (`http://host:port` or `https://host:port`).
  * Validates synchronously, throwing `RXCONN_INVALID_ARGUMENT` naming the option at fault, then
  * returns a hot {@link Connection} that starts dialing at once and reconnects with backoff.
  *
  * @example
- * const conn = open('https://api.example.com', { retry: { maxRetries: Infinity } });
+ * const conn = open('https://api.example.com', { retry: { maxElapsed: Infinity } }); // never give up
  * conn.subscribe({ next: event => console.log(event.type), error: error => console.error(error) });
  * conn.get('/items').pipe(json()).subscribe(({ body }) => console.log(body));
  */
-/** `open()`'s validation with the Node runtime, without dialing (for tests and tools). */
-export function resolveNodeOptions(origin: unknown, options?: unknown): ResolvedOptions {
-  return resolveOptions(origin, options, nodeRuntime);
-}
-
 export function open(origin: string | URL, options?: ConnectionOptions): Connection {
   return new Connection(resolveOptions(origin, options, nodeRuntime));
 }

@@ -24,7 +24,7 @@ function failure(origin: unknown, options?: unknown): InvalidArgumentError {
   throw new Error(`resolveOptions accepted ${String(origin)} ${JSON.stringify(options)}`);
 }
 
-const KNOWN_OPTIONS = 'protocols, tls, connectTimeout, retry, keepalive, closeTimeout, maxQueued, maxHeaderSize, headers, scheduler, proxy, socketPath';
+const KNOWN_OPTIONS = 'protocols, tls, connectTimeout, retry, keepalive, closeTimeout, sendTimeout, maxQueued, maxHeaderSize, headers, scheduler, proxy, socketPath';
 const KNOWN_RETRY = 'maxRetries, maxElapsed, initialDelay, maxDelay, factor, jitter, delay, random';
 
 describe('resolveOptions: defaults', () => {

@@ -115,17 +115,23 @@ describe('the opening handshake', () => {
   });
 
   it('returns the chosen subprotocol of a valid 101', () => {
-    expect(checkSwitched({ upgrade: 'WebSocket', 'sec-websocket-accept': accept }, key, [])).toBe('');
-    expect(checkSwitched({ upgrade: 'websocket', 'sec-websocket-accept': accept, 'sec-websocket-protocol': 'b' }, key, ['a', 'b'])).toBe('b');
+    expect(checkSwitched({ connection: 'Upgrade', upgrade: 'WebSocket', 'sec-websocket-accept': accept }, key, [])).toBe('');
+    expect(checkSwitched({ connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-accept': accept, 'sec-websocket-protocol': 'b' }, key, ['a', 'b'])).toBe('b');
+    expect(checkSwitched({ connection: 'keep-alive, upgrade', upgrade: 'websocket', 'sec-websocket-accept': accept }, key, [])).toBe('');
   });
 
   it.each([
-    [{ upgrade: 'h2c', 'sec-websocket-accept': accept }, [], 'websocket handshake failed: the server switched to "h2c", not "websocket"'],
-    [{ upgrade: 'websocket', 'sec-websocket-accept': 'nope' }, [], 'websocket handshake failed: sec-websocket-accept does not match the key sent'],
-    [{ upgrade: 'websocket', 'sec-websocket-accept': accept, 'sec-websocket-extensions': 'permessage-deflate' }, [], 'websocket handshake failed: the server chose an extension that was not offered (permessage-deflate)'],
-    [{ upgrade: 'websocket', 'sec-websocket-accept': accept }, ['a'], 'websocket handshake failed: the server chose no subprotocol (offered: a)'],
-    [{ upgrade: 'websocket', 'sec-websocket-accept': accept, 'sec-websocket-protocol': 'c' }, ['a', 'b'], 'websocket handshake failed: the server chose subprotocol "c", not one offered (a, b)'],
-    [{ upgrade: 'websocket', 'sec-websocket-accept': accept, 'sec-websocket-protocol': 'c' }, [], 'websocket handshake failed: the server chose subprotocol "c" but none was offered'],
+    [{ connection: 'Upgrade', upgrade: 'h2c', 'sec-websocket-accept': accept }, [], 'websocket handshake failed: the server switched to "h2c", not "websocket"'],
+    [{ connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-accept': 'nope' }, [], 'websocket handshake failed: sec-websocket-accept does not match the key sent'],
+    [{ connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-accept': accept, 'sec-websocket-extensions': 'permessage-deflate' }, [], 'websocket handshake failed: the server chose an extension that was not offered (permessage-deflate)'],
+    [{ connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-accept': accept }, ['a'], 'websocket handshake failed: the server chose no subprotocol (offered: a)'],
+    [{ connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-accept': accept, 'sec-websocket-protocol': 'c' }, ['a', 'b'], 'websocket handshake failed: the server chose subprotocol "c", not one offered (a, b)'],
+    [{ connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-accept': accept, 'sec-websocket-protocol': 'c' }, [], 'websocket handshake failed: the server chose subprotocol "c" but none was offered'],
+    // gun: ws_SUITE reject_upgrade_missing_connection_header
+    [{ upgrade: 'websocket', 'sec-websocket-accept': accept }, [], 'websocket handshake failed: the 101 has no connection header'],
+    [{ connection: 'keep-alive', upgrade: 'websocket', 'sec-websocket-accept': accept }, [], 'websocket handshake failed: the 101\'s connection header is "keep-alive", without "upgrade"'],
+    // gun: ws_SUITE reject_upgrade_missing_upgrade_header
+    [{ connection: 'Upgrade', 'sec-websocket-accept': accept }, [], 'websocket handshake failed: the 101 has no upgrade header'],
   ])('rejects %j (offered %j)', (headers, protocols, message) => {
     let error: unknown;
     try {

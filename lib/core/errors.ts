@@ -8,6 +8,7 @@ export type RxconnErrorCode =
   | 'RXCONN_INVALID_ARGUMENT'
   | 'RXCONN_CONNECT_TIMEOUT'
   | 'RXCONN_TLS'
+  | 'RXCONN_DNS'
   | 'RXCONN_RETRIES_EXHAUSTED'
   | 'RXCONN_CONNECTION_DOWN'
   | 'RXCONN_CONNECTION_CLOSED'
@@ -15,6 +16,7 @@ export type RxconnErrorCode =
   | 'RXCONN_STREAM_REFUSED'
   | 'RXCONN_NO_RESPONSE'
   | 'RXCONN_TIMEOUT'
+  | 'RXCONN_SEND_TIMEOUT'
   | 'RXCONN_PROTOCOL'
   | 'RXCONN_KEEPALIVE_TIMEOUT'
   | 'RXCONN_WEBSOCKET_CLOSED'
@@ -81,6 +83,26 @@ export class TlsError extends RxconnError {
   override readonly retryable = false;
 }
 
+/**
+ * The origin's host name could not be resolved. `lookupCode` is the resolver's code:
+ * `ENOTFOUND` (the name does not exist) is not retried, since a redial finds the same answer;
+ * any other (`EAI_AGAIN`, a resolver timeout or failure) is an ordinary failed attempt, retried.
+ */
+export class DnsError extends RxconnError {
+  readonly code = 'RXCONN_DNS';
+  override readonly retryable: boolean;
+  constructor(
+    /** The name that was looked up. */
+    readonly host: string,
+    /** The resolver's error code (`ENOTFOUND`, `EAI_AGAIN`, ...). */
+    readonly lookupCode: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`DNS lookup of ${JSON.stringify(host)} failed: ${lookupCode === 'ENOTFOUND' ? 'no such name (ENOTFOUND)' : lookupCode === 'EAI_AGAIN' ? 'the resolver did not answer in time (EAI_AGAIN)' : lookupCode}`, options);
+    this.retryable = lookupCode !== 'ENOTFOUND';
+  }
+}
+
 /** The connection gave up reconnecting; `cause` is the last failure. */
 export class RetriesExhaustedError extends RxconnError {
   readonly code = 'RXCONN_RETRIES_EXHAUSTED';
@@ -135,6 +157,18 @@ export class TimeoutError extends RxconnError {
   readonly code = 'RXCONN_TIMEOUT';
   constructor(readonly timeout: number) {
     super(`request exceeded its timeout (${timeout} ms)`);
+  }
+}
+
+/**
+ * A streamed request body waited longer than `sendTimeout` for the peer to take more bytes (a
+ * peer that stopped reading). On HTTP/1.1 the connection goes with the request; on HTTP/2 only
+ * the stream is reset.
+ */
+export class SendTimeoutError extends RxconnError {
+  readonly code = 'RXCONN_SEND_TIMEOUT';
+  constructor(readonly timeout: number) {
+    super(`the peer took no more request body bytes for sendTimeout (${timeout} ms)`);
   }
 }
 
@@ -253,6 +287,11 @@ export function toConnectionError(error: unknown): RxconnError {
   const code = (error as { code?: unknown } | undefined)?.code;
   if (typeof code === 'string' && TLS_CODES.test(code)) {
     return new TlsError(`TLS handshake failed: ${describe(error)}`, { cause: error });
+  }
+  // A failed lookup: node's getaddrinfo errors carry `hostname` and a `syscall` of getaddrinfo.
+  const { hostname, syscall } = (error ?? {}) as { hostname?: unknown; syscall?: unknown };
+  if (typeof code === 'string' && syscall === 'getaddrinfo' && typeof hostname === 'string') {
+    return new DnsError(hostname, code, { cause: error });
   }
   return new ConnectionDownError(`connection failed: ${describe(error)}`, { cause: error });
 }

@@ -65,6 +65,12 @@ export interface ConnectionOptions {
   keepalive?: KeepaliveOptions | false;
   /** Bound on a graceful shutdown, in ms; `Infinity` waits for every stream. Default 15 000. */
   closeTimeout?: number;
+  /**
+   * Longest a streamed request body may wait for the peer to take more bytes (the socket to
+   * drain, the HTTP/2 stream window to open), in ms; `Infinity` for none. Past it the request
+   * fails with `RXCONN_SEND_TIMEOUT` (HTTP/1.1: with its connection). Default 30 000.
+   */
+  sendTimeout?: number;
   /** Most requests allowed to wait for a connection or a free stream. Default 10 000. */
   maxQueued?: number;
   /** Largest response head (status line and headers) accepted, in bytes. Default 16 384. */
@@ -100,6 +106,7 @@ export interface ResolvedOptions {
   readonly retry: RetryPolicy;
   readonly keepalive: Required<KeepaliveOptions> | false;
   readonly closeTimeout: number;
+  readonly sendTimeout: number;
   readonly maxQueued: number;
   readonly maxHeaderSize: number;
   readonly headers: Readonly<Record<string, string>>;
@@ -111,7 +118,7 @@ export interface ResolvedOptions {
 }
 
 const KNOWN_OPTIONS = new Set([
-  'protocols', 'tls', 'connectTimeout', 'retry', 'keepalive', 'closeTimeout', 'maxQueued',
+  'protocols', 'tls', 'connectTimeout', 'retry', 'keepalive', 'closeTimeout', 'sendTimeout', 'maxQueued',
   'maxHeaderSize', 'headers', 'scheduler', 'proxy', 'socketPath',
 ]);
 const KNOWN_RETRY = new Set(['maxRetries', 'maxElapsed', 'initialDelay', 'maxDelay', 'factor', 'jitter', 'delay', 'random']);
@@ -264,6 +271,7 @@ export function resolveOptions(originArg: unknown, optionsArg: unknown, runtime:
     retry: resolveRetry(options.retry),
     keepalive: resolveKeepalive(options.keepalive),
     closeTimeout: checkTime('options.closeTimeout', options.closeTimeout, 15_000, 0, true),
+    sendTimeout: checkTime('options.sendTimeout', options.sendTimeout, 30_000, 1, true),
     maxQueued: integer('options.maxQueued', options.maxQueued, 10_000, 0, true),
     maxHeaderSize: integer('options.maxHeaderSize', options.maxHeaderSize, 16_384, 256),
     headers: resolveHeaders(options.headers),

@@ -50,6 +50,8 @@ export {
   StreamResetError,
   TimeoutError,
   TlsError,
+  DnsError,
+  SendTimeoutError,
   UnsupportedError,
   WebSocketClosedError,
 } from './errors.js';

@@ -21,11 +21,13 @@
 import type { Socket } from 'node:net';
 import type { Subscription } from 'rxjs';
 import { fixedLength, sendBody } from '../core/body-source.js';
-import { ConnectionClosedError, ConnectionDownError, NoResponseError, ProtocolError, RxconnError, describe } from '../core/errors.js';
+import { ConnectionClosedError, ConnectionDownError, NoResponseError, ProtocolError, RxconnError, SendTimeoutError, describe } from '../core/errors.js';
 import type { Headers } from '../core/events.js';
 import { ResponseParser } from './http1-parser.js';
 import type { ResponseHandler } from './http1-parser.js';
 import type { ResolvedOptions } from '../core/options.js';
+import { watchSendStall } from './send-stall.js';
+import type { SendStallWatch } from './send-stall.js';
 import type { PreparedRequest } from '../core/request-init.js';
 import type { Session, SessionListener, StreamSink, UpgradeSink } from '../core/session.js';
 import type { SessionFactory } from './protocols.js';
@@ -73,6 +75,8 @@ function serializeHead(request: PreparedRequest, host: string, length: number | 
 class Exchange implements ResponseHandler {
   body: Subscription | undefined;
   bodyDone = false;
+  /** The bound on a request body the peer stopped taking (`sendTimeout`). */
+  stall: SendStallWatch | undefined;
   /** A byte arrived while this exchange was current. */
   answered = false;
   /** The idle time after which the server said it closes the socket (keep-alive hint), in ms. */
@@ -136,6 +140,7 @@ class Http1Session implements Session {
   #idleTimer: NodeJS.Timeout | undefined;
   /** The socket ended (FIN) or failed: the parser saw its end. */
   #eof = false;
+  readonly #sendTimeout: number;
 
   constructor(
     readonly socket: Socket,
@@ -145,6 +150,7 @@ class Http1Session implements Session {
     this.#parser = new ResponseParser(options.maxHeaderSize);
     this.#listener = listener;
     this.#host = options.origin.host;
+    this.#sendTimeout = options.sendTimeout;
     if (options.keepalive) socket.setKeepAlive(true, options.keepalive.interval);
     // A request can be several writes (a streamed body): no Nagle wait between them. HTTP/2 keeps
     // Nagle on, as node does: nghttp2 writes each tick's frames at once, and at high concurrency
@@ -180,21 +186,31 @@ class Http1Session implements Session {
     socket.cork();
     // latin1: header values may carry obs-text (\x80-\xff), one byte each, as node:http sends them.
     socket.write(serializeHead(request, this.#host, length, connection), 'latin1');
+    const stall = watchSendStall(socket, this.#sendTimeout, () => {
+      if (this.#current !== exchange || exchange.bodyDone) return;
+      const error = new SendTimeoutError(this.#sendTimeout);
+      exchange.body?.unsubscribe();
+      exchange.sink.error(error);
+      this.destroy(error);
+    });
+    exchange.stall = stall;
     exchange.body = sendBody(request.body, {
       write: chunk => {
         if (length !== undefined) {
-          socket.write(chunk);
+          stall.wrote(socket.write(chunk));
           return;
         }
         socket.write(`${chunk.length.toString(16)}\r\n`);
         socket.write(chunk);
-        socket.write(CHUNK_END);
+        stall.wrote(socket.write(CHUNK_END));
       },
       end: () => {
+        stall.stop();
         exchange.bodyDone = true;
         if (length === undefined) socket.write(LAST_CHUNK);
       },
       fail: error => {
+        stall.stop();
         // A half-sent request cannot be taken back: the socket goes with it.
         exchange.sink.error(error);
         this.destroy(new ConnectionDownError(`request body failed mid-request: ${describe(error)}`, { cause: error }));
@@ -258,6 +274,7 @@ class Http1Session implements Session {
     if (exchange !== this.#current || this.#closed) return;
     exchange.body?.unsubscribe();
     this.#unpause();
+    exchange.stall?.stop();
     exchange.sink = DISCARD;
     if (!exchange.bodyDone) {
       this.destroy(new ConnectionDownError('a request was cancelled while its body was being sent: the socket was closed'));
@@ -290,6 +307,7 @@ class Http1Session implements Session {
     if (!exchange.bodyDone) {
       // The server answered before the request body was sent (e.g. 413): the socket cannot be reused.
       exchange.body?.unsubscribe();
+    exchange.stall?.stop();
       this.destroy(new ConnectionDownError('the server responded before the request body was sent: the socket was closed'));
       return;
     }
@@ -332,6 +350,7 @@ class Http1Session implements Session {
     clearTimeout(this.#drainTimer);
     clearTimeout(this.#idleTimer);
     this.#current?.body?.unsubscribe();
+    this.#current?.stall?.stop();
     this.socket.off('data', this.#onData);
     this.socket.off('end', this.#onEnd);
     this.#listener.onClose(error);
@@ -392,6 +411,7 @@ class Http1Session implements Session {
     if (current && current.reused && !current.answered && !this.#upgraded && current.sink !== DISCARD) {
       this.#current = undefined;
       current.body?.unsubscribe();
+      current.stall?.stop();
       current.sink.unprocessed(
         new NoResponseError(`the server closed a reused keep-alive connection before responding (${error.message}): the request may not have been processed`, { cause: error }),
         false,

@@ -22,6 +22,7 @@ import {
 import type { GoawayInfo } from '../core/events.js';
 import { errorCodeName } from './http2-headers.js';
 import { startKeepalive } from './http2-keepalive.js';
+import { watchSettingsAck } from './http2-settings-ack.js';
 import { startHttp2Request } from './http2-stream.js';
 import type { Http2Request, Http2StreamOwner } from './http2-stream.js';
 import type { ResolvedOptions } from '../core/options.js';
@@ -45,6 +46,7 @@ class Http2Session implements Session, Http2StreamOwner {
   readonly scheme: 'http' | 'https';
   readonly authority: string;
   readonly maxHeaderSize: number;
+  readonly sendTimeout: number;
   readonly #listener: SessionListener;
   readonly #streams = new Set<Http2Request>();
   /** Extended CONNECT streams handed over (WebSockets, RFC 8441): they hold a slot and keep a draining session open. */
@@ -65,6 +67,7 @@ class Http2Session implements Session, Http2StreamOwner {
   #stopKeepalive: (() => void) | undefined;
   readonly #lingerMs: number;
   #linger: NodeJS.Timeout | undefined;
+  readonly #stopSettingsWatch: () => void;
 
   constructor(socket: Socket, options: ResolvedOptions, listener: SessionListener) {
     this.socket = socket;
@@ -72,6 +75,7 @@ class Http2Session implements Session, Http2StreamOwner {
     this.scheme = options.secure ? 'https' : 'http';
     this.authority = options.origin.host;
     this.maxHeaderSize = options.maxHeaderSize;
+    this.sendTimeout = options.sendTimeout;
     this.session = http2.connect(options.origin, {
       createConnection: () => socket,
       // maxSessionMemory stays at node's 10 MB: it bounds all of node's per-session buffers
@@ -98,6 +102,14 @@ class Http2Session implements Session, Http2StreamOwner {
     session.on('close', this.#onSessionClose);
     this.#keepalive = options.keepalive;
     this.#lingerMs = Math.min(options.closeTimeout, 1_000);
+    const settingsTimeout = options.connectTimeout;
+    this.#stopSettingsWatch = watchSettingsAck(session, settingsTimeout, () => {
+      if (this.#closed) return;
+      // GOAWAY(SETTINGS_TIMEOUT), as RFC 9113 §6.5.3 asks, then the session is gone.
+      const error = new ProtocolError(`the server did not acknowledge our HTTP/2 SETTINGS within connectTimeout (${settingsTimeout} ms): closed with SETTINGS_TIMEOUT`);
+      session.destroy(error, http2.constants.NGHTTP2_SETTINGS_TIMEOUT);
+      this.destroy(error);
+    });
   }
 
   canStart(): boolean {
@@ -272,6 +284,7 @@ class Http2Session implements Session, Http2StreamOwner {
     if (this.#closed) return;
     this.#closed = true;
     this.#draining = true;
+    this.#stopSettingsWatch();
     this.#stopKeepalive?.();
     this.#stopKeepalive = undefined;
     if (this.#linger !== undefined) clearTimeout(this.#linger);

@@ -27,9 +27,12 @@ import {
   InvalidArgumentError,
   ProtocolError,
   StreamRefusedError,
+  SendTimeoutError,
   StreamResetError,
   describe,
 } from '../core/errors.js';
+import { watchSendStall } from './send-stall.js';
+import type { SendStallWatch } from './send-stall.js';
 import { errorCodeName, headerListSize, requestHeaders, responseHeaders } from './http2-headers.js';
 import type { Headers } from '../core/events.js';
 import type { PreparedRequest } from '../core/request-init.js';
@@ -58,6 +61,8 @@ export interface Http2StreamOwner {
   /** `:authority`: the origin's host and port. */
   readonly authority: string;
   readonly maxHeaderSize: number;
+  /** `options.sendTimeout`: how long a request body may wait for the stream to take more bytes. */
+  readonly sendTimeout: number;
   /** Whether the whole session is going down: then its streams are the core's to fail, not ours. */
   isGone(): boolean;
   /** The stream is closed on the wire: its slot is free. */
@@ -84,6 +89,7 @@ export class Http2Request {
   /** The response ended (END_STREAM received). */
   #ended = false;
   #body: Subscription | undefined;
+  #stall: SendStallWatch | undefined;
   /** The request body was handed over in full and `end()` was called. */
   #bodyDone = false;
   #error: Error | undefined;
@@ -115,11 +121,17 @@ export class Http2Request {
       return;
     }
     const stream = this.#stream;
+    const timeout = this.#owner.sendTimeout;
+    const stall = watchSendStall(stream, timeout, () => {
+      if (!this.#bodyDone) this.#fail(new SendTimeoutError(timeout));
+    });
+    this.#stall = stall;
     this.#body = sendBody(request.body, {
       write: chunk => {
-        if (!stream.destroyed) stream.write(chunk);
+        if (!stream.destroyed) stall.wrote(stream.write(chunk));
       },
       end: () => {
+        stall.stop();
         this.#bodyDone = true;
         if (!stream.destroyed) stream.end();
       },
@@ -168,6 +180,7 @@ export class Http2Request {
   }
 
   #stopBody(): void {
+    this.#stall?.stop();
     this.#body?.unsubscribe();
     this.#body = undefined;
   }

@@ -41,7 +41,11 @@ export function checkSwitched(headers: Headers, key: string, protocols: readonly
     throw new WebSocketHandshakeError(`websocket handshake failed: ${message}`, 101, headers);
   };
   const upgrade = single(headers, 'upgrade');
+  if (upgrade === undefined) fail('the 101 has no upgrade header');
   if (upgrade?.toLowerCase() !== 'websocket') fail(`the server switched to ${JSON.stringify(upgrade ?? '')}, not "websocket"`);
+  const connection = single(headers, 'connection');
+  const tokens = (connection ?? '').split(',').map(token => token.trim().toLowerCase());
+  if (!tokens.includes('upgrade')) fail(connection === undefined ? 'the 101 has no connection header' : `the 101's connection header is ${JSON.stringify(connection)}, without "upgrade"`);
   if (single(headers, 'sec-websocket-accept') !== acceptFor(key)) fail('sec-websocket-accept does not match the key sent');
   return checkNegotiated(headers, protocols, 101);
 }

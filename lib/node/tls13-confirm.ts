@@ -1,0 +1,46 @@
+/**
+ * TLS 1.3 moves the server's verdict on our client certificate after the handshake: the client
+ * finishes first, and a server that requires a certificate (none sent, or one it refuses) answers
+ * with an alert one round trip later. Reporting the connection as up at `secureConnect` would
+ * announce a connection that never was. So on TLS 1.3 the dial waits for a sign that the server
+ * accepted us: its first NewSessionTicket (the `session` event: servers send tickets once the
+ * client's Finished, and certificate, are accepted); an alert in
+ * between is a TLS failure like any certificate failure. A server that sends neither is handed
+ * over after {@link TLS13_CONFIRM_GRACE} ms at most (then a late alert still fails the session).
+ */
+import type tls from 'node:tls';
+
+/** How long a TLS 1.3 dial waits at most for the server's first ticket (ms). */
+export const TLS13_CONFIRM_GRACE = 1000;
+
+/**
+ * Calls `confirmed` once the server has shown that it accepted the handshake (at once below TLS
+ * 1.3). Returns a function that stops waiting. Errors and closes are the caller's to watch.
+ */
+export function awaitTls13Confirmation(socket: tls.TLSSocket, confirmed: () => void, grace = TLS13_CONFIRM_GRACE): () => void {
+  if (socket.getProtocol() !== 'TLSv1.3') {
+    confirmed();
+    return () => {};
+  }
+  let done = false;
+  let immediate: NodeJS.Immediate | undefined;
+  const finish = (): void => {
+    if (done) return;
+    stop();
+    confirmed();
+  };
+  // The `session` event runs inside OpenSSL's read: writing from there corrupts the record
+  // layer (a bad record MAC), so the hand-over waits for the next turn of the event loop.
+  const onSession = (): void => {
+    immediate ??= setImmediate(finish);
+  };
+  const timer = setTimeout(finish, Math.max(0, grace));
+  const stop = (): void => {
+    done = true;
+    clearTimeout(timer);
+    if (immediate) clearImmediate(immediate);
+    socket.off('session', onSession);
+  };
+  socket.on('session', onSession);
+  return stop;
+}

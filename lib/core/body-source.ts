@@ -18,6 +18,16 @@ export function toBytes(chunk: string | Uint8Array): Buffer {
   return typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
+const METHODS_WITH_BODY: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * Whether a request announces `content-length: length` (HTTP/1.1 and HTTP/2 alike): a known length
+ * above 0, or 0 for a method that carries a body. A streamed body (`undefined`) announces none.
+ */
+export function announcesLength(method: string, length: number | undefined): length is number {
+  return length !== undefined && (length > 0 || METHODS_WITH_BODY.has(method));
+}
+
 /** The byte length of a fixed body, or `undefined` for a streamed one. */
 export function fixedLength(body: RequestBody | undefined): number | undefined {
   if (body === undefined) return 0;

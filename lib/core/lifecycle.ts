@@ -4,7 +4,7 @@
  * Protocol-agnostic: sessions come from the runtime (see `runtime.ts`); the requests are the
  * {@link StreamTable}'s. `Connection` is its public face.
  */
-import { BehaviorSubject, EMPTY, NEVER, Observable, Subject, catchError, defer, filter, finalize, map, mergeWith, race, switchMap, take, takeUntil, tap, throwError, timeout, timer } from 'rxjs';
+import { BehaviorSubject, EMPTY, asyncScheduler, NEVER, Observable, Subject, catchError, defer, filter, finalize, map, mergeWith, race, switchMap, take, takeUntil, tap, throwError, timeout, timer } from 'rxjs';
 import type { Subscription } from 'rxjs';
 import { ConnectTimeoutError, ConnectionClosedError, ConnectionDownError, ProtocolError, RxconnError, UnsupportedError, toConnectionError } from './errors.js';
 import type { ConnectionEvent, ConnectionState, GoawayInfo, Intermediary } from './events.js';
@@ -289,7 +289,7 @@ export class Lifecycle {
    */
   #isRotation(session: Session, goaway: GoawayInfo | undefined): boolean {
     if (goaway && goaway.errorCode !== 0) return false;
-    const now = (this.options.scheduler ?? { now: Date.now }).now();
+    const now = this.#now();
     const lived = now - (this.#adoptedAt.get(session) ?? now) >= PROVEN_AFTER;
     if (lived || this.streams.served(session)) {
       this.#hastyRotations = 0;
@@ -303,7 +303,7 @@ export class Lifecycle {
     this.#rotating = undefined;
     this.session = session;
     this.sessions.add(session);
-    this.#adoptedAt.set(session, (this.options.scheduler ?? { now: Date.now }).now());
+    this.#adoptedAt.set(session, this.#now());
     if (!this.ending) this.#setState('connected');
     this.#emit({ type: 'connected', protocol: session.protocol, attempt, ...(intermediaries && { intermediaries }) });
     this.attempt = 0;
@@ -373,6 +373,11 @@ export class Lifecycle {
   }
 
   // ---- plumbing ----
+
+  /** The connection's clock: its scheduler's, so that TestScheduler drives it too. */
+  #now(): number {
+    return (this.options.scheduler ?? asyncScheduler).now();
+  }
 
   #track(socket: Endpoint): void {
     this.#sockets.add(socket);

@@ -20,7 +20,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Subscription } from 'rxjs';
-import { fixedLength, sendBody } from '../core/body-source.js';
+import { announcesLength, fixedLength, sendBody } from '../core/body-source.js';
 import { ConnectionClosedError, ConnectionDownError, NoResponseError, ProtocolError, RxconnError, SendTimeoutError, describe } from '../core/errors.js';
 import type { Headers } from '../core/events.js';
 import { ResponseParser } from './http1-parser.js';
@@ -57,7 +57,6 @@ export function retireAfter(value: string | string[] | undefined): number | unde
   return delay <= MAX_TIMER ? delay : undefined;
 }
 
-const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 const CHUNK_END = Buffer.from('\r\n');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n');
 
@@ -66,7 +65,7 @@ function serializeHead(request: PreparedRequest, host: string, length: number | 
   let head = `${request.method} ${request.path} HTTP/1.1\r\nhost: ${host}\r\n`;
   for (const [name, value] of request.headers) head += `${name}: ${value}\r\n`;
   if (length === undefined) head += 'transfer-encoding: chunked\r\n';
-  else if (length > 0 || METHODS_WITH_BODY.has(request.method)) head += `content-length: ${length}\r\n`;
+  else if (announcesLength(request.method, length)) head += `content-length: ${length}\r\n`;
   if (connection) head += connection;
   return head + '\r\n';
 }

@@ -3,6 +3,7 @@
  * without pseudo-headers, header-list size, and HTTP/2 error-code names for messages.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
+import { announcesLength } from '../core/body-source.js';
 import type { Headers } from '../core/events.js';
 import type { PreparedRequest } from '../core/request-init.js';
 
@@ -18,8 +19,6 @@ export function errorCodeName(code: number): string {
   const name = ERROR_CODE_NAMES[code];
   return name === undefined ? `code ${code}` : `${name} (code ${code})`;
 }
-
-const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 
 /**
  * The HEADERS of one request: the four request pseudo-headers, then the prepared fields
@@ -40,7 +39,7 @@ export function requestHeaders(request: PreparedRequest, scheme: 'http' | 'https
     else if (Array.isArray(previous)) previous.push(value);
     else headers[name] = [String(previous), value];
   }
-  if (length !== undefined && (length > 0 || METHODS_WITH_BODY.has(request.method)) && headers['content-length'] === undefined) {
+  if (announcesLength(request.method, length) && headers['content-length'] === undefined) {
     headers['content-length'] = length;
   }
   return headers;

@@ -10,6 +10,7 @@
  * with GOAWAY), so a graceful close of the origin session closes the chain after it, and a
  * killed proxy ends the origin session.
  */
+import { MAX_TIMER } from '../../core/time.js';
 import type { ClientHttp2Session } from 'node:http2';
 import net from 'node:net';
 import type { Socket } from 'node:net';
@@ -39,8 +40,6 @@ export interface Tunnel {
 const ALPN: Record<Protocol, string> = { http2: 'h2', http1: 'http/1.1' };
 /** How long the far end of a tunnel gets to close its side after ours has ended, in ms (see {@link Layers.linger}). */
 const LINGER = 1_000;
-/** The longest delay a Node timer holds (ms); longer ones fire at once. */
-const MAX_TIMER = 2 ** 31 - 1;
 
 /** The protocol a TLS peer chose by ALPN within `offered`, or `undefined` if it chose outside it. */
 export function alpnChoice(socket: tls.TLSSocket, offered: readonly Protocol[]): Protocol | undefined {

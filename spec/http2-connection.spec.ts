@@ -41,6 +41,19 @@ function closeLater(conn: Connection): Connection {
 
 const fastRetry = { initialDelay: 5, maxDelay: 20 };
 
+/** A connection with two held GETs on the server: stream 1 (`below`) and stream 3 (`above`). */
+async function twoHeldStreams() {
+  const s = await startRoutedH2Server();
+  cleanups.push(() => s.close());
+  const conn = closeLater(open(s.origin, { protocols: ['http2'], retry: fastRetry }));
+  const log = record(conn);
+  const below = outcome(conn.get('/hold').pipe(text()));
+  await s.heldCount(1);
+  const above = outcome(conn.get('/hold').pipe(text()));
+  await s.heldCount(2);
+  return { s, conn, log, below, above };
+}
+
 describe('HTTP/2 through open()', () => {
   it('h2c prior knowledge: connected as http2, a GET with trailers, one server session', async () => {
     const leaks = leakCheck();
@@ -143,14 +156,7 @@ describe('HTTP/2 through open()', () => {
   });
 
   it('server GOAWAY(NO_ERROR) is a rotation: the stream above last-stream-id is sent again on the new connection, the other finishes', async () => {
-    const s = await startRoutedH2Server();
-    cleanups.push(() => s.close());
-    const conn = closeLater(open(s.origin, { protocols: ['http2'], retry: fastRetry }));
-    const log = record(conn);
-    const below = outcome(conn.get('/hold').pipe(text()));
-    await s.heldCount(1);
-    const above = outcome(conn.get('/hold').pipe(text()));
-    await s.heldCount(2);
+    const { s, conn, log, below, above } = await twoHeldStreams();
     const closing = next(conn, 'closing');
     s.sessions[0].goaway(constants.NGHTTP2_NO_ERROR, 1, Buffer.from('deploy'));
     expect(await closing).toMatchObject({ initiator: 'server', rotation: true, goaway: { errorCode: 0, lastStreamId: 1, debugData: 'deploy' } });
@@ -170,14 +176,7 @@ describe('HTTP/2 through open()', () => {
   });
 
   it('server GOAWAY with an error code is an outage: disconnected with the details, the refused stream still sent again', async () => {
-    const s = await startRoutedH2Server();
-    cleanups.push(() => s.close());
-    const conn = closeLater(open(s.origin, { protocols: ['http2'], retry: fastRetry }));
-    const log = record(conn);
-    const below = outcome(conn.get('/hold').pipe(text()));
-    await s.heldCount(1);
-    const above = outcome(conn.get('/hold').pipe(text()));
-    await s.heldCount(2);
+    const { s, conn, log, below, above } = await twoHeldStreams();
     const disconnected = next(conn, 'disconnected');
     s.sessions[0].goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM, 1, Buffer.from('calm down'));
     expect(await disconnected).toMatchObject({ protocol: 'http2', goaway: { errorCode: 11, lastStreamId: 1, debugData: 'calm down' } });

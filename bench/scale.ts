@@ -195,7 +195,10 @@ async function idle(job: Extract<ScaleJob, { mode: 'idle' }>, server: Server): P
   for (const step of job.steps) {
     const t0 = performance.now();
     closers.push(...(await openMany(step - closers.length, opener)));
-    points.push(await settle(closers.length, performance.now() - t0));
+    const openMs = performance.now() - t0;
+    // Idle means up for a while: past the 1 s after which rxconn's reconnect loop ends for a connection that proved itself.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    points.push(await settle(closers.length, openMs));
   }
   for (const close of closers) close();
   return { mode: 'idle', client: job.client, base, points };

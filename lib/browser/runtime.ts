@@ -3,9 +3,8 @@
  * the evidence of a loss), requests run on fetch, WebSockets on the native `WebSocket`.
  */
 import { EMPTY, Observable, fromEvent, of, take } from 'rxjs';
-import { ConnectionClosedError, UnsupportedError } from '../core/errors.js';
+import { UnsupportedError } from '../core/errors.js';
 import type { RxconnError } from '../core/errors.js';
-import { isReleased } from '../core/runtime.js';
 import type { Runtime, SessionHooks } from '../core/runtime.js';
 import type { Session } from '../core/session.js';
 import { FetchSession } from './fetch-session.js';
@@ -42,11 +41,10 @@ export function browserRuntime(probe: ProbeSettings): Runtime {
   };
 }
 
-/** One probe, then the session it proves, until the session closes (the Observable then errors with why). */
+/** One probe, then the session it proves (see `Runtime.sessions`): emitted and handed over to the core, which hears of its end through `hooks.onClose`. */
 function episode(options: ResolvedBrowserOptions, monitor: Monitor, hooks: SessionHooks): Observable<Session> {
   return new Observable<Session>(subscriber => {
     const controller = new AbortController();
-    const box: { session?: FetchSession; closed?: boolean } = {};
     probeOnce(options, controller.signal).then(
       ({ protocol }) => {
         if (subscriber.closed) return;
@@ -54,23 +52,16 @@ function episode(options: ResolvedBrowserOptions, monitor: Monitor, hooks: Sessi
           onReady: () => {},
           onCapacity: () => hooks.onCapacity(session),
           onDraining: detail => hooks.onDraining(session, detail),
-          onClose: (error: RxconnError) => {
-            box.closed = true;
-            hooks.onClose(session, error);
-            subscriber.error(error);
-          },
+          onClose: (error: RxconnError) => hooks.onClose(session, error),
         });
-        box.session = session;
         subscriber.next(session);
+        subscriber.complete();
       },
       (error: unknown) => {
         if (!controller.signal.aborted) subscriber.error(error);
       },
     );
-    return () => {
-      controller.abort();
-      const session = box.session;
-      if (session && !box.closed && !isReleased(session)) session.destroy(new ConnectionClosedError('the connection was closed'));
-    };
+    // Cancels a probe still running; a session, once emitted, is the core's.
+    return () => controller.abort();
   });
 }

@@ -4,14 +4,13 @@
  * Protocol-agnostic: sessions come from the runtime (see `runtime.ts`); the requests are the
  * {@link StreamTable}'s. `Connection` is its public face.
  */
-import { BehaviorSubject, EMPTY, asyncScheduler, NEVER, Observable, Subject, catchError, defer, filter, finalize, map, mergeWith, race, switchMap, take, takeUntil, tap, throwError, timeout, timer } from 'rxjs';
-import type { Subscription } from 'rxjs';
+import { BehaviorSubject, EMPTY, asyncScheduler, Observable, Subject, catchError, defer, switchMap, take, throwError, timeout } from 'rxjs';
+import type { Subscriber, Subscription } from 'rxjs';
 import { ConnectTimeoutError, ConnectionClosedError, ConnectionDownError, ProtocolError, RxconnError, UnsupportedError, toConnectionError } from './errors.js';
 import type { ConnectionEvent, ConnectionState, GoawayInfo, Intermediary } from './events.js';
 import type { ConnectWait } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { reconnect } from './reconnect.js';
-import { release } from './runtime.js';
 import type { SessionHooks } from './runtime.js';
 import type { Endpoint, Session } from './session.js';
 import { StreamTable } from './stream-table.js';
@@ -55,9 +54,10 @@ export class Lifecycle {
   readonly closed: Promise<void>;
   /** Every socket not yet closed, for a leak-free `closed`. */
   readonly #sockets = new Set<Endpoint>();
-  readonly #stop = new Subject<void>();
-  /** A session served a complete response: it proved itself (see #attemptOnce). */
-  readonly #proven = new Subject<Session>();
+  /** The adopted session whose loss (a planned or unplanned close) starts the next attempt. */
+  #live: Session | undefined;
+  /** The attempt waiting for its adopted session to prove itself (see #awaitProof). */
+  #unproven: { readonly session: Session; readonly subscriber: Subscriber<Session> } | undefined;
   /** When each session was adopted (scheduler time). */
   readonly #adoptedAt = new WeakMap<Session, number>();
   /** How many active streams each closed session took down with it, for its `disconnected` event. */
@@ -71,7 +71,11 @@ export class Lifecycle {
   #rotating: Session | undefined;
   /** Hasty rotations in a row (see {@link MAX_HASTY_ROTATIONS}). */
   #hastyRotations = 0;
+  /** The reconnect loop, while it runs: from a loss (or `open()`) until a session proves itself. */
   #loop: Subscription | undefined;
+  /** `#run` has happened (the first attempt started, or the connection ended before it). */
+  #started = false;
+  #shutdownTimer: Subscription | undefined;
   #resolveClosed!: () => void;
 
   constructor(options: ResolvedOptions) {
@@ -80,7 +84,7 @@ export class Lifecycle {
     this.streams = new StreamTable(options.maxQueued, options.scheduler, {
       currentSession: () => this.session,
       onSettled: (session, completed) => {
-        if (completed && session) this.#proven.next(session);
+        if (completed && session && this.#unproven?.session === session) this.#proved();
         if (this.ending) this.#advanceShutdown();
       },
     });
@@ -119,7 +123,7 @@ export class Lifecycle {
     this.ending = 'shutdown';
     // A protocol upgrade still waiting would only open to be closed again: it is refused.
     this.streams.rejectQueued(new ConnectionClosedError('the connection shut down before this upgrade was sent'), request => request.upgrade !== undefined);
-    if (!this.#loop) return this.closed; // not started yet: #run sends what is queued, then ends
+    if (!this.#started) return this.closed; // not started yet: #run sends what is queued, then ends
     this.#beginShutdown(limit);
     return this.closed;
   }
@@ -131,7 +135,7 @@ export class Lifecycle {
     this.#endError = new ConnectionClosedError('the connection was closed');
     this.#setState('closed');
     this.streams.rejectQueued(this.#endError);
-    if (this.#loop) this.#stop.next();
+    if (this.#started) this.#finish();
   }
 
   #beginShutdown(limit: number): void {
@@ -145,19 +149,17 @@ export class Lifecycle {
     const upgraded = [...this.sessions].filter(session => this.upgraded.has(session)).length;
     this.#emit({ type: 'closing', activeStreams: this.streams.active + this.streams.queued + upgraded, initiator: 'client' });
     if (limit !== Infinity) {
-      timer(limit, this.options.scheduler)
-        .pipe(takeUntil(this.#stop))
-        .subscribe(() => {
-          this.#endError = new ConnectionClosedError(`shutdown did not finish within its timeout (${limit} ms): the stream was killed`);
-          this.#stop.next();
-        });
+      this.#shutdownTimer = (this.options.scheduler ?? asyncScheduler).schedule(() => {
+        this.#endError = new ConnectionClosedError(`shutdown did not finish within its timeout (${limit} ms): the stream was killed`);
+        this.#finish();
+      }, limit);
     }
     this.#advanceShutdown();
   }
 
   /** The next step of a shutdown, after anything changed: send what waits, close what is done. */
   #advanceShutdown(): void {
-    if (this.ending !== 'shutdown' || this.finished || !this.#loop) return;
+    if (this.ending !== 'shutdown' || this.finished || !this.#started) return;
     if (this.streams.queued > 0) {
       // They go out on the current session (as slots free up) or on the dial in progress.
       if ((this.session && !this.upgraded.has(this.session)) || this.#dialing) return;
@@ -168,20 +170,41 @@ export class Lifecycle {
       this.#shut.add(session);
       session.shutdown();
     }
-    if (this.streams.active + this.sessions.size === 0 && !this.#dialing) this.#stop.next();
+    if (this.streams.active + this.sessions.size === 0 && !this.#dialing) this.#finish();
   }
 
   // ---- the dial loop ----
 
   #run(): void {
+    this.#started = true;
     if (this.ending === 'close' || (this.ending === 'shutdown' && this.streams.queued === 0)) {
       this.#finish();
       return;
     }
+    this.#startLoop(undefined);
+    if (this.ending === 'shutdown') this.#beginShutdown(this.options.closeTimeout);
+  }
+
+  /**
+   * Runs the reconnect loop: attempts with backoff (RxJS `retry`, see `reconnect.ts`) until a
+   * session proves itself, then the loop completes and nothing of it lives while the connection
+   * is up. A loss starts it again, `lost` being the failure its first retry waits on (a rotation
+   * redials at once).
+   */
+  #startLoop(lost: RxconnError | undefined): void {
     const { runtime } = this.options;
     // A runtime may hold attempts (a browser while offline) and cut a backoff wait short (online).
     const gate = runtime.attemptGate?.bind(runtime);
-    this.#loop = defer(() => (gate ? gate().pipe(take(1), switchMap(() => this.#attemptOnce())) : this.#attemptOnce()))
+    let failure = lost;
+    const attempts = defer(() => {
+      if (failure) {
+        const error = failure;
+        failure = undefined;
+        return throwError(() => error);
+      }
+      return gate ? gate().pipe(take(1), switchMap(() => this.#attemptOnce())) : this.#attemptOnce();
+    });
+    this.#loop = attempts
       .pipe(
         reconnect<Session>(this.options.retry, (attempt, delay, error) => this.#onRetry(attempt, delay, error), this.options.scheduler, {
           ...(runtime.wake && { wake: runtime.wake() }),
@@ -189,14 +212,18 @@ export class Lifecycle {
           // A draining session still serves streams: the connection lives on until they are done.
           mayGiveUp: () => ![...this.sessions].some(s => this.streams.activeOn(s) > 0 || this.upgraded.has(s)),
         }),
-        takeUntil(this.#stop),
-        finalize(() => this.#finish()),
       )
-      .subscribe({ error: (error: unknown) => this.#fail(toConnectionError(error)) });
-    if (this.ending === 'shutdown') this.#beginShutdown(this.options.closeTimeout);
+      .subscribe({
+        // Connected and proven, or a shutdown's dial failed: either way the loop is done.
+        complete: () => this.#advanceShutdown(),
+        error: (error: unknown) => {
+          this.#fail(toConnectionError(error));
+          this.#finish();
+        },
+      });
   }
 
-  /** One attempt: dial, adopt the session, run it until it is lost. Emits once (it proved itself). */
+  /** One attempt: dial, adopt the session, wait for it to prove itself. Emits it once then, and errors when it is lost first. */
   #attemptOnce(): Observable<Session> {
     const attempt = this.attempt;
     const { connectTimeout, scheduler } = this.options;
@@ -207,7 +234,6 @@ export class Lifecycle {
     let goaway: GoawayInfo | undefined;
     let intermediaries: readonly Intermediary[] | undefined;
     let waiting: ConnectWait | undefined;
-    const draining = new Subject<never>();
     const hooks: SessionHooks = {
       onSocket: socket => this.#track(socket),
       onCapacity: () => {
@@ -216,13 +242,7 @@ export class Lifecycle {
       },
       onDraining: (session, detail) => {
         goaway = detail.goaway;
-        const rotation = session === adopted && this.#isRotation(session, detail.goaway);
-        this.#onDraining(session, detail.goaway, rotation);
-        if (session === adopted) {
-          release(session);
-          const reason = `the server is closing the connection: ${detail.reason}`;
-          draining.error(rotation ? new RotationError(reason) : new ConnectionDownError(reason));
-        }
+        this.#onDraining(session, detail);
       },
       onClose: (session, error) => this.#onSessionClose(session, error),
       onIntermediaries: list => (intermediaries = list),
@@ -231,46 +251,88 @@ export class Lifecycle {
     this.#dialing = true;
     const dialed = this.options.runtime.sessions(this.options, hooks);
     return (connectTimeout === Infinity ? dialed : dialed.pipe(timeout({ first: connectTimeout, scheduler, with: () => throwError(() => new ConnectTimeoutError(connectTimeout, waiting)) }))).pipe(
-      tap(session => {
+      take(1),
+      switchMap(session => {
         adopted = session;
         if (intermediaries) this.intermediaries.set(session, intermediaries);
-        this.#adopt(session, attempt, intermediaries);
+        return this.#adoptAndProve(session, attempt, intermediaries);
       }),
-      // The retry budget resets once the connection proves itself (a complete response, or
-      // PROVEN_AFTER ms up), not at connect: a peer that accepts and drops at once must not
-      // make the connection redial forever.
-      switchMap(session =>
-        race(this.#proven.pipe(filter(s => s === session)), timer(PROVEN_AFTER, scheduler)).pipe(
-          take(1),
-          tap(() => (this.#hastyRotations = 0)),
-          map(() => session),
-        ),
-      ),
-      mergeWith(draining),
-      catchError((raw: unknown) => this.#attemptFailed(toConnectionError(raw), adopted, goaway)),
+      catchError((raw: unknown) => {
+        const error = toConnectionError(raw);
+        if (!adopted) return this.#dialFailed(error);
+        return this.#afterLoss(adopted, error, goaway) ?? EMPTY;
+      }),
     );
   }
 
-  /** An attempt ended: a failed dial, a lost session, or a planned close (a rotation). */
-  #attemptFailed(error: RxconnError, adopted: Session | undefined, goaway: GoawayInfo | undefined): Observable<never> {
+  /**
+   * Adopts `session`, then waits for it to prove itself: a complete response, or PROVEN_AFTER ms
+   * up. The retry budget resets then, not at connect: a peer that accepts and drops at once must
+   * not make the connection redial forever. Emits `session` once proven; errors with its loss if
+   * that comes first (even during the adoption itself).
+   */
+  #adoptAndProve(session: Session, attempt: number, intermediaries: readonly Intermediary[] | undefined): Observable<Session> {
+    return new Observable<Session>(subscriber => {
+      this.#unproven = { session, subscriber };
+      this.#adopt(session, attempt, intermediaries);
+      const proofTimer = subscriber.closed ? undefined : (this.options.scheduler ?? asyncScheduler).schedule(() => this.#proved(), PROVEN_AFTER);
+      return () => {
+        proofTimer?.unsubscribe();
+        if (this.#unproven?.subscriber === subscriber) this.#unproven = undefined;
+      };
+    });
+  }
+
+  /** The session the attempt waits on proved itself: the loop ends. */
+  #proved(): void {
+    const unproven = this.#unproven;
+    if (!unproven) return;
+    this.#unproven = undefined;
+    this.#hastyRotations = 0;
+    unproven.subscriber.next(unproven.session);
+    unproven.subscriber.complete();
+  }
+
+  /** A dial failed (before any session was adopted). Emits the error the retry waits on, if any. */
+  #dialFailed(error: RxconnError): Observable<never> {
     this.#dialing = false;
-    if (!adopted) {
-      if (this.ending) {
-        // Shutdown starts no new dial after a failed one: what waited for it is refused.
-        this.#endError ??= new ConnectionClosedError(`the connection shut down before this request could be sent: the connection could not be established (${error.message})`, { cause: error });
-        return EMPTY;
-      }
-      const replaced = this.#rotating;
-      this.#rotating = undefined;
-      if (replaced) {
-        // The replacement of a rotated session cannot be dialled: now it is an outage.
-        this.#setState('disconnected');
-        this.#emit({ type: 'disconnected', protocol: replaced.protocol, error, killedStreams: 0 });
-      }
-      return throwError(() => error);
+    if (this.ending) {
+      // Shutdown starts no new dial after a failed one: what waited for it is refused.
+      this.#endError ??= new ConnectionClosedError(`the connection shut down before this request could be sent: the connection could not be established (${error.message})`, { cause: error });
+      this.streams.rejectQueued(this.#endError);
+      return EMPTY; // the loop completes, and the shutdown goes on
     }
+    const replaced = this.#rotating;
+    this.#rotating = undefined;
+    if (replaced) {
+      // The replacement of a rotated session cannot be dialled: now it is an outage.
+      this.#setState('disconnected');
+      this.#emit({ type: 'disconnected', protocol: replaced.protocol, error, killedStreams: 0 });
+    }
+    return throwError(() => error);
+  }
+
+  /**
+   * The live session was lost: a planned close (a rotation, or an outage when it was not one) or
+   * an unplanned one. While its attempt waits for the proof, that attempt fails with it; otherwise
+   * the reconnect loop starts again.
+   */
+  #lost(session: Session, error: RxconnError, goaway: GoawayInfo | undefined): void {
+    if (this.#live !== session) return;
+    this.#live = undefined;
+    const unproven = this.#unproven;
+    if (unproven?.session === session) {
+      this.#unproven = undefined;
+      unproven.subscriber.error(error);
+    } else if (this.#afterLoss(session, error, goaway)) {
+      this.#startLoop(error);
+    }
+  }
+
+  /** After the loss of an adopted session: the events, and the error to retry with (none while ending). */
+  #afterLoss(adopted: Session, error: RxconnError, goaway: GoawayInfo | undefined): Observable<never> | undefined {
     if (this.session === adopted) this.session = undefined;
-    if (this.ending) return NEVER; // a shutdown in progress ends the loop, not a reconnect
+    if (this.ending) return undefined; // a shutdown in progress ends the connection, not a reconnect
     if (error instanceof RotationError) {
       this.#rotating = adopted;
       return throwError(() => error);
@@ -302,6 +364,7 @@ export class Lifecycle {
     this.#dialing = false;
     this.#rotating = undefined;
     this.session = session;
+    this.#live = session;
     this.sessions.add(session);
     this.#adoptedAt.set(session, this.#now());
     if (!this.ending) this.#setState('connected');
@@ -317,17 +380,20 @@ export class Lifecycle {
     this.#emit({ type: 'retrying', attempt, delay, error });
   }
 
-  #onDraining(session: Session, goaway: GoawayInfo | undefined, rotation: boolean): void {
+  /** The server began a planned close of `session`: a rotation, or an outage when it is not one. */
+  #onDraining(session: Session, detail: { readonly goaway?: GoawayInfo; readonly reason: string }): void {
+    const rotation = session === this.#live && this.#isRotation(session, detail.goaway);
     if (this.session === session) this.session = undefined;
-    if (this.ending) return;
-    const activeStreams = this.streams.activeOn(session);
-    this.#emit({ type: 'closing', activeStreams, initiator: 'server', rotation, ...(goaway && { goaway }) });
+    if (!this.ending) this.#emit({ type: 'closing', activeStreams: this.streams.activeOn(session), initiator: 'server', rotation, ...(detail.goaway && { goaway: detail.goaway }) });
+    const reason = `the server is closing the connection: ${detail.reason}`;
+    this.#lost(session, rotation ? new RotationError(reason) : new ConnectionDownError(reason), detail.goaway);
   }
 
   #onSessionClose(session: Session, error: RxconnError): void {
     if (this.session === session) this.session = undefined;
     this.sessions.delete(session);
     this.#killed.set(session, this.streams.failActive(() => this.#streamError(error), session));
+    this.#lost(session, error, undefined);
     this.#advanceShutdown();
   }
 
@@ -350,6 +416,8 @@ export class Lifecycle {
   #finish(): void {
     if (this.finished) return;
     this.finished = true;
+    this.#loop?.unsubscribe();
+    this.#shutdownTimer?.unsubscribe();
     this.session = undefined;
     const error = this.failure ?? this.#endError ?? new ConnectionClosedError('the connection was closed');
     this.ending ??= 'close';

@@ -43,9 +43,11 @@ export interface Runtime {
    */
   resolveRoute?(proxy: unknown, socketPath: unknown, origin: URL): object;
   /**
-   * One session's whole life. Cold: each subscription dials, creates the session for the
-   * negotiated protocol, emits it once ready, and errors when it closes (with why).
-   * Unsubscribing destroys the session unless it was {@link release}d.
+   * One session, from the dial to ready. Cold: each subscription dials, creates the session for
+   * the negotiated protocol, emits it once ready and completes (or errors with why the dial
+   * failed). From then on the core owns the session: it hears of its end through
+   * `hooks.onClose` and ends it with `shutdown()`/`destroy()`. Unsubscribing before the session
+   * is emitted cancels the dial and destroys whatever it opened.
    */
   sessions(options: ResolvedOptions, hooks: SessionHooks): Observable<Session>;
   /**
@@ -60,17 +62,4 @@ export interface Runtime {
   createLink(connection: LinkConnection, options: ResolvedWebSocketOptions, sink: Observer<WebSocketMessage>, hooks: LinkHooks): WebSocketLink;
   /** Where instrumentation is published (Node: `diagnostics_channel`); none: nothing is published. */
   readonly diagnostics?: DiagnosticsPublisher;
-}
-
-/** Sessions whose lifetime no longer owns them (see {@link Runtime.sessions}). */
-const released = new WeakSet<Session>();
-
-/** Lets a draining session outlive its lifetime subscription: its own `onClose` ends it. */
-export function release(session: Session): void {
-  released.add(session);
-}
-
-/** Whether {@link release} was called for `session`. */
-export function isReleased(session: Session): boolean {
-  return released.has(session);
 }

@@ -202,7 +202,8 @@ async function main(): Promise<void> {
     }),
     'rxconn-http2': () => new Promise((resolve, reject) => {
       const conn = open(h2c, { protocols: ['http2'] });
-      const sub = conn.subscribe({ next: e => e.type === 'connected' && resolve(() => { sub.unsubscribe(); conn.close(); }), error: reject });
+      // As bench/scale.ts holds them: no subscriber left once connected.
+      const sub = conn.subscribe({ next: e => { if (e.type === 'connected') { queueMicrotask(() => sub.unsubscribe()); resolve(() => conn.close()); } }, error: reject });
     }),
     'rxconn-websocket': () => new Promise((resolve, reject) => {
       const conn = open(ws, { protocols: ['http1'] });

@@ -254,7 +254,7 @@ export class Connection extends Observable<ConnectionEvent> {
       activeStreams: life.streams.active,
       queuedRequests: life.streams.queued,
       attempt: life.attempt,
-      intermediaries: (session && life.intermediaries.get(session)) ?? [],
+      intermediaries: (session && life.sessions.get(session)?.intermediaries) ?? [],
     };
   }
 

@@ -86,25 +86,43 @@ interface RequestChannels {
   readonly error: DiagnosticsChannel;
 }
 
-/** The diagnostics of one connection: its channels, resolved once. */
-export class ConnectionDiagnostics {
+/** The channels of one publisher, resolved once and shared by every connection it serves. */
+class PublisherChannels {
   readonly #publisher: DiagnosticsPublisher;
-  readonly #origin: string;
   readonly #events = new Map<string, DiagnosticsChannel>();
-  readonly #requests: RequestChannels;
+  readonly requests: RequestChannels;
 
-  constructor(publisher: DiagnosticsPublisher, origin: string) {
+  constructor(publisher: DiagnosticsPublisher) {
     this.#publisher = publisher;
-    this.#origin = origin;
     const channel = (name: string): DiagnosticsChannel => publisher.channel(name);
-    this.#requests = { create: channel(CHANNELS.create), headers: channel(CHANNELS.headers), response: channel(CHANNELS.response), end: channel(CHANNELS.end), error: channel(CHANNELS.error) };
+    this.requests = { create: channel(CHANNELS.create), headers: channel(CHANNELS.headers), response: channel(CHANNELS.response), end: channel(CHANNELS.end), error: channel(CHANNELS.error) };
+  }
+
+  event(type: ConnectionEvent['type']): DiagnosticsChannel {
+    let channel = this.#events.get(type);
+    if (!channel) this.#events.set(type, (channel = this.#publisher.channel(connectionChannel(type))));
+    return channel;
+  }
+}
+
+const channelsOf = new WeakMap<DiagnosticsPublisher, PublisherChannels>();
+
+/** The diagnostics of one connection: its origin, and its publisher's channels. */
+export class ConnectionDiagnostics {
+  readonly #channels: PublisherChannels;
+  readonly #url: URL;
+
+  constructor(publisher: DiagnosticsPublisher, url: URL) {
+    let channels = channelsOf.get(publisher);
+    if (!channels) channelsOf.set(publisher, (channels = new PublisherChannels(publisher)));
+    this.#channels = channels;
+    this.#url = url;
   }
 
   /** Publishes a connection event on `rxconn:connection:<type>`, if anyone listens. */
   event(event: ConnectionEvent): void {
-    let channel = this.#events.get(event.type);
-    if (!channel) this.#events.set(event.type, (channel = this.#publisher.channel(connectionChannel(event.type))));
-    if (channel.hasSubscribers) deliver(channel, { origin: this.#origin, event } satisfies ConnectionMessage);
+    const channel = this.#channels.event(event.type);
+    if (channel.hasSubscribers) deliver(channel, { origin: this.#url.origin, event } satisfies ConnectionMessage);
   }
 
   /**
@@ -113,9 +131,9 @@ export class ConnectionDiagnostics {
    * request channel has a subscriber.
    */
   request(prepared: PreparedRequest): RequestTrace | undefined {
-    const c = this.#requests;
+    const c = this.#channels.requests;
     if (!(c.create.hasSubscribers || c.headers.hasSubscribers || c.response.hasSubscribers || c.end.hasSubscribers || c.error.hasSubscribers)) return undefined;
-    return new RequestTrace(c, this.#origin, prepared);
+    return new RequestTrace(c, this.#url.origin, prepared);
   }
 }
 

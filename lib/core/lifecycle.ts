@@ -14,6 +14,7 @@ import { reconnect } from './reconnect.js';
 import type { SessionHooks } from './runtime.js';
 import type { Endpoint, Session } from './session.js';
 import { StreamTable } from './stream-table.js';
+import type { StreamTableHooks } from './stream-table.js';
 import { ConnectionDiagnostics } from './diagnostics.js';
 
 /** How long a connection must stay up, without a complete response, to count as a success for the retry budget, in ms. */
@@ -31,7 +32,37 @@ const MAX_HASTY_ROTATIONS = 2;
 /** The current session's planned close, on a connection that proved itself: dial the replacement at once. */
 class RotationError extends ConnectionDownError {}
 
-export class Lifecycle {
+/** What the lifecycle keeps of each session until it closes. */
+export interface HeldSession {
+  /** When it was adopted (scheduler time). */
+  readonly adoptedAt: number;
+  /** The proxies it was dialled through (see `info()`). */
+  readonly intermediaries: readonly Intermediary[] | undefined;
+  /** Responses it completed. */
+  completions: number;
+  /** Active streams its close took down, for its `disconnected` event. */
+  killed: number;
+  /** Asked to shut down. */
+  shut: boolean;
+  /** Its socket was handed to an upgrade, and speaks this protocol now. */
+  upgradedTo: string | undefined;
+}
+
+/** The loss of the adopted session, as the attempt waiting for its proof fails with it. */
+class SessionLoss {
+  constructor(
+    readonly session: Session,
+    readonly held: HeldSession,
+    readonly error: RxconnError,
+    readonly goaway: GoawayInfo | undefined,
+  ) {}
+}
+
+/**
+ * It is its sessions' hooks and its stream table's too (methods rather than closures: an idle
+ * connection should weigh little).
+ */
+export class Lifecycle implements SessionHooks, StreamTableHooks {
   readonly events = new Subject<ConnectionEvent>();
   readonly state = new BehaviorSubject<ConnectionState>('connecting');
   readonly streams: StreamTable;
@@ -40,30 +71,22 @@ export class Lifecycle {
   readonly diagnostics: ConnectionDiagnostics | undefined;
   /** The session new requests go to. */
   session: Session | undefined;
-  /** The proxies of each session dialled through some (see `info()`). */
-  readonly intermediaries = new WeakMap<Session, readonly Intermediary[]>();
   /** The attempt number of the current outage (0 once connected). */
   attempt = 0;
   /** Every session not yet closed: the current one and those draining. */
-  readonly sessions = new Set<Session>();
-  /** Sessions whose socket was handed to an upgrade, and the protocol it speaks now. */
-  readonly upgraded = new WeakMap<Session, string>();
+  readonly sessions = new Map<Session, HeldSession>();
   ending: 'shutdown' | 'close' | undefined;
   failure: RxconnError | undefined;
   finished = false;
-  readonly closed: Promise<void>;
   /** Every socket not yet closed, for a leak-free `closed`. */
   readonly #sockets = new Set<Endpoint>();
   /** The adopted session whose loss (a planned or unplanned close) starts the next attempt. */
   #live: Session | undefined;
-  /** The attempt waiting for its adopted session to prove itself (see #awaitProof). */
+  /** The attempt waiting for its adopted session to prove itself (see #adoptAndProve). */
   #unproven: { readonly session: Session; readonly subscriber: Subscriber<Session> } | undefined;
-  /** When each session was adopted (scheduler time). */
-  readonly #adoptedAt = new WeakMap<Session, number>();
-  /** How many active streams each closed session took down with it, for its `disconnected` event. */
-  readonly #killed = new WeakMap<Session, number>();
-  /** Sessions already asked to shut down. */
-  readonly #shut = new WeakSet<Session>();
+  /** What the dial in progress reported: its proxies, and the step it waits on (for a timeout's message). */
+  #dialIntermediaries: readonly Intermediary[] | undefined;
+  #dialWaiting: ConnectWait | undefined;
   #endError: RxconnError | undefined;
   /** A dial is in progress (not waiting for a retry, not connected). */
   #dialing = false;
@@ -76,26 +99,94 @@ export class Lifecycle {
   /** `#run` has happened (the first attempt started, or the connection ended before it). */
   #started = false;
   #shutdownTimer: Subscription | undefined;
-  #resolveClosed!: () => void;
+  /** `closed`, made when first asked for; `#over` once it has resolved. */
+  #closed: Promise<void> | undefined;
+  #resolveClosed: (() => void) | undefined;
+  #over = false;
 
   constructor(options: ResolvedOptions) {
     this.options = options;
-    this.diagnostics = options.runtime.diagnostics && new ConnectionDiagnostics(options.runtime.diagnostics, options.origin.origin);
-    this.streams = new StreamTable(options.maxQueued, options.scheduler, {
-      currentSession: () => this.session,
-      onSettled: (session, completed) => {
-        if (completed && session && this.#unproven?.session === session) this.#proved();
-        if (this.ending) this.#advanceShutdown();
-      },
-    });
-    this.closed = new Promise(resolve => (this.#resolveClosed = resolve));
+    this.diagnostics = options.runtime.diagnostics && new ConnectionDiagnostics(options.runtime.diagnostics, options.origin);
+    this.streams = new StreamTable(options.maxQueued, options.scheduler, this);
     queueMicrotask(() => this.#run());
+  }
+
+  /** Resolves once everything is closed (every socket too). */
+  get closed(): Promise<void> {
+    this.#closed ??= this.#over ? Promise.resolve() : new Promise(resolve => (this.#resolveClosed = resolve));
+    return this.#closed;
+  }
+
+  /** The protocol the socket of `session` was upgraded to, if it was. */
+  upgradedTo(session: Session | undefined): string | undefined {
+    return session && this.sessions.get(session)?.upgradedTo;
+  }
+
+  // ---- what the stream table asks and tells (StreamTableHooks) ----
+
+  currentSession(): Session | undefined {
+    return this.session;
+  }
+
+  completions(session: Session): number {
+    return this.sessions.get(session)?.completions ?? 0;
+  }
+
+  onSettled(session: Session | undefined, completed: boolean): void {
+    const held = session && this.sessions.get(session);
+    if (completed && held) {
+      held.completions++;
+      if (this.#unproven?.session === session) this.#proved();
+    }
+    if (this.ending) this.#advanceShutdown();
+  }
+
+  // ---- what sessions tell (SessionHooks) ----
+
+  onSocket(socket: Endpoint): void {
+    this.#sockets.add(socket);
+    socket.once('close', () => this.#sockets.delete(socket));
+  }
+
+  onCapacity(): void {
+    this.streams.pump();
+    this.#advanceShutdown();
+  }
+
+  onIntermediaries(intermediaries: readonly Intermediary[]): void {
+    this.#dialIntermediaries = intermediaries;
+  }
+
+  onProgress(waiting: ConnectWait): void {
+    this.#dialWaiting = waiting;
+  }
+
+  /** The server began a planned close of `session`: a rotation, or an outage when it is not one. */
+  onDraining(session: Session, detail: { readonly goaway?: GoawayInfo; readonly reason: string }): void {
+    const rotation = session === this.#live && this.#isRotation(session, detail.goaway);
+    if (this.session === session) this.session = undefined;
+    if (!this.ending) this.#emit({ type: 'closing', activeStreams: this.streams.activeOn(session), initiator: 'server', rotation, ...(detail.goaway && { goaway: detail.goaway }) });
+    const reason = `the server is closing the connection: ${detail.reason}`;
+    const held = this.sessions.get(session);
+    if (held) this.#lost(session, held, rotation ? new RotationError(reason) : new ConnectionDownError(reason), detail.goaway);
+  }
+
+  onClose(session: Session, error: RxconnError): void {
+    if (this.session === session) this.session = undefined;
+    const held = this.sessions.get(session);
+    this.sessions.delete(session);
+    const killed = this.streams.failActive(() => this.#streamError(error), session);
+    if (held) {
+      held.killed = killed;
+      this.#lost(session, held, error, undefined);
+    }
+    this.#advanceShutdown();
   }
 
   /** Why a new request cannot be accepted, if it cannot. */
   refusal(): RxconnError | undefined {
     if (this.failure) return this.failure;
-    const upgradedTo = this.session && this.upgraded.get(this.session);
+    const upgradedTo = this.upgradedTo(this.session);
     if (upgradedTo) return new UnsupportedError(`the connection was upgraded to ${upgradedTo}: no HTTP requests until it reconnects`);
     if (this.ending || this.finished) return new ConnectionClosedError(`the connection is ${this.ending === 'shutdown' && !this.finished ? 'shutting down' : 'closed'}: no new requests`);
     return undefined;
@@ -103,9 +194,9 @@ export class Lifecycle {
 
   /** A socket of the current session was handed to an upgrade (a WebSocket). */
   onUpgraded(socket: Endpoint, protocol: string): void {
-    const session = [...this.sessions].find(s => s.socket === socket);
-    if (!session) return;
-    this.upgraded.set(session, protocol);
+    const held = [...this.sessions].find(([session]) => session.socket === socket)?.[1];
+    if (!held) return;
+    held.upgradedTo = protocol;
     this.#emit({ type: 'upgraded', protocol });
     const refusal = this.refusal();
     if (refusal) this.streams.rejectQueued(refusal);
@@ -146,7 +237,7 @@ export class Lifecycle {
     }
     this.#setState('closing');
     // An upgraded socket (a WebSocket) counts as one active stream: shutdown waits for its close.
-    const upgraded = [...this.sessions].filter(session => this.upgraded.has(session)).length;
+    const upgraded = [...this.sessions.values()].filter(held => held.upgradedTo).length;
     this.#emit({ type: 'closing', activeStreams: this.streams.active + this.streams.queued + upgraded, initiator: 'client' });
     if (limit !== Infinity) {
       this.#shutdownTimer = (this.options.scheduler ?? asyncScheduler).schedule(() => {
@@ -162,12 +253,12 @@ export class Lifecycle {
     if (this.ending !== 'shutdown' || this.finished || !this.#started) return;
     if (this.streams.queued > 0) {
       // They go out on the current session (as slots free up) or on the dial in progress.
-      if ((this.session && !this.upgraded.has(this.session)) || this.#dialing) return;
+      if ((this.session && !this.upgradedTo(this.session)) || this.#dialing) return;
       this.streams.rejectQueued(new ConnectionClosedError('the connection shut down before this request could be sent: it was not connected'));
     }
-    for (const session of this.sessions) {
-      if (this.#shut.has(session)) continue;
-      this.#shut.add(session);
+    for (const [session, held] of this.sessions) {
+      if (held.shut) continue;
+      held.shut = true;
       session.shutdown();
     }
     if (this.streams.active + this.sessions.size === 0 && !this.#dialing) this.#finish();
@@ -210,12 +301,15 @@ export class Lifecycle {
           ...(runtime.wake && { wake: runtime.wake() }),
           isRotation: error => error instanceof RotationError,
           // A draining session still serves streams: the connection lives on until they are done.
-          mayGiveUp: () => ![...this.sessions].some(s => this.streams.activeOn(s) > 0 || this.upgraded.has(s)),
+          mayGiveUp: () => ![...this.sessions].some(([session, held]) => this.streams.activeOn(session) > 0 || held.upgradedTo),
         }),
       )
       .subscribe({
         // Connected and proven, or a shutdown's dial failed: either way the loop is done.
-        complete: () => this.#advanceShutdown(),
+        complete: () => {
+          this.#loop = undefined;
+          this.#advanceShutdown();
+        },
         error: (error: unknown) => {
           this.#fail(toConnectionError(error));
           this.#finish();
@@ -230,38 +324,14 @@ export class Lifecycle {
     // A rotation keeps `connected`: the old session still serves, the new one is on its way.
     if (!this.#rotating && !this.ending) this.#setState('connecting');
     this.#emit({ type: 'connecting', attempt });
-    let adopted: Session | undefined;
-    let goaway: GoawayInfo | undefined;
-    let intermediaries: readonly Intermediary[] | undefined;
-    let waiting: ConnectWait | undefined;
-    const hooks: SessionHooks = {
-      onSocket: socket => this.#track(socket),
-      onCapacity: () => {
-        this.streams.pump();
-        this.#advanceShutdown();
-      },
-      onDraining: (session, detail) => {
-        goaway = detail.goaway;
-        this.#onDraining(session, detail);
-      },
-      onClose: (session, error) => this.#onSessionClose(session, error),
-      onIntermediaries: list => (intermediaries = list),
-      onProgress: step => (waiting = step),
-    };
+    this.#dialIntermediaries = undefined;
+    this.#dialWaiting = undefined;
     this.#dialing = true;
-    const dialed = this.options.runtime.sessions(this.options, hooks);
-    return (connectTimeout === Infinity ? dialed : dialed.pipe(timeout({ first: connectTimeout, scheduler, with: () => throwError(() => new ConnectTimeoutError(connectTimeout, waiting)) }))).pipe(
+    const dialed = this.options.runtime.sessions(this.options, this);
+    return (connectTimeout === Infinity ? dialed : dialed.pipe(timeout({ first: connectTimeout, scheduler, with: () => throwError(() => new ConnectTimeoutError(connectTimeout, this.#dialWaiting)) }))).pipe(
       take(1),
-      switchMap(session => {
-        adopted = session;
-        if (intermediaries) this.intermediaries.set(session, intermediaries);
-        return this.#adoptAndProve(session, attempt, intermediaries);
-      }),
-      catchError((raw: unknown) => {
-        const error = toConnectionError(raw);
-        if (!adopted) return this.#dialFailed(error);
-        return this.#afterLoss(adopted, error, goaway) ?? EMPTY;
-      }),
+      switchMap(session => this.#adoptAndProve(session, attempt)),
+      catchError((raw: unknown) => (raw instanceof SessionLoss ? (this.#afterLoss(raw) ?? EMPTY) : this.#dialFailed(toConnectionError(raw)))),
     );
   }
 
@@ -271,10 +341,10 @@ export class Lifecycle {
    * not make the connection redial forever. Emits `session` once proven; errors with its loss if
    * that comes first (even during the adoption itself).
    */
-  #adoptAndProve(session: Session, attempt: number, intermediaries: readonly Intermediary[] | undefined): Observable<Session> {
+  #adoptAndProve(session: Session, attempt: number): Observable<Session> {
     return new Observable<Session>(subscriber => {
       this.#unproven = { session, subscriber };
-      this.#adopt(session, attempt, intermediaries);
+      this.#adopt(session, attempt);
       const proofTimer = subscriber.closed ? undefined : (this.options.scheduler ?? asyncScheduler).schedule(() => this.#proved(), PROVEN_AFTER);
       return () => {
         proofTimer?.unsubscribe();
@@ -317,29 +387,29 @@ export class Lifecycle {
    * an unplanned one. While its attempt waits for the proof, that attempt fails with it; otherwise
    * the reconnect loop starts again.
    */
-  #lost(session: Session, error: RxconnError, goaway: GoawayInfo | undefined): void {
+  #lost(session: Session, held: HeldSession, error: RxconnError, goaway: GoawayInfo | undefined): void {
     if (this.#live !== session) return;
     this.#live = undefined;
+    const loss = new SessionLoss(session, held, error, goaway);
     const unproven = this.#unproven;
     if (unproven?.session === session) {
       this.#unproven = undefined;
-      unproven.subscriber.error(error);
-    } else if (this.#afterLoss(session, error, goaway)) {
+      unproven.subscriber.error(loss);
+    } else if (this.#afterLoss(loss)) {
       this.#startLoop(error);
     }
   }
 
   /** After the loss of an adopted session: the events, and the error to retry with (none while ending). */
-  #afterLoss(adopted: Session, error: RxconnError, goaway: GoawayInfo | undefined): Observable<never> | undefined {
-    if (this.session === adopted) this.session = undefined;
+  #afterLoss({ session, held, error, goaway }: SessionLoss): Observable<never> | undefined {
+    if (this.session === session) this.session = undefined;
     if (this.ending) return undefined; // a shutdown in progress ends the connection, not a reconnect
     if (error instanceof RotationError) {
-      this.#rotating = adopted;
+      this.#rotating = session;
       return throwError(() => error);
     }
-    const killedStreams = this.#killed.get(adopted) ?? 0;
     this.#setState('disconnected');
-    this.#emit({ type: 'disconnected', protocol: this.upgraded.has(adopted) ? 'websocket' : adopted.protocol, error, killedStreams, ...(goaway && { goaway }) });
+    this.#emit({ type: 'disconnected', protocol: held.upgradedTo ? 'websocket' : session.protocol, error, killedStreams: held.killed, ...(goaway && { goaway }) });
     return throwError(() => error);
   }
 
@@ -352,7 +422,7 @@ export class Lifecycle {
   #isRotation(session: Session, goaway: GoawayInfo | undefined): boolean {
     if (goaway && goaway.errorCode !== 0) return false;
     const now = this.#now();
-    const lived = now - (this.#adoptedAt.get(session) ?? now) >= PROVEN_AFTER;
+    const lived = now - (this.sessions.get(session)?.adoptedAt ?? now) >= PROVEN_AFTER;
     if (lived || this.streams.served(session)) {
       this.#hastyRotations = 0;
       return true;
@@ -360,13 +430,13 @@ export class Lifecycle {
     return ++this.#hastyRotations <= MAX_HASTY_ROTATIONS;
   }
 
-  #adopt(session: Session, attempt: number, intermediaries: readonly Intermediary[] | undefined): void {
+  #adopt(session: Session, attempt: number): void {
+    const intermediaries = this.#dialIntermediaries;
     this.#dialing = false;
     this.#rotating = undefined;
     this.session = session;
     this.#live = session;
-    this.sessions.add(session);
-    this.#adoptedAt.set(session, this.#now());
+    this.sessions.set(session, { adoptedAt: this.#now(), intermediaries, completions: 0, killed: 0, shut: false, upgradedTo: undefined });
     if (!this.ending) this.#setState('connected');
     this.#emit({ type: 'connected', protocol: session.protocol, attempt, ...(intermediaries && { intermediaries }) });
     this.attempt = 0;
@@ -378,23 +448,6 @@ export class Lifecycle {
     this.attempt = attempt;
     this.#setState('disconnected');
     this.#emit({ type: 'retrying', attempt, delay, error });
-  }
-
-  /** The server began a planned close of `session`: a rotation, or an outage when it is not one. */
-  #onDraining(session: Session, detail: { readonly goaway?: GoawayInfo; readonly reason: string }): void {
-    const rotation = session === this.#live && this.#isRotation(session, detail.goaway);
-    if (this.session === session) this.session = undefined;
-    if (!this.ending) this.#emit({ type: 'closing', activeStreams: this.streams.activeOn(session), initiator: 'server', rotation, ...(detail.goaway && { goaway: detail.goaway }) });
-    const reason = `the server is closing the connection: ${detail.reason}`;
-    this.#lost(session, rotation ? new RotationError(reason) : new ConnectionDownError(reason), detail.goaway);
-  }
-
-  #onSessionClose(session: Session, error: RxconnError): void {
-    if (this.session === session) this.session = undefined;
-    this.sessions.delete(session);
-    this.#killed.set(session, this.streams.failActive(() => this.#streamError(error), session));
-    this.#lost(session, error, undefined);
-    this.#advanceShutdown();
   }
 
   /** What an active stream errors with when its session closes because of `cause`. */
@@ -422,11 +475,12 @@ export class Lifecycle {
     const error = this.failure ?? this.#endError ?? new ConnectionClosedError('the connection was closed');
     this.ending ??= 'close';
     this.streams.rejectQueued(error);
-    for (const session of [...this.sessions]) session.destroy(error);
+    for (const session of [...this.sessions.keys()]) session.destroy(error);
     this.streams.failActive(() => error);
     for (const socket of this.#sockets) socket.destroy();
     const sockets = [...this.#sockets].map(socket => new Promise<void>(resolve => socket.once('close', () => resolve())));
     void Promise.all(sockets).then(() => {
+      this.#over = true;
       if (this.failure) {
         this.#setState('failed');
         this.events.error(this.failure);
@@ -436,7 +490,7 @@ export class Lifecycle {
         this.events.complete();
       }
       this.state.complete();
-      this.#resolveClosed();
+      this.#resolveClosed?.();
     });
   }
 
@@ -445,11 +499,6 @@ export class Lifecycle {
   /** The connection's clock: its scheduler's, so that TestScheduler drives it too. */
   #now(): number {
     return (this.options.scheduler ?? asyncScheduler).now();
-  }
-
-  #track(socket: Endpoint): void {
-    this.#sockets.add(socket);
-    socket.once('close', () => this.#sockets.delete(socket));
   }
 
   #emit(event: ConnectionEvent): void {

@@ -183,9 +183,24 @@ export function parseOrigin(origin: unknown): URL {
   return url;
 }
 
+/*
+ * Options left out resolve to shared frozen values: an idle connection should not carry its own
+ * copy of every default.
+ */
+const NO_RETRY: RetryPolicy = Object.freeze({ maxRetries: 0, maxElapsed: Infinity, initialDelay: 0, maxDelay: 0, factor: 1, jitter: 'none', random: Math.random });
+let defaultRetry: RetryPolicy | undefined;
+let defaultKeepalive: ResolvedOptions['keepalive'] | undefined;
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+/** Every valid `protocols` list, shared. */
+const PROTOCOL_LISTS: readonly (readonly Protocol[])[] = [['http1'], ['http2'], ['http1', 'http2'], ['http2', 'http1']].map(list => Object.freeze(list as Protocol[]));
+
 function resolveRetry(value: unknown): RetryPolicy {
-  if (value === false) return { maxRetries: 0, maxElapsed: Infinity, initialDelay: 0, maxDelay: 0, factor: 1, jitter: 'none', random: Math.random };
-  const retry = value === undefined ? {} : plainObject('options.retry', value);
+  if (value === false) return NO_RETRY;
+  if (value === undefined) return (defaultRetry ??= Object.freeze(retryPolicy({})));
+  return retryPolicy(plainObject('options.retry', value));
+}
+
+function retryPolicy(retry: Record<string, unknown>): RetryPolicy {
   checkKeys('options.retry', retry, KNOWN_RETRY);
   const jitter = retry.jitter === undefined ? 'full' : retry.jitter;
   if (jitter !== 'full' && jitter !== 'none') fail(`options.retry.jitter must be 'full' or 'none' (got ${shown(jitter)})`);
@@ -208,7 +223,11 @@ function resolveRetry(value: unknown): RetryPolicy {
 
 function resolveKeepalive(value: unknown): ResolvedOptions['keepalive'] {
   if (value === false) return false;
-  const keepalive = value === undefined ? {} : plainObject('options.keepalive', value);
+  if (value === undefined) return (defaultKeepalive ??= Object.freeze(keepaliveSettings({})));
+  return keepaliveSettings(plainObject('options.keepalive', value));
+}
+
+function keepaliveSettings(keepalive: Record<string, unknown>): Required<KeepaliveOptions> {
   checkKeys('options.keepalive', keepalive, new Set(['interval', 'timeout']));
   return {
     interval: checkTime('options.keepalive.interval', keepalive.interval, 30_000, 1, false),
@@ -217,17 +236,17 @@ function resolveKeepalive(value: unknown): ResolvedOptions['keepalive'] {
 }
 
 function resolveProtocols(value: unknown, secure: boolean): readonly Protocol[] {
-  if (value === undefined) return secure ? ['http2', 'http1'] : ['http1'];
+  if (value === undefined) return secure ? PROTOCOL_LISTS[3] : PROTOCOL_LISTS[0];
   if (!Array.isArray(value) || value.length === 0) fail(`options.protocols must be a non-empty array of 'http1' | 'http2' (got ${shown(value)})`);
   for (const p of value) {
     if (!PROTOCOLS.includes(p)) fail(`options.protocols has an unknown protocol ${shown(p)} (known: 'http1', 'http2')`);
   }
   if (new Set(value).size !== value.length) fail('options.protocols lists a protocol twice');
-  return [...value] as Protocol[];
+  return PROTOCOL_LISTS.find(list => list.length === value.length && list.every((p, i) => p === value[i]))!;
 }
 
 function resolveHeaders(value: unknown): Readonly<Record<string, string>> {
-  if (value === undefined) return {};
+  if (value === undefined) return NO_HEADERS;
   const headers = plainObject('options.headers', value);
   for (const [name, v] of Object.entries(headers)) {
     const at = `options.headers[${JSON.stringify(name)}]`;

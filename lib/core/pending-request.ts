@@ -31,6 +31,10 @@ export class PendingRequest implements UpgradeSink {
   session: Session | undefined;
   /** How many times a session handed it back unprocessed. */
   handedBack = 0;
+  /** Hand-backs counted against `MAX_FRUITLESS_RESENDS` (see `stream-table.ts`). */
+  fruitless = 0;
+  /** Its session's completed responses when it started there: more by its hand-back is progress. */
+  startMark = 0;
   #cancel: (() => void) | undefined;
   /** Unbinds `request.flow` from the current stream. */
   #unbind: (() => void) | undefined;

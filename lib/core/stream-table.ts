@@ -20,6 +20,8 @@ import type { Session } from './session.js';
 export interface StreamTableHooks {
   /** The session new streams may start on, if any. */
   currentSession(): Session | undefined;
+  /** How many responses `session` completed. */
+  completions(session: Session): number;
   /** An active request settled; `completed` when its response ended normally. */
   onSettled(session: Session | undefined, completed: boolean): void;
 }
@@ -41,12 +43,6 @@ export class StreamTable implements PendingHooks {
   /** Requests handed back unprocessed: they go out again before the queue, in the order they first went out. */
   #resend: PendingRequest[] = [];
   readonly #active = new Set<PendingRequest>();
-  /** How many responses each session completed. */
-  readonly #completions = new WeakMap<Session, number>();
-  /** Each active request's session's completions when it started there. */
-  readonly #startMark = new WeakMap<PendingRequest, number>();
-  /** Handed-back requests counted against {@link MAX_FRUITLESS_RESENDS}. */
-  readonly #fruitless = new WeakMap<PendingRequest, number>();
   readonly #maxQueued: number;
   readonly #scheduler: SchedulerLike | undefined;
   readonly #hooks: StreamTableHooks;
@@ -71,7 +67,7 @@ export class StreamTable implements PendingHooks {
 
   /** Whether `session` served streams: a complete response, or streams still active on it. */
   served(session: Session): boolean {
-    return (this.#completions.get(session) ?? 0) > 0 || this.activeOn(session) > 0;
+    return this.#hooks.completions(session) > 0 || this.activeOn(session) > 0;
   }
 
   /** Streams in flight on `session`. */
@@ -134,7 +130,7 @@ export class StreamTable implements PendingHooks {
 
   #start(request: PendingRequest, session: Session): void {
     this.#active.add(request);
-    this.#startMark.set(request, this.#completions.get(session) ?? 0);
+    request.startMark = this.#hooks.completions(session);
     request.start(session);
   }
 
@@ -165,7 +161,6 @@ export class StreamTable implements PendingHooks {
       return;
     }
     if (!this.#active.delete(request)) return;
-    if (completed && request.session) this.#completions.set(request.session, (this.#completions.get(request.session) ?? 0) + 1);
     this.#hooks.onSettled(request.session, completed);
   }
 
@@ -178,8 +173,8 @@ export class StreamTable implements PendingHooks {
   onUnprocessed(request: PendingRequest, error: RxconnError, certain: boolean): void {
     const session = request.session;
     const { method, body } = request.request;
-    const progress = session !== undefined && (this.#completions.get(session) ?? 0) > (this.#startMark.get(request) ?? 0);
-    const count = (this.#fruitless.get(request) ?? 0) + (progress ? 0 : 1);
+    const progress = session !== undefined && this.#hooks.completions(session) > request.startMark;
+    const count = request.fruitless + (progress ? 0 : 1);
     const resend =
       !request.responded &&
       !request.upgrade &&
@@ -190,7 +185,7 @@ export class StreamTable implements PendingHooks {
       request.error(error);
       return;
     }
-    this.#fruitless.set(request, count);
+    request.fruitless = count;
     request.requeue();
     this.#resend.push(request);
     this.#hooks.onSettled(session, false);

@@ -50,7 +50,7 @@ class Http2Session implements Session, Http2StreamOwner {
   readonly #listener: SessionListener;
   readonly #streams = new Set<Http2Request>();
   /** Extended CONNECT streams handed over (WebSockets, RFC 8441): they hold a slot and keep a draining session open. */
-  readonly #tunnels = new Set<object>();
+  #tunnels: Set<object> | undefined;
   /** The server's SETTINGS_MAX_CONCURRENT_STREAMS, cached (node's getter reads the native state each time). */
   #maxStreams = 0;
   #started = 0;
@@ -67,7 +67,6 @@ class Http2Session implements Session, Http2StreamOwner {
   #stopKeepalive: (() => void) | undefined;
   readonly #lingerMs: number;
   #linger: NodeJS.Timeout | undefined;
-  readonly #stopSettingsWatch: () => void;
 
   constructor(socket: Socket, options: ResolvedOptions, listener: SessionListener) {
     this.socket = socket;
@@ -103,7 +102,7 @@ class Http2Session implements Session, Http2StreamOwner {
     this.#keepalive = options.keepalive;
     this.#lingerMs = Math.min(options.closeTimeout, 1_000);
     const settingsTimeout = options.connectTimeout;
-    this.#stopSettingsWatch = watchSettingsAck(session, settingsTimeout, () => {
+    watchSettingsAck(session, settingsTimeout, () => {
       if (this.#closed) return;
       // GOAWAY(SETTINGS_TIMEOUT), as RFC 9113 §6.5.3 asks, then the session is gone.
       const error = new ProtocolError(`the server did not acknowledge our HTTP/2 SETTINGS within connectTimeout (${settingsTimeout} ms): closed with SETTINGS_TIMEOUT`);
@@ -113,7 +112,7 @@ class Http2Session implements Session, Http2StreamOwner {
   }
 
   canStart(): boolean {
-    return this.#ready && !this.#draining && this.#streams.size + this.#tunnels.size < this.#maxStreams;
+    return this.#ready && !this.#draining && this.#streams.size + (this.#tunnels?.size ?? 0) < this.#maxStreams;
   }
 
   start(request: PreparedRequest, sink: StreamSink): () => void {
@@ -136,8 +135,8 @@ class Http2Session implements Session, Http2StreamOwner {
 
   /** An extended CONNECT stream was handed over (`open`) or has closed. */
   tunnel(stream: object, open: boolean): void {
-    if (open) this.#tunnels.add(stream);
-    else if (this.#tunnels.delete(stream) && !this.isGone()) this.#afterStreamClosed();
+    if (open) (this.#tunnels ??= new Set()).add(stream);
+    else if (this.#tunnels?.delete(stream) && !this.isGone()) this.#afterStreamClosed();
   }
 
   shutdown(): void {
@@ -207,7 +206,7 @@ class Http2Session implements Session, Http2StreamOwner {
    * peer that never closes (or keeps streams we no longer have) cannot hold the session open.
    */
   #lingerWhenIdle(): void {
-    if (!this.#draining || this.#streams.size + this.#tunnels.size > 0 || this.#closed || this.#linger !== undefined) return;
+    if (!this.#draining || this.#streams.size + (this.#tunnels?.size ?? 0) > 0 || this.#closed || this.#linger !== undefined) return;
     this.#linger = setTimeout(() => {
       this.#linger = undefined;
       this.session.destroy();
@@ -284,7 +283,6 @@ class Http2Session implements Session, Http2StreamOwner {
     if (this.#closed) return;
     this.#closed = true;
     this.#draining = true;
-    this.#stopSettingsWatch();
     this.#stopKeepalive?.();
     this.#stopKeepalive = undefined;
     if (this.#linger !== undefined) clearTimeout(this.#linger);

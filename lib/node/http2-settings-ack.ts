@@ -9,18 +9,19 @@ import type { ClientHttp2Session } from 'node:http2';
 
 /**
  * Calls `expired` if `session` still waits for the acknowledgement of its SETTINGS after
- * `timeout` ms. Returns a function that stops watching (idempotent).
+ * `timeout` ms. The watch ends by itself on the acknowledgement or the session's close, and then
+ * nothing of it stays reachable from the session.
  */
-export function watchSettingsAck(session: ClientHttp2Session, timeout: number, expired: () => void): () => void {
-  const onAck = (): void => stop();
+export function watchSettingsAck(session: ClientHttp2Session, timeout: number, expired: () => void): void {
+  const stop = (): void => {
+    clearTimeout(timer);
+    session.off('localSettings', stop);
+    session.off('close', stop);
+  };
   const timer = setTimeout(() => {
     stop();
     if (session.pendingSettingsAck && !session.destroyed) expired();
   }, timeout);
-  const stop = (): void => {
-    clearTimeout(timer);
-    session.off('localSettings', onAck);
-  };
-  session.on('localSettings', onAck);
-  return stop;
+  session.on('localSettings', stop);
+  session.on('close', stop);
 }

@@ -30,7 +30,7 @@ export type SessionFactory = (socket: Socket, options: ResolvedOptions, listener
  * whatever was dialled.
  */
 export function sessionLifetime(options: ResolvedOptions, hooks: SessionHooks): Observable<Session> {
-  return dial(options, hooks.onSocket, hooks.onProgress).pipe(
+  return dial(options, socket => hooks.onSocket(socket), waiting => hooks.onProgress?.(waiting)).pipe(
     switchMap(dialed => {
       if (dialed.intermediaries) hooks.onIntermediaries?.(dialed.intermediaries);
       return runSession(dialed, options, hooks);

@@ -26,8 +26,11 @@ function fail(message: string): never {
  * the fields `tls.connect()` checks late, and the secure context (ca, cert, key, ciphers,
  * versions...), built once here and reused by every dial.
  */
+/** No TLS options: one shared object. */
+const NONE: TlsOptions = Object.freeze({});
+
 export function resolveTls(value: unknown): TlsOptions {
-  if (value === undefined) return {};
+  if (value === undefined) return NONE;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(`options.tls must be an object (got ${shown(value)})`);
   const tls = value as Record<string, unknown>;
   for (const key of ['host', 'port', 'socket', 'ALPNProtocols', 'path']) {

@@ -21,7 +21,8 @@ import {
 } from '../core/errors.js';
 import type { GoawayInfo } from '../core/events.js';
 import { errorCodeName } from './http2-headers.js';
-import { startKeepalive } from './http2-keepalive.js';
+import { PingClock } from './ping-clock.js';
+import type { PingPort } from './ping-clock.js';
 import { watchSettingsAck } from './http2-settings-ack.js';
 import { startHttp2Request } from './http2-stream.js';
 import type { Http2Request, Http2StreamOwner } from './http2-stream.js';
@@ -39,7 +40,7 @@ const STREAM_WINDOW = 1024 * 1024;
 /** Our connection-level receive window, across all streams. */
 const CONNECTION_WINDOW = 16 * 1024 * 1024;
 
-class Http2Session implements Session, Http2StreamOwner {
+class Http2Session implements Session, Http2StreamOwner, PingPort {
   readonly protocol = 'http2';
   readonly socket: Socket;
   readonly session: ClientHttp2Session;
@@ -64,7 +65,7 @@ class Http2Session implements Session, Http2StreamOwner {
   /** Why the session is ending, first cause wins. */
   #reason: RxconnError | undefined;
   readonly #keepalive: ResolvedOptions['keepalive'];
-  #stopKeepalive: (() => void) | undefined;
+  #pingClock: PingClock | undefined;
   readonly #lingerMs: number;
   #linger: NodeJS.Timeout | undefined;
 
@@ -186,6 +187,26 @@ class Http2Session implements Session, Http2StreamOwner {
     });
   }
 
+  /** Keepalive (see `ping-clock.ts`): one PING. */
+  sendPing(): boolean {
+    try {
+      this.session.ping(this.#onPingAck);
+      return true;
+    } catch {
+      return false; // already destroyed: its close event reports why
+    }
+  }
+
+  pingTimedOut(timeout: number): void {
+    this.destroy(new KeepaliveTimeoutError(timeout));
+  }
+
+  /** A keepalive PING's ACK; an error (ERR_HTTP2_PING_CANCEL) means the session is going away and reports why itself. */
+  readonly #onPingAck = (error: Error | null): void => {
+    if (error) this.#pingClock?.stop();
+    else this.#pingClock?.answered();
+  };
+
   isGone(): boolean {
     return this.#closed || this.session.destroyed;
   }
@@ -231,8 +252,7 @@ class Http2Session implements Session, Http2StreamOwner {
       // The connection window bounds all streams together (node's default is 64 KiB as well).
       if (!this.session.destroyed) this.session.setLocalWindowSize(CONNECTION_WINDOW);
       if (this.#keepalive) {
-        const { interval, timeout } = this.#keepalive;
-        this.#stopKeepalive = startKeepalive(this.session, interval, timeout, () => this.destroy(new KeepaliveTimeoutError(timeout)));
+        this.#pingClock = new PingClock(this.#keepalive.interval, this.#keepalive.timeout, this);
       }
       this.#listener.onReady();
     } else if (this.#maxStreams > previous && this.canStart()) {
@@ -283,8 +303,8 @@ class Http2Session implements Session, Http2StreamOwner {
     if (this.#closed) return;
     this.#closed = true;
     this.#draining = true;
-    this.#stopKeepalive?.();
-    this.#stopKeepalive = undefined;
+    this.#pingClock?.stop();
+    this.#pingClock = undefined;
     if (this.#linger !== undefined) clearTimeout(this.#linger);
     this.#linger = undefined;
     this.#listener.onClose(this.#reason ?? new ConnectionDownError('the server closed the connection'));

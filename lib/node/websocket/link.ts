@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import type { Observer, Subscription } from 'rxjs';
 import type WebSocket from 'ws';
-import { ConnectionDownError, ProtocolError, RxconnError, WebSocketClosedError, describe, toConnectionError } from '../../core/errors.js';
+import { ConnectionDownError, KeepaliveTimeoutError, ProtocolError, RxconnError, WebSocketClosedError, describe, toConnectionError } from '../../core/errors.js';
 import type { ConnectionEvent, Headers } from '../../core/events.js';
 import type { Switched } from '../../core/session.js';
 import type { LinkConnection, LinkEnd, LinkHooks, WebSocketLink, WebSocketMessage } from '../../core/websocket/link.js';
@@ -16,7 +16,8 @@ import { ABNORMAL_CLOSURE, closeCodeOf, closeOutcome } from '../../core/websocke
 import type { CloseInitiator } from '../../core/websocket/close-outcome.js';
 import { checkNegotiated, checkSwitched, createKey, handshakeHeaders } from './handshake.js';
 import { MAX_REFUSAL_BODY, WebSocketHandshakeError } from '../../core/websocket/handshake-error.js';
-import { startKeepalive } from './keepalive.js';
+import { PingClock } from '../ping-clock.js';
+import type { PingPort } from '../ping-clock.js';
 import type { ResolvedWebSocketOptions } from '../../core/websocket/options.js';
 
 
@@ -34,7 +35,7 @@ interface Refusal {
 }
 
 /** A WebSocket over an upgraded HTTP/1.1 socket, driven by ws in client mode. */
-export class Link implements WebSocketLink {
+export class Link implements WebSocketLink, PingPort {
   readonly #connection: LinkConnection;
   readonly #options: ResolvedWebSocketOptions;
   readonly #sink: Observer<WebSocketMessage>;
@@ -44,7 +45,7 @@ export class Link implements WebSocketLink {
   #socket: Socket | undefined;
   #ws: WebSocket | undefined;
   #subprotocol = '';
-  #stopKeepalive: (() => void) | undefined;
+  #pingClock: PingClock | undefined;
   #closeTimer: NodeJS.Timeout | undefined;
   /** Who started the closing handshake, if we did. */
   #initiator: CloseInitiator | undefined;
@@ -197,11 +198,8 @@ export class Link implements WebSocketLink {
     socket.on('error', this.#onSocketError);
     const { keepalive } = this.#options;
     if (keepalive) {
-      this.#stopKeepalive = startKeepalive(ws, keepalive, error => {
-        this.#failure ??= error;
-        // Through the socket's 'error', the connection reports the loss with this cause, then reconnects.
-        socket.destroy(error);
-      });
+      ws.on('pong', this.#onPong);
+      this.#pingClock = new PingClock(keepalive.interval, keepalive.timeout, this);
     }
     socket.resume();
     if (this.#paused) ws.pause();
@@ -210,6 +208,24 @@ export class Link implements WebSocketLink {
     else if (this.#pendingClose) this.#beginClose(this.#pendingClose.code, this.#pendingClose.reason, 'user');
   }
 
+  // ---- keepalive (see `ping-clock.ts`) ----
+
+  sendPing(): boolean {
+    const ws = this.#ws;
+    if (!ws || ws.readyState !== ws.OPEN) return false;
+    ws.ping();
+    return true;
+  }
+
+  pingTimedOut(timeout: number): void {
+    const error = new KeepaliveTimeoutError(timeout);
+    this.#failure ??= error;
+    // Through the socket's 'error', the connection reports the loss with this cause, then reconnects.
+    this.#socket?.destroy(error);
+  }
+
+  readonly #onPong = (): void => this.#pingClock?.answered();
+
   // ---- closing ----
 
   #beginClose(code: number, reason: string, initiator: CloseInitiator): void {
@@ -217,7 +233,7 @@ export class Link implements WebSocketLink {
     if (this.#done || !ws) return;
     if (this.#initiator === undefined && ws.readyState === 1) {
       this.#initiator = initiator;
-      this.#stopKeepalive?.();
+      this.#pingClock?.stop();
       ws.close(code, reason);
     }
     this.#armCloseTimer();
@@ -255,7 +271,7 @@ export class Link implements WebSocketLink {
       // The server broke the protocol; ws answers with a close frame (1002, 1007, 1009...).
       const closeCode = closeCodeOf(code);
       this.#failure ??= new WebSocketClosedError(closeCode, error.message, `websocket protocol error: ${error.message} (closed with ${closeCode})`);
-      this.#stopKeepalive?.();
+      this.#pingClock?.stop();
       this.#armCloseTimer();
     } else {
       this.#failure ??= new ConnectionDownError(`the connection was lost: ${describe(error)}`, { cause: error });
@@ -284,7 +300,7 @@ export class Link implements WebSocketLink {
   #end(error: RxconnError | undefined, end?: LinkEnd): void {
     if (this.#done) return;
     this.#done = true;
-    this.#stopKeepalive?.();
+    this.#pingClock?.stop();
     clearTimeout(this.#closeTimer);
     this.#events?.unsubscribe();
     this.#upgrade?.unsubscribe();

@@ -4,7 +4,7 @@
  * Protocol-agnostic: sessions come from the runtime (see `runtime.ts`); the requests are the
  * {@link StreamTable}'s. `Connection` is its public face.
  */
-import { BehaviorSubject, EMPTY, asyncScheduler, Observable, Subject, catchError, defer, switchMap, take, throwError, timeout } from 'rxjs';
+import { BehaviorSubject, EMPTY, asyncScheduler, Observable, Subject, catchError, defer, filter, finalize, startWith, switchMap, take, throwError, timeout } from 'rxjs';
 import type { Subscriber, Subscription } from 'rxjs';
 import { ConnectTimeoutError, ConnectionClosedError, ConnectionDownError, ProtocolError, RxconnError, UnsupportedError, toConnectionError } from './errors.js';
 import type { ConnectionEvent, ConnectionState, GoawayInfo, Intermediary } from './events.js';
@@ -98,7 +98,9 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
   #loop: Subscription | undefined;
   /** `#run` has happened (the first attempt started, or the connection ended before it). */
   #started = false;
-  #shutdownTimer: Subscription | undefined;
+  /** The graceful shutdown's wait (see #beginShutdown), and what tells it that something changed. */
+  #shutdown: Subscription | undefined;
+  #shutdownProgress: Subject<void> | undefined;
   /** `closed`, made when first asked for; `#over` once it has resolved. */
   #closed: Promise<void> | undefined;
   #resolveClosed: (() => void) | undefined;
@@ -229,22 +231,38 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
     if (this.#started) this.#finish();
   }
 
+  /**
+   * The shutdown itself: a `finalize` that waits for the active-stream count (streams, sessions
+   * and a dial in progress) to reach zero, bounded by `limit`; it exists only while shutting down.
+   */
   #beginShutdown(limit: number): void {
-    if (this.sessions.size === 0 && !this.#dialing) {
-      // Waiting for a retry: nothing to close gracefully, nothing can send what is queued.
-      this.#advanceShutdown();
-      return;
+    if (this.sessions.size > 0 || this.#dialing) {
+      this.#setState('closing');
+      // An upgraded socket (a WebSocket) counts as one active stream: shutdown waits for its close.
+      const upgraded = [...this.sessions.values()].filter(held => held.upgradedTo).length;
+      this.#emit({ type: 'closing', activeStreams: this.streams.active + this.streams.queued + upgraded, initiator: 'client' });
     }
-    this.#setState('closing');
-    // An upgraded socket (a WebSocket) counts as one active stream: shutdown waits for its close.
-    const upgraded = [...this.sessions.values()].filter(held => held.upgradedTo).length;
-    this.#emit({ type: 'closing', activeStreams: this.streams.active + this.streams.queued + upgraded, initiator: 'client' });
-    if (limit !== Infinity) {
-      this.#shutdownTimer = (this.options.scheduler ?? asyncScheduler).schedule(() => {
-        this.#endError = new ConnectionClosedError(`shutdown did not finish within its timeout (${limit} ms): the stream was killed`);
-        this.#finish();
-      }, limit);
-    }
+    // Otherwise waiting for a retry: nothing to close gracefully, nothing can send what is queued.
+    const progress = (this.#shutdownProgress = new Subject<void>());
+    const drained = progress.pipe(
+      startWith(undefined),
+      filter(() => this.streams.active + this.sessions.size === 0 && !this.#dialing),
+      take(1),
+    );
+    const bounded =
+      limit === Infinity
+        ? drained
+        : drained.pipe(
+            timeout({
+              first: limit,
+              scheduler: this.options.scheduler ?? asyncScheduler,
+              with: () => {
+                this.#endError = new ConnectionClosedError(`shutdown did not finish within its timeout (${limit} ms): the stream was killed`);
+                return EMPTY;
+              },
+            }),
+          );
+    this.#shutdown = bounded.pipe(finalize(() => this.#finish())).subscribe();
     this.#advanceShutdown();
   }
 
@@ -261,7 +279,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
       held.shut = true;
       session.shutdown();
     }
-    if (this.streams.active + this.sessions.size === 0 && !this.#dialing) this.#finish();
+    this.#shutdownProgress?.next();
   }
 
   // ---- the dial loop ----
@@ -470,7 +488,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
     if (this.finished) return;
     this.finished = true;
     this.#loop?.unsubscribe();
-    this.#shutdownTimer?.unsubscribe();
+    this.#shutdown?.unsubscribe();
     this.session = undefined;
     const error = this.failure ?? this.#endError ?? new ConnectionClosedError('the connection was closed');
     this.ending ??= 'close';

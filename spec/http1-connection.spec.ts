@@ -3,13 +3,30 @@
  * server-initiated closes, informational responses, trailers, malformed peers.
  */
 import { describe, expect, it } from 'vitest';
-import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
+import { Subject, firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { json, open, text } from '../lib/index.js';
 import type { ResponseEvent } from '../lib/index.js';
 import { connected, leakCheck, next, nthConnected, record } from './helpers/lifecycle.js';
 import { rawServer, startServer } from './helpers/servers.js';
+import { DRAIN_TIMEOUT } from '../lib/node/http1-discard.js';
 
 const fast = { retry: { initialDelay: 5, maxDelay: 20 } } as const;
+
+/**
+ * A raw peer that answers the first request on its first socket with `first` (after `delay` ms)
+ * and the first request on every later socket with a 200 `ok`. `sockets()`: how many it accepted.
+ */
+async function firstThenOk(first: string, delay = 0): Promise<Awaited<ReturnType<typeof rawServer>> & { sockets: () => number }> {
+  let n = 0;
+  const peer = await rawServer(socket => {
+    const mine = n++;
+    socket.once('data', () => {
+      if (mine === 0) setTimeout(() => socket.write(first), delay);
+      else socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+    });
+  });
+  return { ...peer, sockets: () => n };
+}
 
 describe('HTTP/1.1 connection', () => {
   it('keeps the socket after a cancel mid-body when the rest is small', async () => {
@@ -255,20 +272,61 @@ describe('HTTP/1.1 connection', () => {
   });
 
   it('closes the socket at once when the server accepts an upgrade that was cancelled', async () => {
-    let n = 0;
-    const peer = await rawServer(socket => {
-      const mine = n++;
-      socket.once('data', () => {
-        if (mine === 0) setTimeout(() => socket.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n'), 20);
-        else socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
-      });
-    });
+    const peer = await firstThenOk('HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n', 20);
     const conn = open(peer.origin, fast);
     await connected(conn);
     const down = next(conn, 'disconnected');
     await expect(firstValueFrom(conn.upgrade('websocket', { path: '/', timeout: 5 }))).rejects.toMatchObject({ code: 'RXCONN_TIMEOUT' });
     expect(await down).toMatchObject({ killedStreams: 0, error: { message: 'the server accepted a cancelled upgrade (101): the socket was closed' } });
     expect(await firstValueFrom(conn.get('/').pipe(text()))).toMatchObject({ body: 'ok' });
+    await conn.shutdown();
+    await peer.close();
+  });
+
+  it('reopens the socket when the rest of a cancelled response does not come within DRAIN_TIMEOUT', async () => {
+    // The first response stops after 2 of its 10 bytes and never ends.
+    const peer = await firstThenOk('HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nab');
+    const conn = open(peer.origin, fast);
+    const down = next(conn, 'disconnected');
+    await lastValueFrom(conn.get('/slow').pipe(take(2)));
+    expect(await down).toMatchObject({ killedStreams: 0, error: { code: 'RXCONN_CONNECTION_DOWN', message: `a cancelled response did not end within ${DRAIN_TIMEOUT} ms: the socket was closed` } });
+    expect(await firstValueFrom(conn.get('/after').pipe(text()))).toMatchObject({ body: 'ok' });
+    expect(peer.sockets()).toBe(2);
+    await conn.shutdown();
+    await peer.close();
+  });
+
+  it('a request body that errors after its head was written fails the request with that error and closes the socket', async () => {
+    const leaks = leakCheck();
+    let written!: () => void;
+    const headWritten = new Promise<void>(resolve => (written = resolve));
+    const peer = await rawServer(socket => socket.once('data', () => written()));
+    const conn = open(peer.origin, { retry: false });
+    const log = record(conn);
+    const body = new Subject<string>();
+    const failure = firstValueFrom(conn.post('/upload', body)).catch((e: unknown) => e);
+    await headWritten;
+    const boom = new Error('boom');
+    body.next('part of it');
+    body.error(boom);
+    expect(await failure).toBe(boom);
+    await log.done;
+    expect(log.events.find(e => e.type === 'disconnected')).toMatchObject({
+      error: { code: 'RXCONN_CONNECTION_DOWN', message: 'request body failed mid-request: boom', cause: boom },
+    });
+    await peer.close();
+    await leaks.check();
+  });
+
+  it('a response that ends before the request body was sent is delivered; the body stops and the socket closes', async () => {
+    const peer = await firstThenOk('HTTP/1.1 413 Content Too Large\r\ncontent-length: 0\r\n\r\n');
+    const conn = open(peer.origin, fast);
+    const down = next(conn, 'disconnected');
+    const body = new Subject<string>();
+    expect(await firstValueFrom(conn.post('/upload', body).pipe(text()))).toMatchObject({ status: 413, body: '' });
+    expect(body.observed).toBe(false);
+    expect(await down).toMatchObject({ killedStreams: 0, error: { message: 'the server responded before the request body was sent: the socket was closed' } });
+    expect(await firstValueFrom(conn.get('/after').pipe(text()))).toMatchObject({ body: 'ok' });
     await conn.shutdown();
     await peer.close();
   });

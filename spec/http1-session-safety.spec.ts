@@ -7,7 +7,7 @@ import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { firstValueFrom } from 'rxjs';
 import { open, text } from '../lib/index.js';
-import { KEEP_ALIVE_MARGIN, retireAfter } from '../lib/node/http1-session.js';
+import { KEEP_ALIVE_MARGIN, retireAfter } from '../lib/node/http1-keep-alive.js';
 import { leakCheck, next, record } from './helpers/lifecycle.js';
 import { rawServer, startServer } from './helpers/servers.js';
 import { outcome } from './faults/helpers/outcomes.js';

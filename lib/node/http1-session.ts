@@ -3,9 +3,9 @@
  * waits in the core's queue until the previous response has ended), keep-alive between them.
  *
  * Cancelling an in-flight request keeps the socket when it can: once the request is fully
- * written, the rest of the response is read and discarded, up to {@link DRAIN_LIMIT} bytes and
- * {@link DRAIN_TIMEOUT} ms; a larger or slower remainder, or a request cancelled while its body
- * is still being sent, closes the socket instead, and the connection reconnects.
+ * written, the rest of the response is read and dropped within bounds (http1-discard.ts); a
+ * request cancelled while its body is still being sent closes the socket instead, and the
+ * connection reconnects.
  *
  * Never desynchronised: the next request is written only after the read that ended the previous
  * response has been parsed to its end, and any byte of that read (or of a later one) that belongs
@@ -13,107 +13,26 @@
  * one.
  *
  * Planned closes: a response that closes the connection, the server closing an idle keep-alive
- * socket, or this session retiring an idle socket {@link KEEP_ALIVE_MARGIN} ms before the
- * server's `Keep-Alive: timeout=N` hint expires, are reported with `onDraining` before `onClose`.
+ * socket, or this session retiring an idle socket shortly before the server's
+ * `Keep-Alive: timeout=N` hint expires (http1-keep-alive.ts), are reported with `onDraining` before `onClose`.
  * A request written onto a reused socket that the server closes before any byte of the response
  * goes back to the core with `unprocessed(…, false)`: the server may not have processed it.
  */
 import type { Socket } from 'node:net';
-import type { Subscription } from 'rxjs';
-import { announcesLength, fixedLength, sendBody } from '../core/body-source.js';
 import { ConnectionClosedError, ConnectionDownError, NoResponseError, ProtocolError, RxconnError, SendTimeoutError, describe } from '../core/errors.js';
 import type { Headers } from '../core/events.js';
-import { ResponseParser } from './http1-parser.js';
-import type { ResponseHandler } from './http1-parser.js';
 import type { ResolvedOptions } from '../core/options.js';
-import { watchSendStall } from './send-stall.js';
-import type { SendStallWatch } from './send-stall.js';
 import type { PreparedRequest } from '../core/request-init.js';
 import type { Session, SessionListener, StreamSink, UpgradeSink } from '../core/session.js';
+import { DISCARD, DiscardHandler } from './http1-discard.js';
+import { Exchange } from './http1-exchange.js';
+import type { ExchangeSession } from './http1-exchange.js';
+import { IDLE_CLOSE_PLANNED_AFTER } from './http1-keep-alive.js';
+import { ResponseParser } from './http1-parser.js';
+import { writeRequest } from './http1-request.js';
 import type { SessionFactory } from './protocols.js';
 
-/** Most bytes read and discarded to keep the socket after a cancel. */
-export const DRAIN_LIMIT = 64 * 1024;
-/** Longest wait for the rest of a cancelled response before closing the socket instead, in ms. */
-export const DRAIN_TIMEOUT = 2_000;
-/**
- * An idle socket is retired this many ms before the server's `Keep-Alive: timeout=N` hint
- * expires (at N s minus the margin, and never later than half of N), so that a request is never
- * written onto a socket the server is closing.
- */
-export const KEEP_ALIVE_MARGIN = 1_000;
-/** An idle socket the server closes counts as a planned close once it served a response or was open this long, in ms. */
-export const IDLE_CLOSE_PLANNED_AFTER = 1_000;
-/** Longest delay a timer holds (2^31 - 1 ms); a longer keep-alive hint is not acted on. */
-const MAX_TIMER = 2_147_483_647;
-const KEEP_ALIVE_TIMEOUT = /(?:^|[,;\s])timeout\s*=\s*(\d+)/i;
-
-/** The idle time, in ms, after which a socket answered with `keep-alive: <value>` is retired; undefined without a usable hint. */
-export function retireAfter(value: string | string[] | undefined): number | undefined {
-  const match = KEEP_ALIVE_TIMEOUT.exec(Array.isArray(value) ? value.join(', ') : (value ?? ''));
-  if (!match) return undefined;
-  const hint = Number(match[1]) * 1000;
-  const delay = Math.max(hint - KEEP_ALIVE_MARGIN, hint / 2);
-  return delay <= MAX_TIMER ? delay : undefined;
-}
-
-const CHUNK_END = Buffer.from('\r\n');
-const LAST_CHUNK = Buffer.from('0\r\n\r\n');
-
-/** The request head: request line, host, the request's headers and the body framing. */
-function serializeHead(request: PreparedRequest, host: string, length: number | undefined, connection: string | undefined): string {
-  let head = `${request.method} ${request.path} HTTP/1.1\r\nhost: ${host}\r\n`;
-  for (const [name, value] of request.headers) head += `${name}: ${value}\r\n`;
-  if (length === undefined) head += 'transfer-encoding: chunked\r\n';
-  else if (announcesLength(request.method, length)) head += `content-length: ${length}\r\n`;
-  if (connection) head += connection;
-  return head + '\r\n';
-}
-
-/** One request/response on the socket. */
-class Exchange implements ResponseHandler {
-  body: Subscription | undefined;
-  bodyDone = false;
-  /** The bound on a request body the peer stopped taking (`sendTimeout`). */
-  stall: SendStallWatch | undefined;
-  /** A byte arrived while this exchange was current. */
-  answered = false;
-  /** The idle time after which the server said it closes the socket (keep-alive hint), in ms. */
-  retireAfter: number | undefined;
-  constructor(
-    readonly session: Http1Session,
-    public sink: StreamSink,
-    /** Written onto a socket that had carried a response before. */
-    readonly reused: boolean,
-    /** Set for an upgrade request: where the socket goes on a 101. */
-    readonly upgrade?: UpgradeSink,
-  ) {}
-  onInform(status: number, headers: Headers): void {
-    this.sink.next({ type: 'inform', status, headers });
-  }
-  onHead(status: number, headers: Headers): void {
-    if (status === 101) {
-      this.session.switching(this, headers);
-      return;
-    }
-    this.retireAfter = retireAfter(headers['keep-alive']);
-    this.sink.next({ type: 'response', status, headers });
-  }
-  onData(chunk: Buffer): void {
-    this.sink.next({ type: 'data', data: chunk });
-  }
-  onTrailers(headers: Headers): void {
-    this.sink.next({ type: 'trailers', headers });
-  }
-  onEnd(reusable: boolean): void {
-    this.sink.complete();
-    this.session.responseEnded(this, reusable);
-  }
-}
-
-const DISCARD: StreamSink = { next: () => {}, error: () => {}, complete: () => {}, unprocessed: () => {} };
-
-class Http1Session implements Session {
+class Http1Session implements Session, ExchangeSession {
   readonly protocol = 'http1' as const;
   readonly #parser: ResponseParser;
   readonly #listener: SessionListener;
@@ -126,8 +45,8 @@ class Http1Session implements Session {
   #closed = false;
   /** The current exchange's consumer paused it (`StreamFlow`): the socket is not read. */
   #paused = false;
-  #drainTimer: NodeJS.Timeout | undefined;
-  #discarded = 0;
+  /** Dropping the rest of the current exchange's response after a cancel. */
+  #discard: DiscardHandler | undefined;
   /** Responses completed on this socket. */
   #served = 0;
   readonly #openedAt = performance.now();
@@ -175,48 +94,29 @@ class Http1Session implements Session {
   }
 
   #send(exchange: Exchange, request: PreparedRequest, connection: string | undefined): () => void {
-    const length = fixedLength(request.body);
     clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
     this.#current = exchange;
     exchange.sink.flow?.({ pause: () => this.#flow(exchange, true), resume: () => this.#flow(exchange, false) });
     this.#parser.expect(request.method, exchange);
-    const socket = this.socket;
-    socket.cork();
-    // latin1: header values may carry obs-text (\x80-\xff), one byte each, as node:http sends them.
-    socket.write(serializeHead(request, this.#host, length, connection), 'latin1');
-    const stall = watchSendStall(socket, this.#sendTimeout, () => {
-      if (this.#current !== exchange || exchange.bodyDone) return;
-      const error = new SendTimeoutError(this.#sendTimeout);
-      exchange.body?.unsubscribe();
-      exchange.sink.error(error);
-      this.destroy(error);
-    });
-    exchange.stall = stall;
-    exchange.body = sendBody(request.body, {
-      write: chunk => {
-        if (length !== undefined) {
-          stall.wrote(socket.write(chunk));
-          return;
-        }
-        socket.write(`${chunk.length.toString(16)}\r\n`);
-        socket.write(chunk);
-        stall.wrote(socket.write(CHUNK_END));
-      },
-      end: () => {
-        stall.stop();
-        exchange.bodyDone = true;
-        if (length === undefined) socket.write(LAST_CHUNK);
-      },
-      fail: error => {
-        stall.stop();
-        // A half-sent request cannot be taken back: the socket goes with it.
-        exchange.sink.error(error);
-        this.destroy(new ConnectionDownError(`request body failed mid-request: ${describe(error)}`, { cause: error }));
-      },
-    });
-    process.nextTick(uncork, socket);
+    writeRequest(this.socket, exchange, request, this.#host, connection, this.#sendTimeout);
     return () => this.#cancel(exchange);
+  }
+
+  /** `exchange`'s request body stalled past `sendTimeout`: the request fails and takes the socket. */
+  bodyStalled(exchange: Exchange): void {
+    if (this.#current !== exchange || exchange.bodyDone) return;
+    const error = new SendTimeoutError(this.#sendTimeout);
+    exchange.body?.unsubscribe();
+    exchange.sink.error(error);
+    this.destroy(error);
+  }
+
+  /** `exchange`'s request body failed mid-request. */
+  bodyFailed(exchange: Exchange, error: Error): void {
+    // A half-sent request cannot be taken back: the socket goes with it.
+    exchange.sink.error(error);
+    this.destroy(new ConnectionDownError(`request body failed mid-request: ${describe(error)}`, { cause: error }));
   }
 
   shutdown(): void {
@@ -280,33 +180,22 @@ class Http1Session implements Session {
       return;
     }
     // Read and drop the rest of the response, within bounds, to keep the socket.
-    this.#parser.redirect(new DiscardHandler(exchange, this));
-    this.#discarded = 0;
-    this.#drainTimer = setTimeout(() => {
-      this.destroy(new ConnectionDownError(`a cancelled response did not end within ${DRAIN_TIMEOUT} ms: the socket was closed`));
-    }, DRAIN_TIMEOUT);
-  }
-
-  /** Counts discarded bytes; closes the socket past the limit. */
-  discarding(bytes: number): void {
-    this.#discarded += bytes;
-    if (this.#discarded > DRAIN_LIMIT) {
-      this.destroy(new ConnectionDownError(`a cancelled response exceeded ${DRAIN_LIMIT} bytes: the socket was closed`));
-    }
+    this.#discard = new DiscardHandler(exchange, this);
+    this.#parser.redirect(this.#discard);
   }
 
   /** The current response ended (delivered or discarded). */
   responseEnded(exchange: Exchange, reusable: boolean): void {
     if (this.#current !== exchange) return;
-    clearTimeout(this.#drainTimer);
-    this.#drainTimer = undefined;
+    this.#discard?.stop();
+    this.#discard = undefined;
     this.#current = undefined;
     this.#unpause();
     this.#served++;
     if (!exchange.bodyDone) {
       // The server answered before the request body was sent (e.g. 413): the socket cannot be reused.
       exchange.body?.unsubscribe();
-    exchange.stall?.stop();
+      exchange.stall?.stop();
       this.destroy(new ConnectionDownError('the server responded before the request body was sent: the socket was closed'));
       return;
     }
@@ -346,7 +235,7 @@ class Http1Session implements Session {
   #close(error: RxconnError): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#drainTimer);
+    this.#discard?.stop();
     clearTimeout(this.#idleTimer);
     this.#current?.body?.unsubscribe();
     this.#current?.stall?.stop();
@@ -427,30 +316,6 @@ class Http1Session implements Session {
     }
     this.#close(error);
   }
-}
-
-/** Receives the rest of a cancelled response and drops it. */
-class DiscardHandler implements ResponseHandler {
-  constructor(
-    readonly exchange: Exchange,
-    readonly session: Http1Session,
-  ) {}
-  onInform(): void {}
-  onHead(status: number): void {
-    // A cancelled upgrade that the server accepted: what follows is not HTTP, the socket cannot be kept.
-    if (status === 101) this.session.destroy(new ConnectionDownError('the server accepted a cancelled upgrade (101): the socket was closed'));
-  }
-  onData(chunk: Buffer): void {
-    this.session.discarding(chunk.length);
-  }
-  onTrailers(): void {}
-  onEnd(reusable: boolean): void {
-    this.session.responseEnded(this.exchange, reusable);
-  }
-}
-
-function uncork(socket: Socket): void {
-  socket.uncork();
 }
 
 /** Creates an HTTP/1.1 session on a connected socket. */

@@ -132,11 +132,13 @@ export class Connection extends Observable<ConnectionEvent> {
         return undefined;
       }
       let socket: Endpoint | undefined;
-      const teardown = this.#submit({ ...init, method: 'GET' }, subscriber, {
+      let teardown = this.#submit({ ...init, method: 'GET' }, subscriber, {
         protocol,
         onSwitched: switched => {
           const upgraded = switched.socket;
           socket = upgraded;
+          // The request is settled: nothing of it needs to stay reachable for the socket's life.
+          teardown = undefined;
           this.#life.onUpgraded(upgraded, protocol);
           upgraded.once('close', () => subscriber.complete());
           subscriber.next(switched);

@@ -92,10 +92,12 @@ export class PendingRequest implements UpgradeSink {
 
   error(error: Error): void {
     if (this.#settle(false, error)) this.subscriber.error(error);
+    this.#cancel = undefined;
   }
 
   complete(): void {
     if (this.#settle(true)) this.subscriber.complete();
+    this.#cancel = undefined;
   }
 
   unprocessed(error: RxconnError, certain: boolean): void {
@@ -113,6 +115,7 @@ export class PendingRequest implements UpgradeSink {
   }
 
   switched(switched: Switched): void {
+    this.#cancel = undefined;
     if (this.#settle(true)) this.upgrade?.onSwitched(switched);
     else switched.socket.destroy();
   }

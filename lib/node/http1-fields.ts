@@ -50,6 +50,9 @@ export function forbiddenByte(text: string, start: number, at: number, where: st
 }
 
 /** The fields of one response, and the framing they declare. */
+/** The headers of no message: what the fields hold between responses (nothing of the last one stays reachable). */
+const NONE: Headers = Object.freeze({});
+
 export class ResponseFields {
   /** The head's headers, or (after {@link beginTrailers}) the trailers. */
   headers: Headers = {};
@@ -74,6 +77,11 @@ export class ResponseFields {
     this.close = false;
     this.keepAlive = false;
     this.#block = 'header';
+  }
+
+  /** Lets go of the last message's headers (they are the user's now); {@link begin} comes before any new field. */
+  release(): void {
+    this.headers = NONE;
   }
 
   /** Starts the trailers; the framing fields seen so far still count (a content-length trailer is refused, as llhttp does). */

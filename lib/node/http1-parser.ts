@@ -84,6 +84,12 @@ export class ResponseParser {
     this.#beginHead();
   }
 
+  /** After a 101, the socket is no longer ours to parse: lets go of the exchange and the 101's fields. */
+  detach(): void {
+    this.#handler = undefined;
+    this.#fields.release();
+  }
+
   /** Replaces the handler of the current response (e.g. to discard a cancelled one). */
   redirect(handler: ResponseHandler): void {
     this.#handler = handler;
@@ -338,6 +344,7 @@ export class ResponseParser {
     const reusable = this.#keepAlive;
     this.#state = reusable ? 'idle' : 'closed';
     this.#handler = undefined;
+    this.#fields.release();
     this.#ended = true;
     if (trailers && Object.keys(trailers).length > 0) handler?.onTrailers(trailers);
     handler?.onEnd(reusable);

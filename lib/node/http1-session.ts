@@ -145,6 +145,7 @@ class Http1Session implements Session, ExchangeSession {
     this.socket.off('data', this.#onData);
     this.socket.off('end', this.#onEnd);
     this.socket.pause();
+    this.#parser.detach();
     exchange.upgrade!.switched({ type: 'switched', socket: this.socket, head, headers });
   }
 

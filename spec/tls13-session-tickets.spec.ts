@@ -13,11 +13,11 @@ import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { firstValueFrom } from 'rxjs';
 import { open, text } from '../lib/index.js';
 import { leakCheck, record } from './helpers/lifecycle.js';
+import { ticketsSent, timeToConnect } from './helpers/tls-tickets.js';
 
 const fixtures = new URL('./fixtures/', import.meta.url).pathname;
 const fixture = (name: string): Buffer => readFileSync(join(fixtures, name));
@@ -71,46 +71,20 @@ async function ticketlessOrigin(kind: 'https' | 'h2', mtls = false): Promise<{ p
   return { port, url: `https://127.0.0.1:${port}` };
 }
 
-/** How many session tickets a plain TLS client gets over one whole HTTP/1.1 exchange. */
-async function ticketsSent(port: number): Promise<number> {
-  const socket = tls.connect({ host: '127.0.0.1', port, ca, servername: 'localhost', ALPNProtocols: ['http/1.1'] });
-  let tickets = 0;
-  socket.on('session', () => tickets++);
-  await once(socket, 'secureConnect');
-  // A server sends its tickets right after the handshake, before it answers.
-  socket.end('GET / HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n');
-  socket.resume();
-  await once(socket, 'close');
-  return tickets;
-}
-
-/** Milliseconds from `connecting` to `connected` of a fresh connection to `url` (connectTimeout 10 s: the grace would be 1 s). */
+/** Milliseconds from `connecting` to `connected` of a fresh connection to `url` (connectTimeout 10 s: the grace would be 1 s), which then serves. */
 async function connectTime(url: string): Promise<number> {
   const conn = open(url, { tls: { ca }, connectTimeout: 10_000 });
-  const log = record(conn);
-  let started = 0;
-  let took = NaN;
-  const connected = new Promise<void>(resolve =>
-    conn.subscribe(event => {
-      if (event.type === 'connecting') started = performance.now();
-      if (event.type === 'connected') {
-        took = performance.now() - started;
-        resolve();
-      }
-    }),
-  );
-  await connected;
+  const took = timeToConnect(conn);
   const answer = await firstValueFrom(conn.get('/t').pipe(text()));
   expect(answer).toMatchObject({ status: 200, body: 'ok /t' });
   await conn.shutdown();
-  await log.done;
   return took;
 }
 
 describe('TLS 1.3 without session tickets', () => {
   it('the child server really sends none (OpenSSL NumTickets = 0)', async () => {
     const origin = await ticketlessOrigin('https');
-    expect(await ticketsSent(origin.port)).toBe(0);
+    expect(await ticketsSent(origin.port, ca)).toEqual({ tickets: 0, version: 'TLSv1.3' });
   });
 
   it.each(['https', 'h2'] as const)('%s: connects at once, without waiting for a ticket that never comes', async kind => {

@@ -14,14 +14,13 @@ import type { RxconnError } from '../core/errors.js';
 import {
   ConnectionClosedError,
   ConnectionDownError,
-  KeepaliveTimeoutError,
   ProtocolError,
   StreamRefusedError,
   describe,
 } from '../core/errors.js';
 import type { GoawayInfo } from '../core/events.js';
 import { errorCodeName } from './http2-headers.js';
-import { startKeepalive } from './http2-keepalive.js';
+import { foreignAckError, sendPing, startKeepalive } from './http2-keepalive.js';
 import { watchSettingsAck } from './http2-settings-ack.js';
 import { startHttp2Request } from './http2-stream.js';
 import type { Http2Request, Http2StreamOwner } from './http2-stream.js';
@@ -174,9 +173,13 @@ class Http2Session implements Session, Http2StreamOwner {
         return;
       }
       try {
-        this.session.ping((error, duration) => {
+        sendPing(this.session, (error, duration, foreign) => {
           if (error) subscriber.error(new ConnectionDownError(`ping(): no PING answer: ${describe(error)}`, { cause: error }));
-          else {
+          else if (foreign) {
+            const violation = foreignAckError();
+            subscriber.error(violation);
+            this.destroy(violation);
+          } else {
             subscriber.next(duration);
             subscriber.complete();
           }
@@ -233,7 +236,7 @@ class Http2Session implements Session, Http2StreamOwner {
       if (!this.session.destroyed) this.session.setLocalWindowSize(CONNECTION_WINDOW);
       if (this.#keepalive) {
         const { interval, timeout } = this.#keepalive;
-        this.#stopKeepalive = startKeepalive(this.session, interval, timeout, () => this.destroy(new KeepaliveTimeoutError(timeout)));
+        this.#stopKeepalive = startKeepalive(this.session, interval, timeout, error => this.destroy(error));
       }
       this.#listener.onReady();
     } else if (this.#maxStreams > previous && this.canStart()) {

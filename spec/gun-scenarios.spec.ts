@@ -10,9 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { Observable, firstValueFrom } from 'rxjs';
+import { firstValueFrom } from 'rxjs';
 import { of } from 'rxjs';
 import { open, text } from '../lib/index.js';
+import { endlessUpload } from './helpers/uploads.js';
 import { leakCheck, record } from './helpers/lifecycle.js';
 import { FRAME, frame, framesOf, goaway, rawPeer } from './helpers/raw-h2.js';
 import { nthConnected } from './helpers/lifecycle.js';
@@ -47,18 +48,6 @@ describe('HTTP/2', () => {
     await leaks.check();
   });
 });
-
-/** A streamed body of `count` chunks of 64 KiB, one a millisecond. */
-function endlessUpload(count: number): Observable<Uint8Array> {
-  return new Observable<Uint8Array>(subscriber => {
-    let sent = 0;
-    const timer = setInterval(() => {
-      if (sent++ === count) subscriber.complete();
-      else subscriber.next(new Uint8Array(65_536));
-    }, 1);
-    return () => clearInterval(timer);
-  });
-}
 
 describe('send bound', () => {
   // gun: send_errors_SUITE http2_send_request_fail (here on HTTP/1.1: the peer stops reading)

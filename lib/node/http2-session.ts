@@ -21,6 +21,7 @@ import {
 } from '../core/errors.js';
 import type { GoawayInfo } from '../core/events.js';
 import { errorCodeName } from './http2-headers.js';
+import { foreignAckError, sendPing } from './http2-ping.js';
 import { PingClock } from './ping-clock.js';
 import type { PingPort } from './ping-clock.js';
 import { watchSettingsAck } from './http2-settings-ack.js';
@@ -174,9 +175,13 @@ class Http2Session implements Session, Http2StreamOwner, PingPort {
         return;
       }
       try {
-        this.session.ping((error, duration) => {
+        sendPing(this.session, (error, duration, foreign) => {
           if (error) subscriber.error(new ConnectionDownError(`ping(): no PING answer: ${describe(error)}`, { cause: error }));
-          else {
+          else if (foreign) {
+            const violation = foreignAckError();
+            subscriber.error(violation);
+            this.destroy(violation);
+          } else {
             subscriber.next(duration);
             subscriber.complete();
           }
@@ -190,7 +195,7 @@ class Http2Session implements Session, Http2StreamOwner, PingPort {
   /** Keepalive (see `ping-clock.ts`): one PING. */
   sendPing(): boolean {
     try {
-      this.session.ping(this.#onPingAck);
+      sendPing(this.session, this.#onPingAck);
       return true;
     } catch {
       return false; // already destroyed: its close event reports why
@@ -201,10 +206,17 @@ class Http2Session implements Session, Http2StreamOwner, PingPort {
     this.destroy(new KeepaliveTimeoutError(timeout));
   }
 
-  /** A keepalive PING's ACK; an error (ERR_HTTP2_PING_CANCEL) means the session is going away and reports why itself. */
-  readonly #onPingAck = (error: Error | null): void => {
+  /**
+   * A keepalive PING's ACK. An error (ERR_HTTP2_PING_CANCEL) means the session is going away and
+   * reports why itself; an ACK that does not echo our payload is a protocol violation.
+   */
+  readonly #onPingAck = (error: Error | null, _duration: number, foreign: boolean): void => {
     if (error) this.#pingClock?.stop();
-    else this.#pingClock?.answered();
+    else if (!foreign) this.#pingClock?.answered();
+    else {
+      this.#pingClock?.stop();
+      this.destroy(foreignAckError());
+    }
   };
 
   isGone(): boolean {

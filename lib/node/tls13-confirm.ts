@@ -2,11 +2,15 @@
  * TLS 1.3 moves the server's verdict on our client certificate after the handshake: the client
  * finishes first, and a server that requires a certificate (none sent, or one it refuses) answers
  * with an alert one round trip later. Reporting the connection as up at `secureConnect` would
- * announce a connection that never was. So on TLS 1.3 the dial waits for a sign that the server
- * accepted us: its first NewSessionTicket (the `session` event: servers send tickets once the
- * client's Finished, and certificate, are accepted); an alert in
- * between is a TLS failure like any certificate failure. A server that sends neither is handed
- * over after {@link TLS13_CONFIRM_GRACE} ms at most (then a late alert still fails the session).
+ * announce a connection that never was. So when the server asked for a certificate, the dial
+ * waits for a sign that it accepted us: its first NewSessionTicket (the `session` event: servers
+ * send tickets once the client's Finished, and certificate, are accepted); an alert in between is
+ * a TLS failure like any certificate failure. A server that sends neither is handed over after
+ * {@link TLS13_CONFIRM_GRACE} ms at most (then a late alert still fails the session).
+ *
+ * A server that did not ask for a certificate has no verdict to give: it is handed over at once,
+ * so servers that send no tickets (nginx with `ssl_conf_command NumTickets 0`) connect without
+ * the grace period.
  */
 import type tls from 'node:tls';
 
@@ -14,11 +18,21 @@ import type tls from 'node:tls';
 export const TLS13_CONFIRM_GRACE = 1000;
 
 /**
- * Calls `confirmed` once the server has shown that it accepted the handshake (at once below TLS
- * 1.3). Returns a function that stops waiting. Errors and closes are the caller's to watch.
+ * Whether the server sent a CertificateRequest in this handshake. Node does not say so directly,
+ * but OpenSSL fills a client's shared signature algorithms only from a CertificateRequest (they
+ * are the algorithms we could sign our certificate proof with), so the list is empty without one.
+ */
+function serverAskedForCertificate(socket: tls.TLSSocket): boolean {
+  return socket.getSharedSigalgs().length > 0;
+}
+
+/**
+ * Calls `confirmed` once the server has shown that it accepted the handshake: at once below TLS
+ * 1.3 and when the server did not ask for a client certificate. Returns a function that stops
+ * waiting. Errors and closes are the caller's to watch.
  */
 export function awaitTls13Confirmation(socket: tls.TLSSocket, confirmed: () => void, grace = TLS13_CONFIRM_GRACE): () => void {
-  if (socket.getProtocol() !== 'TLSv1.3') {
+  if (socket.getProtocol() !== 'TLSv1.3' || !serverAskedForCertificate(socket)) {
     confirmed();
     return () => {};
   }

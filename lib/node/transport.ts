@@ -81,7 +81,7 @@ export function dial(options: ResolvedOptions, onSocket?: (socket: net.Socket) =
         subscriber.error(error);
         return;
       }
-      // TLS 1.3: the server's verdict on a client certificate comes after the handshake.
+      // TLS 1.3: when the server asked for a client certificate, its verdict comes after the handshake.
       confirming = secure;
       if (secure) stopConfirming = awaitTls13Confirmation(socket as tls.TLSSocket, () => handOver(protocol), Math.min(options.connectTimeout, TLS13_CONFIRM_GRACE));
       else handOver(protocol);

@@ -43,6 +43,13 @@ export interface NginxSettings {
   readonly workerShutdownTimeout?: string;
   /** Port of the Node server /up/ is proxied to. */
   readonly upstream?: number;
+  /**
+   * TLS 1.3 only on the TLS port, with session tickets (`true`) or none at all (`false`). Absent:
+   * nginx 1.22's defaults, which stop at TLS 1.2. With `ssl_session_tickets off` and
+   * `ssl_session_cache off` alone, OpenSSL still sends stateful TLS 1.3 tickets: only its
+   * `NumTickets 0` stops them.
+   */
+  readonly tls13Tickets?: boolean;
 }
 
 /** Bytes per second of /slower/: a 1 MiB download takes about four seconds. */
@@ -89,6 +96,10 @@ export class Nginx {
     const user = process.getuid?.() === 0 ? 'user root root;' : '';
     const { keepaliveRequests = 100_000, keepaliveTimeout = '60s', workerShutdownTimeout } = this.settings;
     // nginx speaks HTTP/1.0 to the upstream and closes each connection: no keep-alive race there.
+    const tls13 =
+      this.settings.tls13Tickets === undefined
+        ? ''
+        : `ssl_protocols TLSv1.3; ${this.settings.tls13Tickets ? '' : 'ssl_session_tickets off; ssl_session_cache off; ssl_conf_command NumTickets 0;'}`;
     const upstream = this.ports.upstream === undefined ? '' : `location /up/ { proxy_pass http://127.0.0.1:${this.ports.upstream}; client_max_body_size 16m; }`;
     return `
 ${user}
@@ -114,6 +125,7 @@ http {
     listen 127.0.0.1:${this.ports.h2c} http2;
     ssl_certificate ${fixture('server.pem')};
     ssl_certificate_key ${fixture('server.key')};
+    ${tls13}
     root ${p}/www;
     location /files/ { }
     location /slow/ { alias ${p}/www/files/; limit_rate ${SLOW_RATE}; }

@@ -43,8 +43,15 @@ const log = (line: string): void => void process.stderr.write(`${((performance.n
 /** --quick measures 64-byte bodies only; the full run adds 64 KiB. */
 const sizes = quick ? [64] : [64, 65_536];
 
-/** Fixed request counts per measurement; --quick divides them. */
-const scale = quick ? 0.25 : 1;
+/**
+ * `--long=K`: K times the requests per measurement, and 7 rounds. The default counts keep the full
+ * run near 3 minutes, but a c=64 measurement then lasts ~0.15 s, and one major GC landing in one
+ * client's window moves a ratio by 10–30 %; longer measurements average that out.
+ */
+const longArg = Number(args.find((a) => a.startsWith('--long='))?.slice('--long='.length));
+const long = longArg > 1 ? longArg : 1;
+/** Fixed request counts per measurement; --quick divides them, --long multiplies them. */
+const scale = quick ? 0.25 : long;
 /** A scaled count, a multiple of 16 (the WebSocket ack interval), at least 64. */
 const n = (count: number): number => Math.max(64, Math.round((count * scale) / 16) * 16);
 /** The first scenario of each section warms every client up for at least this long (cold JIT). */
@@ -62,7 +69,7 @@ const budgetArg = Number(args.find((a) => a.startsWith('--budget='))?.slice('--b
 /** `--budget=<s>` moves the throughput deadline (memory jobs get 60 s more): for a heavily loaded machine, where the default skips scenarios. */
 const BUDGET_MS = budgetArg > 0 ? { throughput: budgetArg * 1000, memory: budgetArg * 1000 + 60_000 } : quick ? { throughput: 30_000, memory: 40_000 } : { throughput: 220_000, memory: 280_000 };
 const settings: RunSettings = {
-  rounds: quick ? 3 : 5,
+  rounds: quick ? 3 : long > 1 ? 7 : 5,
   // A loaded machine (--budget) also gets more time per measurement.
   timeoutMs: budgetArg > 0 ? 60_000 : quick ? 8_000 : 15_000,
   noisyCpu: 0.25,
@@ -212,7 +219,9 @@ async function main(): Promise<void> {
       rounds: settings.rounds,
       durationS: (performance.now() - t0) / 1000,
       load: [loadBefore, loadavg()[0] ?? Number.NaN],
-      counts: quick ? '64-byte bodies only, request counts ÷4 (--quick), memory 10k requests' : 'fixed counts per measurement (HTTP/2 64 B: 800 at c=1, 2,800 at c=64; warm-up a tenth), memory 100k requests',
+      counts: quick
+        ? '64-byte bodies only, request counts ÷4 (--quick), memory 10k requests'
+        : `fixed counts per measurement (HTTP/2 64 B: ${n(800)} at c=1, ${n(2_800)} at c=64${long > 1 ? `: --long=${long}` : ''}; warm-up a tenth), memory 100k requests`,
       rows,
       memory,
     };
@@ -222,15 +231,19 @@ async function main(): Promise<void> {
   write(report);
 }
 
-/** Prints the report and writes results/<latest|quick>.{md,json} and the chart. */
+/** The results' file names: `latest` (and ratios.svg), or `quick`/`long` for those runs. */
+const BASE = quick ? 'quick' : long > 1 ? 'long' : 'latest';
+const CHART = BASE === 'latest' ? 'ratios.svg' : `${BASE}.svg`;
+
+/** Prints the report and writes results/<latest|quick|long>.{md,json} and the chart. */
 function write(report: Report): void {
   const markdown = toMarkdown(report);
   process.stdout.write(`${markdown}\n`);
   const dir = `${resultsDir()}/`;
   mkdirSync(dir, { recursive: true });
-  const base = report.quick ? 'quick' : 'latest';
-  writeFileSync(`${dir}${base}.md`, `${markdown.replace('(ratios.svg)', report.quick ? '(quick.svg)' : '(ratios.svg)')}\n`);
-  writeFileSync(`${dir}${report.quick ? 'quick.svg' : 'ratios.svg'}`, ratiosSvg(report.rows, `rxconn bench: throughput relative to the floor (${report.date}, Node ${report.node})`));
+  const base = BASE;
+  writeFileSync(`${dir}${base}.md`, `${markdown.replace('(ratios.svg)', `(${CHART})`)}\n`);
+  writeFileSync(`${dir}${CHART}`, ratiosSvg(report.rows, `rxconn bench: throughput relative to the floor (${report.date}, Node ${report.node})`));
   writeFileSync(`${dir}${base}.json`, `${JSON.stringify(report, null, 1)}\n`);
   log(`wrote bench/results/${base}.md (${report.durationS.toFixed(0)} s)`);
 }
@@ -242,8 +255,8 @@ const memoryOnly = async (): Promise<void> => {
   else await memoryRun(log, quick, new Set(onlyArg ? onlyArg.split(',') : ['idle', 'storm']));
 };
 
-/** `--render`: rewrites the report and the chart from results/<latest|quick>.json, without measuring. */
-const run = args.includes('--memory') ? memoryOnly : args.includes('--render') ? async () => write(JSON.parse(readFileSync(`${resultsDir()}/${quick ? 'quick' : 'latest'}.json`, 'utf8')) as Report) : main;
+/** `--render`: rewrites the report and the chart from results/<latest|quick|long>.json, without measuring. */
+const run = args.includes('--memory') ? memoryOnly : args.includes('--render') ? async () => write(JSON.parse(readFileSync(`${resultsDir()}/${BASE}.json`, 'utf8')) as Report) : main;
 run().then(
   () => process.exit(0),
   (error: unknown) => {

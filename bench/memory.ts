@@ -110,6 +110,8 @@ async function main(): Promise<MemoryResult> {
   if (job.mode === 'idle') {
     const closers: (() => Promise<void>)[] = [];
     for (let i = 0; i < job.count; i++) closers.push(await openOne(job.client, target));
+    // Idle means up for a while: past the 1 s after which rxconn's reconnect loop ends for a connection that proved itself.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
     const after = await settle();
     for (const close of closers) await close();
     return { mode: 'idle', before, after, count: job.count };

@@ -41,7 +41,8 @@ export interface StreamFlow {
 export interface StreamSink {
   /**
    * Optional: a session that can pause a stream hands its {@link StreamFlow} here once, when it
-   * starts the stream, before any event. Sessions that cannot (a browser's fetch) never call it.
+   * starts a stream, before any event; it may skip it for a request without a `flow` (nothing
+   * would use it). Sessions that cannot pause never call it.
    */
   flow?(control: StreamFlow): void;
   next(event: ResponseEvent): void;

@@ -97,7 +97,8 @@ class Http1Session implements Session, ExchangeSession {
     clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
     this.#current = exchange;
-    exchange.sink.flow?.({ pause: () => this.#flow(exchange, true), resume: () => this.#flow(exchange, false) });
+    // Only for a request that pulls (`flow`): nothing is allocated for the others.
+    if (request.flow) exchange.sink.flow?.({ pause: () => this.#flow(exchange, true), resume: () => this.#flow(exchange, false) });
     this.#parser.expect(request.method, exchange);
     writeRequest(this.socket, exchange, request, this.#host, connection, this.#sendTimeout);
     return () => this.#cancel(exchange);

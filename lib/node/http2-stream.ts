@@ -316,7 +316,8 @@ export function startHttp2Request(owner: Http2StreamOwner, request: PreparedRequ
     return undefined;
   }
   const handle = new Http2Request(owner, stream, sink);
-  sink.flow?.({ pause: () => handle.flow(true), resume: () => handle.flow(false) });
+  // Only for a request that pulls (`flow`): nothing is allocated for the others.
+  if (request.flow) sink.flow?.({ pause: () => handle.flow(true), resume: () => handle.flow(false) });
   handle.sendBody(request, endStream);
   return handle;
 }

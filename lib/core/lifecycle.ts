@@ -4,7 +4,7 @@
  * Protocol-agnostic: sessions come from the runtime (see `runtime.ts`); the requests are the
  * {@link StreamTable}'s. `Connection` is its public face.
  */
-import { BehaviorSubject, EMPTY, asyncScheduler, Observable, Subject, catchError, defer, filter, finalize, startWith, switchMap, take, throwError, timeout } from 'rxjs';
+import { BehaviorSubject, EMPTY, asyncScheduler, Observable, Subject, catchError, defer, switchMap, take, throwError, timeout } from 'rxjs';
 import type { Subscriber, Subscription } from 'rxjs';
 import { ConnectTimeoutError, ConnectionClosedError, ConnectionDownError, ProtocolError, RxconnError, UnsupportedError, toConnectionError } from './errors.js';
 import type { ConnectionEvent, ConnectionState, GoawayInfo, Intermediary } from './events.js';
@@ -13,6 +13,7 @@ import type { ResolvedOptions } from './options.js';
 import { reconnect } from './reconnect.js';
 import type { SessionHooks } from './runtime.js';
 import type { Endpoint, Session } from './session.js';
+import { waitForDrain } from './drain-wait.js';
 import { StreamTable } from './stream-table.js';
 import type { StreamTableHooks } from './stream-table.js';
 import { ConnectionDiagnostics } from './diagnostics.js';
@@ -233,7 +234,8 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
 
   /**
    * The shutdown itself: a `finalize` that waits for the active-stream count (streams, sessions
-   * and a dial in progress) to reach zero, bounded by `limit`; it exists only while shutting down.
+   * and a dial in progress) to reach zero, bounded by `limit` (see `drain-wait.ts`); it exists
+   * only while shutting down.
    */
   #beginShutdown(limit: number): void {
     if (this.sessions.size > 0 || this.#dialing) {
@@ -244,25 +246,14 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
     }
     // Otherwise waiting for a retry: nothing to close gracefully, nothing can send what is queued.
     const progress = (this.#shutdownProgress = new Subject<void>());
-    const drained = progress.pipe(
-      startWith(undefined),
-      filter(() => this.streams.active + this.sessions.size === 0 && !this.#dialing),
-      take(1),
-    );
-    const bounded =
-      limit === Infinity
-        ? drained
-        : drained.pipe(
-            timeout({
-              first: limit,
-              scheduler: this.options.scheduler ?? asyncScheduler,
-              with: () => {
-                this.#endError = new ConnectionClosedError(`shutdown did not finish within its timeout (${limit} ms): the stream was killed`);
-                return EMPTY;
-              },
-            }),
-          );
-    this.#shutdown = bounded.pipe(finalize(() => this.#finish())).subscribe();
+    this.#shutdown = waitForDrain({
+      progress,
+      drained: () => this.streams.active + this.sessions.size === 0 && !this.#dialing,
+      limit,
+      scheduler: this.options.scheduler ?? asyncScheduler,
+      timedOut: () => (this.#endError = new ConnectionClosedError(`shutdown did not finish within its timeout (${limit} ms): the stream was killed`)),
+      done: () => this.#finish(),
+    });
     this.#advanceShutdown();
   }
 

@@ -10,6 +10,8 @@ import { resolveRoute } from '../lib/node/proxy/options.js';
 const HTTPS = new URL('https://api.example.com');
 const HTTP = new URL('http://api.example.com');
 
+const K8S = '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fd00::/8,.svc,.cluster.local';
+
 describe('NO_PROXY', () => {
   // [NO_PROXY value, host, port, bypass?]
   const TABLE: Array<[string, string, number, boolean]> = [
@@ -44,6 +46,74 @@ describe('NO_PROXY', () => {
     ['a.test b.test,,c.test', 'b.test', 443, true],
     [' a.test ,\tc.test\n', 'c.test', 443, true],
     ['localhost', '127.0.0.1', 80, false],
+    // An address compares as an address, whatever its spelling.
+    ['0:0:0:0:0:0:0:1', '[::1]', 443, true],
+    // CIDR, IPv4: first and last address of the range, one either side, any port.
+    ['10.0.0.0/8', '10.1.2.3', 80, true],
+    ['10.0.0.0/8', '10.0.0.0', 80, true],
+    ['10.0.0.0/8', '10.255.255.255', 80, true],
+    ['10.0.0.0/8', '9.255.255.255', 80, false],
+    ['10.0.0.0/8', '11.0.0.0', 80, false],
+    ['172.16.0.0/12', '172.16.0.0', 443, true],
+    ['172.16.0.0/12', '172.31.255.255', 443, true],
+    ['172.16.0.0/12', '172.15.255.255', 443, false],
+    ['172.16.0.0/12', '172.32.0.0', 443, false],
+    ['192.168.0.0/16', '192.168.7.9', 8080, true],
+    ['10.1.2.2/31', '10.1.2.3', 80, true],
+    ['10.1.2.2/31', '10.1.2.4', 80, false],
+    ['10.1.2.3/8', '10.9.9.9', 80, true],
+    ['10.1.2.3/32', '10.1.2.3', 80, true],
+    ['10.1.2.3/32', '10.1.2.4', 80, false],
+    ['0.0.0.0/0', '0.0.0.0', 80, true],
+    ['0.0.0.0/0', '255.255.255.255', 80, true],
+    ['0.0.0.0/0', '[::1]', 80, false],
+    // Names are never resolved to be compared with a range.
+    ['127.0.0.0/8', 'localhost', 80, false],
+    ['10.0.0.0/8', '10.1.2.3.nip.io', 80, false],
+    // CIDR, IPv6 (the origin's host comes bracketed from the URL).
+    ['fd00::/8', '[fd00::]', 443, true],
+    ['fd00::/8', '[fd12:3456::1]', 443, true],
+    ['fd00::/8', '[fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]', 443, true],
+    ['fd00::/8', '[fcff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]', 443, false],
+    ['fd00::/8', '[fe00::]', 443, false],
+    ['FD00::/8', '[fd00::1]', 443, true],
+    ['fe80::/10', '[febf:ffff::1]', 443, true],
+    ['fe80::/10', '[fec0::]', 443, false],
+    ['2001:db8::/32', '[2001:db8:ffff::1]', 443, true],
+    ['2001:db8::/32', '[2001:db9::]', 443, false],
+    ['::1/128', '[::1]', 443, true],
+    ['::1/128', '[::2]', 443, false],
+    ['::/0', '[2001:db8::1]', 443, true],
+    ['::/0', '10.1.2.3', 80, false],
+    // IPv4-mapped IPv6 origins are their IPv4 address for IPv4 entries; not the other way round.
+    ['10.0.0.0/8', '[::ffff:a01:203]', 80, true],
+    ['10.0.0.0/8', '[::ffff:10.1.2.3]', 80, true],
+    ['10.0.0.0/8', '[::ffff:b00:1]', 80, false],
+    ['10.0.0.0/8', '[::a01:203]', 80, false],
+    ['10.1.2.3', '[::ffff:a01:203]', 80, true],
+    ['::ffff:0:0/96', '[::ffff:a01:203]', 80, true],
+    ['::ffff:0:0/96', '10.1.2.3', 80, false],
+    // Entries we cannot read are skipped, and the rest of the list still applies.
+    ['10.0.0.0/33', '10.1.2.3', 80, false],
+    ['10.0.0/8', '10.0.0.1', 80, false],
+    ['::1/200', '[::1]', 443, false],
+    ['::1/129', '[::1]', 443, false],
+    ['10.0.0.0/', '10.0.0.1', 80, false],
+    ['10.0.0.0/-1', '10.0.0.1', 80, false],
+    ['10.0.0.0/8.0', '10.0.0.1', 80, false],
+    ['/8', '10.0.0.1', 80, false],
+    ['10.0.0.0/8:8080', '10.1.2.3', 8080, false],
+    ['[fd00::]/8', '[fd00::1]', 443, false],
+    ['*.10.0.0.0/8', '10.1.2.3', 80, false],
+    ['10.0.0.0/33, 10.0.0.0/8', '10.1.2.3', 80, true],
+    ['::1/200 example.com', 'api.example.com', 443, true],
+    // The usual Kubernetes list.
+    [K8S, '10.96.0.1', 443, true],
+    [K8S, '[fd00:10:96::1]', 443, true],
+    [K8S, 'api.default.svc', 443, true],
+    [K8S, 'kubernetes.default.svc.cluster.local', 443, true],
+    [K8S, '8.8.8.8', 443, false],
+    [K8S, 'example.com', 443, false],
   ];
   it.each(TABLE)('NO_PROXY=%j, %s:%i → bypass %s', (noProxy, host, port, bypass) => {
     expect(bypassesProxy(noProxy, host, port)).toBe(bypass);
@@ -64,6 +134,13 @@ describe("proxy: 'env'", () => {
     [{ http_proxy: 'http://p:1', no_proxy: '', NO_PROXY: '*' }, HTTP, undefined, undefined],
     [{ http_proxy: 'http://p:1', no_proxy: 'other.test', NO_PROXY: '*' }, HTTP, 'http_proxy', 'http://p:1'],
     [{}, HTTPS, undefined, undefined],
+    // CIDR ranges against the host as the URL parser leaves it (brackets, hex groups, IPv4 in any notation).
+    [{ http_proxy: 'http://p:1', no_proxy: '10.0.0.0/8' }, new URL('http://10.1.2.3:8080'), undefined, undefined],
+    [{ http_proxy: 'http://p:1', no_proxy: '10.0.0.0/8' }, new URL('http://0x0a000001/'), undefined, undefined],
+    [{ http_proxy: 'http://p:1', no_proxy: '10.0.0.0/8' }, new URL('http://[::ffff:10.1.2.3]:8080'), undefined, undefined],
+    [{ http_proxy: 'http://p:1', no_proxy: '10.0.0.0/8' }, new URL('http://11.0.0.1'), 'http_proxy', 'http://p:1'],
+    [{ http_proxy: 'http://p:1', NO_PROXY: 'fd00::/8' }, new URL('http://[FD00::1]:8080'), undefined, undefined],
+    [{ http_proxy: 'http://p:1', no_proxy: '10.0.0.0/33' }, new URL('http://10.1.2.3'), 'http_proxy', 'http://p:1'],
   ] as const)('%j for %s → %s', (env, origin, name, url) => {
     const found = proxyFromEnv(env, origin);
     expect(found).toEqual(name === undefined ? undefined : { name, url });

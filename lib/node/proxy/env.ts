@@ -12,9 +12,16 @@
  * - `example.com`, `.example.com` and `*.example.com` all match `example.com` and every
  *   subdomain (`api.example.com`), never `badexample.com`;
  * - an IP address matches that address only; IPv6 with or without brackets (`::1`, `[::1]`);
+ * - `10.0.0.0/8`, `fd00::/8` (CIDR) match an origin whose host is an IP literal in that range,
+ *   on any port (see no-proxy-ip.ts for the families and why names are not resolved);
  * - `host:port` and `[v6]:port` match only that port (the origin's port, 80/443 by default);
- * - no CIDR ranges, no implicit `localhost`.
+ * - an entry we cannot read (`10.0.0.0/33`, `10.0.0/8`, `10.0.0.0/8:8080`, `[::1`) is skipped,
+ *   as curl and Go skip theirs: the variable is shared with every other tool of the machine, so
+ *   one entry only some of them understand must not stop `open()`;
+ * - no implicit `localhost`.
  */
+import { addressEntry, inEntry, rangeEntry } from './no-proxy-ip.js';
+
 /** The environment, as `process.env`. */
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -72,9 +79,21 @@ export function bypassesProxy(noProxy: string | undefined, host: string, port: n
     const entry = raw.trim().toLowerCase();
     if (!entry) continue;
     if (entry === '*') return true;
+    // A slash is in no host name: a CIDR range, or nothing we can read.
+    if (entry.includes('/')) {
+      const range = rangeEntry(entry);
+      if (range && inEntry(range, target)) return true;
+      continue;
+    }
     const parsed = parseEntry(entry);
     if (!parsed) continue;
     if (parsed.port !== undefined && parsed.port !== port) continue;
+    // An address compares as an address: `0:0::1` is `::1`, and `10.1.2.3` is `::ffff:10.1.2.3`.
+    const address = addressEntry(parsed.host);
+    if (address) {
+      if (inEntry(address, target)) return true;
+      continue;
+    }
     if (target === parsed.host) return true;
     // Subdomains, for names only: an IP address has no subdomains.
     if (!target.includes(':') && !/^[\d.]+$/.test(target) && target.endsWith(`.${parsed.host}`)) return true;

@@ -7,7 +7,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { Observable } from 'rxjs';
-import { ConnectionDownError, ProtocolError, TlsError, toConnectionError } from '../core/errors.js';
+import { ConnectionDownError, ProtocolError, toConnectionError } from '../core/errors.js';
 import type { ConnectWait, RxconnError } from '../core/errors.js';
 import type { Intermediary, Protocol } from '../core/events.js';
 import type { ResolvedOptions } from '../core/options.js';

@@ -58,7 +58,7 @@ async function startProxy(kind: string): Promise<{ proxy: FakeProxy; option: Con
  * and writes `accepted` into `order` when it accepts one.
  */
 async function mtlsOrigin(order: string[] = []): Promise<{ url: string; handshakes: () => number }> {
-  const server = https.createServer({ ...GOOD, cert: fixture('server.pem'), key: fixture('server.key'), ca: CA, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3' }, (req, res) =>
+  const server = https.createServer({ cert: fixture('server.pem'), key: fixture('server.key'), ca: CA, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3' }, (req, res) =>
     res.end(`mtls ${req.url} ${(req.socket as TLSSocket).getPeerCertificate().subject.CN}`),
   );
   let handshakes = 0;

@@ -11,8 +11,12 @@
  * A server that did not ask for a certificate has no verdict to give: it is handed over at once,
  * so servers that send no tickets (nginx with `ssl_conf_command NumTickets 0`) connect without
  * the grace period.
+ *
+ * The direct dial (`transport.ts`) and the proxy chain (`proxy/chain.ts`: the origin's TLS through
+ * the tunnel, and TLS to an `https://` proxy) all wait through {@link confirmTls13}.
  */
 import type tls from 'node:tls';
+import { TlsError } from '../core/errors.js';
 
 /** How long a TLS 1.3 dial waits at most for the server's first ticket (ms). */
 export const TLS13_CONFIRM_GRACE = 1000;
@@ -31,7 +35,7 @@ function serverAskedForCertificate(socket: tls.TLSSocket): boolean {
  * 1.3 and when the server did not ask for a client certificate. Returns a function that stops
  * waiting. Errors and closes are the caller's to watch.
  */
-export function awaitTls13Confirmation(socket: tls.TLSSocket, confirmed: () => void, grace = TLS13_CONFIRM_GRACE): () => void {
+function awaitTls13Confirmation(socket: tls.TLSSocket, confirmed: () => void, grace = TLS13_CONFIRM_GRACE): () => void {
   if (socket.getProtocol() !== 'TLSv1.3' || !serverAskedForCertificate(socket)) {
     confirmed();
     return () => {};
@@ -57,4 +61,52 @@ export function awaitTls13Confirmation(socket: tls.TLSSocket, confirmed: () => v
   };
   socket.on('session', onSession);
   return stop;
+}
+
+/** Whether TLS options carry a client certificate (which a server may refuse after a TLS 1.3 handshake). */
+function offersClientCertificate(options: Pick<tls.ConnectionOptions, 'cert' | 'pfx'>): boolean {
+  return options.cert !== undefined || options.pfx !== undefined;
+}
+
+/**
+ * After `secureConnect`: resolves once the server has shown that it accepted the handshake (see
+ * the top of this file), waiting {@link TLS13_CONFIRM_GRACE} ms at most, or `connectTimeout` if shorter. Rejects with `failure(error)` on the socket's
+ * error meanwhile (the server's alert: certificate required, unknown CA...), and with
+ * `failure()` on a close, or `failure(refusal)` (a {@link TlsError}) when `tlsOptions` offered a
+ * certificate: node's servers close without an alert on an untrusted one.
+ */
+export function confirmTls13(socket: tls.TLSSocket, tlsOptions: Pick<tls.ConnectionOptions, 'cert' | 'pfx'>, connectTimeout: number, failure: (error?: Error) => Error): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (error: Error): void => {
+      cleanup();
+      reject(failure(error));
+    };
+    const onClose = (): void => {
+      cleanup();
+      reject(
+        failure(
+          offersClientCertificate(tlsOptions)
+            ? new TlsError('TLS handshake failed: the server closed the connection right after the TLS 1.3 handshake, before accepting it: it refused the client certificate')
+            : undefined,
+        ),
+      );
+    };
+    let stop = (): void => {};
+    const cleanup = (): void => {
+      stop();
+      socket.off('error', onError);
+      socket.off('close', onClose);
+    };
+    socket.once('error', onError);
+    socket.once('close', onClose);
+    // Called at once (before `stop` is set) when there is nothing to wait for.
+    stop = awaitTls13Confirmation(
+      socket,
+      () => {
+        cleanup();
+        resolve();
+      },
+      Math.min(connectTimeout, TLS13_CONFIRM_GRACE),
+    );
+  });
 }

@@ -7,14 +7,14 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { Observable } from 'rxjs';
-import { ConnectionDownError, ProtocolError, TlsError, toConnectionError } from '../core/errors.js';
+import { ConnectionDownError, ProtocolError, toConnectionError } from '../core/errors.js';
 import type { ConnectWait, RxconnError } from '../core/errors.js';
 import type { Intermediary, Protocol } from '../core/events.js';
 import type { ResolvedOptions } from '../core/options.js';
 import { dialChain } from './proxy/chain.js';
 import { routeOf } from './proxy/options.js';
 import type { TlsOptions } from './tls-options.js';
-import { TLS13_CONFIRM_GRACE, awaitTls13Confirmation } from './tls13-confirm.js';
+import { confirmTls13 } from './tls13-confirm.js';
 
 /** A connected socket and the protocol chosen for it. */
 export interface Dialed {
@@ -62,17 +62,16 @@ export function dial(options: ResolvedOptions, onSocket?: (socket: net.Socket) =
         })
       : net.connect(where);
     let handedOver = false;
-    let stopConfirming = (): void => {};
-    let confirming = false;
     onSocket?.(socket);
 
-    const onError = (error: Error): void => subscriber.error(socketPath === undefined ? toConnectionError(error) : unixSocketError(error, socketPath));
-    const onClose = (): void =>
-      subscriber.error(
-        confirming && offersClientCertificate(tlsOptions)
-          ? new TlsError('TLS handshake failed: the server closed the connection right after the TLS 1.3 handshake, before accepting it: it refused the client certificate')
-          : new ConnectionDownError('the socket closed before the connection was established'),
-      );
+    const failure = (error?: Error): RxconnError =>
+      error === undefined
+        ? new ConnectionDownError('the socket closed before the connection was established')
+        : socketPath === undefined
+          ? toConnectionError(error)
+          : unixSocketError(error, socketPath);
+    const onError = (error: Error): void => subscriber.error(failure(error));
+    const onClose = (): void => subscriber.error(failure());
     const onConnect = (): void => {
       let protocol: Protocol;
       try {
@@ -81,20 +80,24 @@ export function dial(options: ResolvedOptions, onSocket?: (socket: net.Socket) =
         subscriber.error(error);
         return;
       }
-      // TLS 1.3: when the server asked for a client certificate, its verdict comes after the handshake.
-      confirming = secure;
-      if (secure) stopConfirming = awaitTls13Confirmation(socket as tls.TLSSocket, () => handOver(protocol), Math.min(options.connectTimeout, TLS13_CONFIRM_GRACE));
-      else handOver(protocol);
+      if (!secure) return handOver(protocol);
+      // TLS 1.3: when the server asked for a client certificate, its verdict comes after the
+      // handshake. The confirmation watches errors and closes meanwhile; a teardown destroys the
+      // socket, which ends the wait.
+      detach();
+      confirmTls13(socket as tls.TLSSocket, tlsOptions, options.connectTimeout, failure).then(
+        () => handOver(protocol),
+        (error: unknown) => subscriber.error(error),
+      );
     };
     const handOver = (protocol: Protocol): void => {
-      confirming = false;
+      if (subscriber.closed) return;
       detach();
       handedOver = true;
       subscriber.next({ socket, protocol });
       subscriber.complete();
     };
     const detach = (): void => {
-      stopConfirming();
       socket.off('error', onError);
       socket.off('close', onClose);
       socket.off(secure ? 'secureConnect' : 'connect', onConnect);
@@ -110,11 +113,6 @@ export function dial(options: ResolvedOptions, onSocket?: (socket: net.Socket) =
       socket.destroy();
     };
   });
-}
-
-/** Whether the TLS options carry a client certificate (which a server may refuse after a TLS 1.3 handshake). */
-function offersClientCertificate(options: TlsOptions): boolean {
-  return options.cert !== undefined || options.pfx !== undefined;
 }
 
 /** A Unix socket failure in words: a missing path and a stale socket file are the usual two. */

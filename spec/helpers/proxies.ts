@@ -75,6 +75,8 @@ export interface ConnectBehaviour {
   readonly silent?: boolean;
   /** Serve over TLS (an `https://` proxy). */
   readonly tls?: boolean;
+  /** With `tls`: TLS 1.3 only, requiring a client certificate of the test CA. */
+  readonly clientCert?: boolean;
 }
 
 /** An HTTP/1.1 CONNECT proxy. */
@@ -136,7 +138,8 @@ export async function connectProxy(behaviour: ConnectBehaviour = {}): Promise<Fa
       }
     });
   };
-  const server = behaviour.tls ? tls.createServer({ ...CERT }, onSocket) : net.createServer(onSocket);
+  const mtls = behaviour.clientCert && { ca: CA, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3' as const };
+  const server = behaviour.tls ? tls.createServer({ ...CERT, ...mtls }, onSocket) : net.createServer(onSocket);
   return wrap(server, behaviour.tls ? 'https' : 'http', requests, () => connections, targets);
 }
 

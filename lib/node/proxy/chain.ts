@@ -22,6 +22,7 @@ import type { ConnectWait, RxconnError } from '../../core/errors.js';
 import type { Intermediary, Protocol } from '../../core/events.js';
 import type { ResolvedOptions } from '../../core/options.js';
 import type { TlsOptions } from '../tls-options.js';
+import { confirmTls13 } from '../tls13-confirm.js';
 import { http1Connect } from './http1-connect.js';
 import type { Target } from './http1-connect.js';
 import { http2Connect, proxySession } from './http2-connect.js';
@@ -169,6 +170,7 @@ async function dialFirst(hop: ProxyHop, options: ResolvedOptions, layers: Layers
   const socket = layers.add(tls.connect({ ...hop.tls, host: hop.host, port: hop.port, ...tlsNames(hop.host, hop.tls.servername), ALPNProtocols: hop.protocols.map(p => ALPN[p]) }));
   if (options.keepalive) socket.setKeepAlive(true, options.keepalive.interval);
   await whenReady(socket, 'secureConnect', unreachable);
+  await confirmTls13(socket, hop.tls, options.connectTimeout, unreachable);
   return { stream: socket, protocol: negotiatedWithProxy(socket, hop, 0) };
 }
 
@@ -184,10 +186,22 @@ function negotiatedWithProxy(socket: tls.TLSSocket, hop: ProxyHop, index: number
   return protocol;
 }
 
-/** TLS over an existing tunnel, verified against `host`. */
-async function tlsOver(stream: Duplex, host: string, extra: tls.ConnectionOptions, offered: readonly Protocol[], layers: Layers, failure: (error?: Error) => RxconnError): Promise<tls.TLSSocket> {
+/**
+ * TLS over an existing tunnel, verified against `host`; on TLS 1.3, once the peer has accepted our
+ * client certificate if it asked for one (`tls13-confirm.ts`).
+ */
+async function tlsOver(
+  stream: Duplex,
+  host: string,
+  extra: tls.ConnectionOptions,
+  offered: readonly Protocol[],
+  connectTimeout: number,
+  layers: Layers,
+  failure: (error?: Error) => RxconnError,
+): Promise<tls.TLSSocket> {
   const socket = layers.add(tls.connect({ ...extra, socket: stream, host, ...tlsNames(host, extra.servername), ALPNProtocols: offered.map(p => ALPN[p]) }));
   await whenReady(socket, 'secureConnect', failure);
+  await confirmTls13(socket, extra, connectTimeout, failure);
   return socket;
 }
 
@@ -209,7 +223,7 @@ async function build(options: ResolvedOptions, hops: readonly ProxyHop[], layers
           hopFailure(hop, i, 'closed', `the tunnel to the proxy closed during its TLS handshake${mapped ? `: ${mapped.message}` : ''}`, error),
         );
       progress({ hop: i, proxy: hop.label, step: `for proxy ${i + 1} (${hop.label}) to complete TLS` });
-      const socket = await tlsOver(stream, hop.host, hop.tls, hop.protocols, layers, tlsFailure);
+      const socket = await tlsOver(stream, hop.host, hop.tls, hop.protocols, options.connectTimeout, layers, tlsFailure);
       stream = socket;
       protocol = negotiatedWithProxy(socket, hop, i);
     } else {
@@ -239,7 +253,7 @@ async function build(options: ResolvedOptions, hops: readonly ProxyHop[], layers
     return { socket: socketLike(stream), protocol: options.protocols[0], intermediaries };
   }
   progress({ step: "for the origin's TLS handshake through the tunnel" });
-  const origin = await tlsOver(stream, options.host, options.tls as TlsOptions, options.protocols, layers, error =>
+  const origin = await tlsOver(stream, options.host, options.tls as TlsOptions, options.protocols, options.connectTimeout, layers, error =>
     error ? toConnectionError(error) : hopFailure(hops[hops.length - 1], hops.length - 1, 'closed', 'the tunnel closed during the TLS handshake with the origin'),
   );
   const protocol = alpnChoice(origin, options.protocols);

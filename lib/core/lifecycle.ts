@@ -14,50 +14,13 @@ import { reconnect } from './reconnect.js';
 import type { SessionHooks } from './runtime.js';
 import type { Endpoint, Session } from './session.js';
 import { waitForDrain } from './drain-wait.js';
+import { PROVEN_AFTER, RotationError, RotationRule, SessionLoss } from './rotation.js';
+import type { HeldSession } from './rotation.js';
 import { StreamTable } from './stream-table.js';
 import type { StreamTableHooks } from './stream-table.js';
 import { ConnectionDiagnostics } from './diagnostics.js';
 
-/** How long a connection must stay up, without a complete response, to count as a success for the retry budget, in ms. */
-export const PROVEN_AFTER = 1_000;
-
 const TERMINAL: ReadonlySet<ConnectionState> = new Set(['closed', 'failed']);
-
-/**
- * Planned closes in a row of sessions that neither served a stream nor lived PROVEN_AFTER ms and
- * still count as rotations: one landing on a just-replaced connection (nginx reloading right after a
- * rotation). More in a row are a server that accepts and closes: failures, with backoff.
- */
-const MAX_HASTY_ROTATIONS = 2;
-
-/** The current session's planned close, on a connection that proved itself: dial the replacement at once. */
-class RotationError extends ConnectionDownError {}
-
-/** What the lifecycle keeps of each session until it closes. */
-export interface HeldSession {
-  /** When it was adopted (scheduler time). */
-  readonly adoptedAt: number;
-  /** The proxies it was dialled through (see `info()`). */
-  readonly intermediaries: readonly Intermediary[] | undefined;
-  /** Responses it completed. */
-  completions: number;
-  /** Active streams its close took down, for its `disconnected` event. */
-  killed: number;
-  /** Asked to shut down. */
-  shut: boolean;
-  /** Its socket was handed to an upgrade, and speaks this protocol now. */
-  upgradedTo: string | undefined;
-}
-
-/** The loss of the adopted session, as the attempt waiting for its proof fails with it. */
-class SessionLoss {
-  constructor(
-    readonly session: Session,
-    readonly held: HeldSession,
-    readonly error: RxconnError,
-    readonly goaway: GoawayInfo | undefined,
-  ) {}
-}
 
 /**
  * It is its sessions' hooks and its stream table's too (methods rather than closures: an idle
@@ -93,8 +56,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
   #dialing = false;
   /** The session whose planned close is being replaced; set until the replacement is up (or fails). */
   #rotating: Session | undefined;
-  /** Hasty rotations in a row (see {@link MAX_HASTY_ROTATIONS}). */
-  #hastyRotations = 0;
+  readonly #rotations = new RotationRule();
   /** The reconnect loop, while it runs: from a loss (or `open()`) until a session proves itself. */
   #loop: Subscription | undefined;
   /** `#run` has happened (the first attempt started, or the connection ended before it). */
@@ -367,7 +329,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
     const unproven = this.#unproven;
     if (!unproven) return;
     this.#unproven = undefined;
-    this.#hastyRotations = 0;
+    this.#rotations.proved();
     unproven.subscriber.next(unproven.session);
     unproven.subscriber.complete();
   }
@@ -422,21 +384,11 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
     return throwError(() => error);
   }
 
-  /**
-   * A planned close (`connection: close`, GOAWAY(NO_ERROR), an idle close) of a session that
-   * served streams or lived PROVEN_AFTER ms is a rotation; so are the first
-   * {@link MAX_HASTY_ROTATIONS} in a row of sessions that did neither. After that (a server that
-   * accepts and closes at once) it is an ordinary failure, with backoff.
-   */
+  /** Whether the planned close of `session` is a rotation (see `rotation.ts`). */
   #isRotation(session: Session, goaway: GoawayInfo | undefined): boolean {
-    if (goaway && goaway.errorCode !== 0) return false;
     const now = this.#now();
     const lived = now - (this.sessions.get(session)?.adoptedAt ?? now) >= PROVEN_AFTER;
-    if (lived || this.streams.served(session)) {
-      this.#hastyRotations = 0;
-      return true;
-    }
-    return ++this.#hastyRotations <= MAX_HASTY_ROTATIONS;
+    return this.#rotations.isRotation(goaway, lived, this.streams.served(session));
   }
 
   #adopt(session: Session, attempt: number): void {

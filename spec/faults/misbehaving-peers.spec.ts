@@ -304,7 +304,7 @@ describe('a server that closes right after the TLS handshake', () => {
 
   // Fixed: each immediate close used to reset the retry budget (a connection counted as a success
   // as soon as TLS was up), so the connection redialed forever. The budget now resets only once a
-  // connection proved itself: a complete response, or PROVEN_AFTER ms up (lib/core/connection.ts).
+  // connection proved itself: a complete response, or PROVEN_AFTER ms up (lib/core/rotation.ts).
   it('ALPN http/1.1: the connection gives up instead of redialing forever', async () => {
     const leaks = leakCheck();
     const peer = await startRawPeer(socket => socket.destroy(), { tls: { alpn: ['http/1.1'] } });

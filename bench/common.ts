@@ -151,3 +151,17 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
 
 /** An Error from anything thrown. */
 export const toError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
+
+/** A job process's ending: one `RESULT <json>` line for its parent (a failure as `{ mode: 'error' }`), then exit 0. */
+export function reportResult(result: Promise<unknown>): void {
+  result.then(
+    (value) => {
+      process.stdout.write(`RESULT ${JSON.stringify(value)}\n`);
+      process.exit(0);
+    },
+    (error: unknown) => {
+      process.stdout.write(`RESULT ${JSON.stringify({ mode: 'error', message: toError(error).message.split('\n')[0] })}\n`);
+      process.exit(0);
+    },
+  );
+}

@@ -12,7 +12,7 @@ import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { HttpTarget } from './common.js';
-import { toError } from './common.js';
+import { reportResult } from './common.js';
 import { runLoad } from './load.js';
 import { closeSession, connectSession, nodeHttp2 } from './clients/node-http2.js';
 import { nodeHttp } from './clients/node-http.js';
@@ -128,13 +128,4 @@ async function main(): Promise<MemoryResult> {
   return { mode: 'churn', points, count: job.count, elapsedMs };
 }
 
-main().then(
-  (result) => {
-    process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
-    process.exit(0);
-  },
-  (error: unknown) => {
-    process.stdout.write(`RESULT ${JSON.stringify({ mode: 'error', message: toError(error).message.split('\n')[0] })}\n`);
-    process.exit(0);
-  },
-);
+reportResult(main());

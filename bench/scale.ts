@@ -15,7 +15,7 @@ import { connect as h2connect } from 'node:http2';
 import type { ClientHttp2Session } from 'node:http2';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
-import { toError, withTimeout } from './common.js';
+import { reportResult, withTimeout } from './common.js';
 import { loadOpen, openConnected } from './clients/rxconn.js';
 import type { ConnectionLike } from './clients/rxconn.js';
 import { scriptArgs } from './paths.js';
@@ -297,13 +297,4 @@ async function main(): Promise<ScaleResult> {
   }
 }
 
-main().then(
-  (result) => {
-    process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
-    process.exit(0);
-  },
-  (error: unknown) => {
-    process.stdout.write(`RESULT ${JSON.stringify({ mode: 'error', message: toError(error).message.split('\n')[0] })}\n`);
-    process.exit(0);
-  },
-);
+reportResult(main());

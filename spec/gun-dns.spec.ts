@@ -4,15 +4,15 @@
  * other lookup failure (EAI_AGAIN) is. The lookups are scripted through `tls.lookup` (node's
  * own `lookup` hook, handed errors shaped as getaddrinfo's), so no resolver is asked.
  */
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
-import type { AddressInfo, LookupFunction } from 'node:net';
+import type { LookupFunction } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { firstValueFrom } from 'rxjs';
 import { DnsError, open, text } from '../lib/index.js';
 import { toConnectionError } from '../lib/core/errors.js';
 import { leakCheck, record } from './helpers/lifecycle.js';
+import { listenLocal } from './helpers/servers.js';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
 
@@ -64,15 +64,10 @@ describe('DNS failures', () => {
 
   it('a resolver that does not answer (EAI_AGAIN) is retried, and the connection comes up once it does', async () => {
     const server = https.createServer({ cert: fixture('server.pem'), key: fixture('server.key') }, (req, res) => res.end(`dns ${req.url}`));
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    closers.push(async () => {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    });
+    const { port, close } = await listenLocal(server);
+    closers.push(close);
     const script = scriptedLookup(['EAI_AGAIN']);
-    const conn = open(`https://flaky.invalid:${(server.address() as AddressInfo).port}`, { tls: { lookup: script.lookup, rejectUnauthorized: false }, retry: { maxRetries: 2, initialDelay: 1 } });
+    const conn = open(`https://flaky.invalid:${port}`, { tls: { lookup: script.lookup, rejectUnauthorized: false }, retry: { maxRetries: 2, initialDelay: 1 } });
     const log = record(conn);
     expect(await firstValueFrom(conn.get('/up').pipe(text()))).toMatchObject({ status: 200, body: 'dns /up' });
     await conn.shutdown();

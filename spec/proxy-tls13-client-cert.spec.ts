@@ -6,10 +6,8 @@
  * certificate is handed over at once. The same holds for TLS to an `https://` proxy that requires
  * a client certificate, and the error names that proxy.
  */
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { firstValueFrom } from 'rxjs';
@@ -17,6 +15,7 @@ import { open, text } from '../lib/index.js';
 import type { ConnectionOptions } from '../lib/index.js';
 import { leakCheck, record } from './helpers/lifecycle.js';
 import { startOrigin } from './helpers/origins.js';
+import { listenLocal } from './helpers/servers.js';
 import { CA, connectProxy, http2Proxy, socksProxy } from './helpers/proxies.js';
 import type { FakeProxy } from './helpers/proxies.js';
 import { ticketlessOrigin, timeToConnect } from './helpers/tls-tickets.js';
@@ -67,14 +66,9 @@ async function mtlsOrigin(order: string[] = []): Promise<{ url: string; handshak
     handshakes++;
     order.push('accepted');
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  closers.push(async () => {
-    server.closeAllConnections();
-    server.close();
-    await once(server, 'close');
-  });
-  return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, handshakes: () => handshakes };
+  const { port, close } = await listenLocal(server);
+  closers.push(close);
+  return { url: `https://127.0.0.1:${port}`, handshakes: () => handshakes };
 }
 
 describe.each(Object.keys(PROXIES))('TLS 1.3 client certificates to the origin through %s', proxyKind => {

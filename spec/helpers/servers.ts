@@ -96,6 +96,23 @@ export async function startServer(protocol: Protocol, handler: Handler, options:
 }
 
 /** A port with nothing listening on it (bound, then released). */
+/**
+ * Starts `server` (node:http or node:https) on 127.0.0.1 and an ephemeral port; returns its port
+ * and a closer that ends every connection, then waits for the close.
+ */
+export async function listenLocal(server: http.Server): Promise<{ port: number; close: () => Promise<void> }> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: async () => {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}
+
 export async function deadPort(): Promise<number> {
   const server = net.createServer();
   const port = await listen(server);

@@ -133,7 +133,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
     if (!this.ending) this.#emit({ type: 'closing', activeStreams: this.streams.activeOn(session), initiator: 'server', rotation, ...(detail.goaway && { goaway: detail.goaway }) });
     const reason = `the server is closing the connection: ${detail.reason}`;
     const held = this.sessions.get(session);
-    if (held) this.#lost(session, held, rotation ? new RotationError(reason) : new ConnectionDownError(reason), detail.goaway);
+    if (held) this.#lost(new SessionLoss(session, rotation ? new RotationError(reason) : new ConnectionDownError(reason), detail.goaway, 0, held.upgradedTo !== undefined));
   }
 
   onClose(session: Session, error: RxconnError): void {
@@ -141,10 +141,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
     const held = this.sessions.get(session);
     this.sessions.delete(session);
     const killed = this.streams.failActive(() => this.#streamError(error), session);
-    if (held) {
-      held.killed = killed;
-      this.#lost(session, held, error, undefined);
-    }
+    if (held) this.#lost(new SessionLoss(session, error, undefined, killed, held.upgradedTo !== undefined));
     this.#advanceShutdown();
   }
 
@@ -358,10 +355,10 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
    * an unplanned one. While its attempt waits for the proof, that attempt fails with it; otherwise
    * the reconnect loop starts again.
    */
-  #lost(session: Session, held: HeldSession, error: RxconnError, goaway: GoawayInfo | undefined): void {
+  #lost(loss: SessionLoss): void {
+    const { session, error } = loss;
     if (this.#live !== session) return;
     this.#live = undefined;
-    const loss = new SessionLoss(session, held, error, goaway);
     const unproven = this.#unproven;
     if (unproven?.session === session) {
       this.#unproven = undefined;
@@ -372,7 +369,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
   }
 
   /** After the loss of an adopted session: the events, and the error to retry with (none while ending). */
-  #afterLoss({ session, held, error, goaway }: SessionLoss): Observable<never> | undefined {
+  #afterLoss({ session, error, goaway, killedStreams, upgraded }: SessionLoss): Observable<never> | undefined {
     if (this.session === session) this.session = undefined;
     if (this.ending) return undefined; // a shutdown in progress ends the connection, not a reconnect
     if (error instanceof RotationError) {
@@ -380,7 +377,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
       return throwError(() => error);
     }
     this.#setState('disconnected');
-    this.#emit({ type: 'disconnected', protocol: held.upgradedTo ? 'websocket' : session.protocol, error, killedStreams: held.killed, ...(goaway && { goaway }) });
+    this.#emit({ type: 'disconnected', protocol: upgraded ? 'websocket' : session.protocol, error, killedStreams, ...(goaway && { goaway }) });
     return throwError(() => error);
   }
 
@@ -397,7 +394,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
     this.#rotating = undefined;
     this.session = session;
     this.#live = session;
-    this.sessions.set(session, { adoptedAt: this.#now(), intermediaries, completions: 0, killed: 0, shut: false, upgradedTo: undefined });
+    this.sessions.set(session, { adoptedAt: this.#now(), intermediaries, completions: 0, shut: false, upgradedTo: undefined });
     if (!this.ending) this.#setState('connected');
     this.#emit({ type: 'connected', protocol: session.protocol, attempt, ...(intermediaries && { intermediaries }) });
     this.attempt = 0;

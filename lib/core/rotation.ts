@@ -30,8 +30,6 @@ export interface HeldSession {
   readonly intermediaries: readonly Intermediary[] | undefined;
   /** Responses it completed. */
   completions: number;
-  /** Active streams its close took down, for its `disconnected` event. */
-  killed: number;
   /** Asked to shut down. */
   shut: boolean;
   /** Its socket was handed to an upgrade, and speaks this protocol now. */
@@ -42,9 +40,12 @@ export interface HeldSession {
 export class SessionLoss {
   constructor(
     readonly session: Session,
-    readonly held: HeldSession,
     readonly error: RxconnError,
     readonly goaway: GoawayInfo | undefined,
+    /** Active streams its close took down (none for a planned close, whose streams may finish). */
+    readonly killedStreams: number,
+    /** Its socket was a WebSocket's. */
+    readonly upgraded: boolean,
   ) {}
 }
 

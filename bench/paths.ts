@@ -22,9 +22,9 @@ export const buildDir = (): string => join(benchDir(), '.build');
 export const bundled = (): boolean => import.meta.url.endsWith('.js') && import.meta.url.includes('/.build/');
 
 /** Node arguments that run the bench script `name` the same way this process runs: compiled, or through tsx. */
-export function scriptArgs(name: 'main' | 'server' | 'memory' | 'profile' | 'scale' | 'scale-server'): string[] {
+export function scriptArgs(name: 'main' | 'server' | 'memory' | 'profile' | 'ab' | 'scale' | 'scale-server'): string[] {
   return bundled() ? [join(buildDir(), 'bench', `${name}.js`)] : ['--import', 'tsx', join(benchDir(), `${name}.ts`)];
 }
 
 /** The compiled copy of bench script `name`. */
-export const compiled = (name: 'main' | 'profile'): string => join(buildDir(), 'bench', `${name}.js`);
+export const compiled = (name: 'main' | 'profile' | 'ab'): string => join(buildDir(), 'bench', `${name}.js`);

@@ -8,21 +8,14 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import type { HttpDriver } from './common.js';
 import { tlsFixtures } from './common.js';
-import { gotHttp2 } from './clients/got.js';
-import { http2Wrapper } from './clients/http2-wrapper.js';
-import { nodeHttp } from './clients/node-http.js';
-import { nodeHttp2, nodeHttp2BigWindow } from './clients/node-http2.js';
-import { rxconnHttp } from './clients/rxconn.js';
-import { undiciHttp1, undiciHttp2 } from './clients/undici.js';
-import { decodePath, gotPromise, nodeFetch, nodeHttp2Promise, nodeHttpPromise, rxconnLastEvent, rxconnPromise, undiciRequest } from './clients/promise.js';
+import { decodePath } from './clients/promise.js';
+import { drivers } from './drivers.js';
+import type { Section } from './drivers.js';
 import { runLoad } from './load.js';
 import { hasTaskset, pinSelf, startServer } from './server-control.js';
 import { bundle } from './bundle.js';
 import { bundled, compiled, repoRoot, resultsDir, scriptArgs } from './paths.js';
-
-type Section = 'h2c' | 'tls' | 'h1';
 
 interface Job {
   readonly client: string;
@@ -32,27 +25,6 @@ interface Job {
   readonly concurrency: number;
   readonly count: number;
 }
-
-/** The callback drivers, plus the user-shaped ones (a Promise per request) with a `-text`, `-json` or `-events` suffix. */
-const drivers = (section: Section): Record<string, HttpDriver> => {
-  const protocol = section === 'h1' ? 'http1' : 'http2';
-  const user: Record<string, HttpDriver> = {
-    'rxconn-events': rxconnLastEvent(protocol),
-    'fetch-text': nodeFetch('text'),
-    'fetch-json': nodeFetch('json'),
-    'undici-request-text': undiciRequest('text'),
-    'undici-request-json': undiciRequest('json'),
-    'got-text': gotPromise('text'),
-    'got-json': gotPromise('json'),
-  };
-  for (const decode of ['text', 'json'] as const) {
-    user[`rxconn-${decode}`] = rxconnPromise(protocol, decode);
-    user[`floor-${decode}`] = section === 'h1' ? nodeHttpPromise(decode) : nodeHttp2Promise(decode);
-  }
-  return section === 'h1'
-    ? { 'node:http': nodeHttp, undici1: undiciHttp1(1), undici10: undiciHttp1(10), rxconn: rxconnHttp('http1'), ...user }
-    : { 'node:http2': nodeHttp2, 'node:http2-window': nodeHttp2BigWindow, 'http2-wrapper': http2Wrapper, got: gotHttp2, undici: undiciHttp2, rxconn: rxconnHttp('http2'), ...user };
-};
 
 async function child(job: Job): Promise<void> {
   const driver = drivers(job.section)[job.client];

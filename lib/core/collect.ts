@@ -6,6 +6,8 @@ import type { OperatorFunction, Subscriber } from 'rxjs';
 import { InvalidBodyError, ProtocolError } from './errors.js';
 import { concatBytes, decodeUtf8 } from './utf8.js';
 import type { Headers, ResponseEvent } from './events.js';
+import { RequestObservable } from './request-observable.js';
+import type { ResponseObserver } from './request-observable.js';
 
 /** A whole response. */
 export interface CollectedResponse<T> {
@@ -29,7 +31,7 @@ type Decode<T> = (bytes: Uint8Array, head: { status: number; headers: Headers })
  * methods are the observer (no closures, no chunk array for a one-chunk body): the operators sit
  * on every user's request path.
  */
-class Collector<T> {
+class Collector<T> implements ResponseObserver {
   #status = 0;
   #headers: Headers | undefined;
   #trailers: Headers | undefined;
@@ -87,9 +89,17 @@ class Collector<T> {
   }
 }
 
+/**
+ * The operator. Piped straight onto a request (a {@link RequestObservable}), it sends the request
+ * with the collector as its receiver: the same events, teardown and errors as subscribing to it,
+ * without a second subscription in between.
+ */
 function collect<T>(decode: Decode<T>, options: CollectOptions = {}): OperatorFunction<ResponseEvent, CollectedResponse<T>> {
   const maxBytes = options.maxBytes ?? Infinity;
-  return source => new Observable<CollectedResponse<T>>(subscriber => source.subscribe(new Collector(subscriber, decode, maxBytes)));
+  return source =>
+    source instanceof RequestObservable
+      ? new Observable<CollectedResponse<T>>(subscriber => source.send(new Collector(subscriber, decode, maxBytes)))
+      : new Observable<CollectedResponse<T>>(subscriber => source.subscribe(new Collector(subscriber, decode, maxBytes)));
 }
 
 /**
@@ -120,12 +130,13 @@ export function text(options?: CollectOptions): OperatorFunction<ResponseEvent, 
  */
 export function json<T = unknown>(options?: CollectOptions): OperatorFunction<ResponseEvent, CollectedResponse<T>> {
   return collect((bytes, { status, headers }) => {
+    if (bytes.byteLength === 0) return undefined as T;
     let source = decodeUtf8(bytes);
     if (source.charCodeAt(0) === 0xfeff) source = source.slice(1); // a UTF-8 byte order mark, as fetch() strips it
-    if (source.trim() === '') return undefined as T;
     try {
       return JSON.parse(source) as T;
     } catch (error) {
+      if (source.trim() === '') return undefined as T; // only white space: no document, as an empty body
       const type = headers['content-type'] ? `, content-type ${String(headers['content-type'])}` : '';
       throw new InvalidBodyError(`response body is not valid JSON (status ${status}${type}): ${(error as Error).message}`, { cause: error });
     }

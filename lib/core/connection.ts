@@ -4,7 +4,7 @@
  * is `lifecycle.ts`; the requests are `stream-table.ts`'s; the wire is the runtime's.
  */
 import { Observable, defer, throwError } from 'rxjs';
-import type { Subscriber } from 'rxjs';
+import type { Unsubscribable } from 'rxjs';
 import { ConnectionDownError, InvalidArgumentError, UnsupportedError } from './errors.js';
 import type { ConnectionEvent, ConnectionState, Intermediary, Protocol, ResponseEvent } from './events.js';
 import { isToken } from './http-syntax.js';
@@ -12,6 +12,8 @@ import { Lifecycle } from './lifecycle.js';
 import type { ResolvedOptions } from './options.js';
 import type { UpgradeIntent } from './pending-request.js';
 import { prepareRequest } from './request-init.js';
+import { RequestObservable } from './request-observable.js';
+import type { ResponseObserver } from './request-observable.js';
 import type { RequestBody, RequestInit } from './request-init.js';
 import type { Endpoint, Switched } from './session.js';
 import { checkTime } from './time.js';
@@ -112,7 +114,7 @@ export class Connection extends Observable<ConnectionEvent> {
    * conn.request({ method: 'PUT', path: '/items/1', body: JSON.stringify(item) }).pipe(json()).subscribe();
    */
   request(init: RequestInit): Observable<ResponseEvent> {
-    return new Observable<ResponseEvent>(subscriber => this.#submit(init, subscriber));
+    return new RequestObservable(observer => this.#submit(init, observer));
   }
 
   /**
@@ -145,7 +147,7 @@ export class Connection extends Observable<ConnectionEvent> {
         },
       });
       return () => {
-        teardown?.();
+        teardown?.unsubscribe();
         socket?.destroy();
       };
     });
@@ -177,7 +179,7 @@ export class Connection extends Observable<ConnectionEvent> {
   }
 
   /** Validates one request and hands it to the stream table; returns its teardown. */
-  #submit(init: RequestInit, subscriber: Subscriber<ResponseEvent>, upgrade?: UpgradeIntent): (() => void) | undefined {
+  #submit(init: RequestInit, subscriber: ResponseObserver, upgrade?: UpgradeIntent): Unsubscribable | undefined {
     let request;
     try {
       request = prepareRequest(init, this.#life.options.headers);

@@ -3,10 +3,11 @@
  * stream), active on a session, or settled. It settles exactly once; a stream the server never
  * processed may go back to the queue before that (see {@link PendingRequest.unprocessed}).
  */
-import type { Subscriber } from 'rxjs';
+import type { Subscription, Unsubscribable } from 'rxjs';
 import type { RequestTrace } from './diagnostics.js';
 import type { ResponseEvent } from './events.js';
 import type { PreparedRequest } from './request-init.js';
+import type { ResponseObserver } from './request-observable.js';
 import { UnsupportedError } from './errors.js';
 import type { RxconnError } from './errors.js';
 import type { Session, StreamFlow, Switched, UpgradeSink } from './session.js';
@@ -26,7 +27,7 @@ export interface PendingHooks {
   onUnprocessed(request: PendingRequest, error: RxconnError, certain: boolean): void;
 }
 
-export class PendingRequest implements UpgradeSink {
+export class PendingRequest implements UpgradeSink, Unsubscribable {
   /** The session it runs on, once started. */
   session: Session | undefined;
   /** How many times a session handed it back unprocessed. */
@@ -35,6 +36,8 @@ export class PendingRequest implements UpgradeSink {
   fruitless = 0;
   /** Its session's completed responses when it started there: more by its hand-back is progress. */
   startMark = 0;
+  /** The `request.timeout` timer, if any. */
+  deadline: Subscription | undefined;
   #cancel: (() => void) | undefined;
   /** Unbinds `request.flow` from the current stream. */
   #unbind: (() => void) | undefined;
@@ -44,7 +47,7 @@ export class PendingRequest implements UpgradeSink {
 
   constructor(
     readonly request: PreparedRequest,
-    readonly subscriber: Subscriber<ResponseEvent>,
+    readonly subscriber: ResponseObserver,
     readonly hooks: PendingHooks,
     readonly upgrade?: UpgradeIntent,
     /** Set when someone listens to the request diagnostics channels. */
@@ -130,8 +133,9 @@ export class PendingRequest implements UpgradeSink {
     this.subscriber.error(error);
   }
 
-  /** The subscriber unsubscribed: cancel it on the wire if it is in flight. */
-  abort(): void {
+  /** The subscriber unsubscribed (or it settled): stop its timer, and cancel it on the wire if it is in flight. */
+  unsubscribe(): void {
+    this.deadline?.unsubscribe();
     if (this.#settle(false)) this.#cancel?.();
   }
 

@@ -5,11 +5,11 @@
  * the streams a server never processed.
  */
 import { timer } from 'rxjs';
-import type { SchedulerLike, Subscriber } from 'rxjs';
+import type { SchedulerLike, Unsubscribable } from 'rxjs';
 import { fixedLength } from './body-source.js';
 import { QueueFullError, TimeoutError } from './errors.js';
 import type { RxconnError } from './errors.js';
-import type { ResponseEvent } from './events.js';
+import type { ResponseObserver } from './request-observable.js';
 import type { RequestTrace } from './diagnostics.js';
 import { PendingRequest } from './pending-request.js';
 import type { PendingHooks, UpgradeIntent } from './pending-request.js';
@@ -80,9 +80,9 @@ export class StreamTable implements PendingHooks {
   /**
    * Takes one validated request: starts it at once when the current session has a free stream
    * and nothing waits ahead of it, else queues it (or errors it with `RXCONN_QUEUE_FULL`).
-   * Returns its teardown: cancel on unsubscribe.
+   * Returns its teardown (the request itself): cancel on unsubscribe.
    */
-  submit(request: PreparedRequest, subscriber: Subscriber<ResponseEvent>, upgrade?: UpgradeIntent, trace?: RequestTrace): (() => void) | undefined {
+  submit(request: PreparedRequest, subscriber: ResponseObserver, upgrade?: UpgradeIntent, trace?: RequestTrace): Unsubscribable | undefined {
     if (this.queued >= this.#maxQueued) {
       const error = new QueueFullError(`too many requests waiting (options.maxQueued = ${this.#maxQueued})`);
       trace?.settled(false, error);
@@ -91,8 +91,9 @@ export class StreamTable implements PendingHooks {
     }
     const pending = new PendingRequest(request, subscriber, this, upgrade, trace);
     const deadline = request.timeout;
-    const deadline$ =
-      deadline === undefined || deadline === Infinity ? undefined : timer(deadline, this.#scheduler).subscribe(() => pending.fail(new TimeoutError(deadline), true));
+    if (deadline !== undefined && deadline !== Infinity) {
+      pending.deadline = timer(deadline, this.#scheduler).subscribe(() => pending.fail(new TimeoutError(deadline), true));
+    }
     const session = this.#hooks.currentSession();
     if (this.queued === 0 && !this.#pumping && session?.canStart()) {
       // The hot path: a free stream now, nothing queued ahead.
@@ -101,10 +102,7 @@ export class StreamTable implements PendingHooks {
       this.#queue.add(pending);
       this.pump();
     }
-    return () => {
-      deadline$?.unsubscribe();
-      pending.abort();
-    };
+    return pending;
   }
 
   /** Starts queued requests, in order, while the current session has room. */

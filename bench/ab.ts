@@ -1,0 +1,87 @@
+/**
+ * A quick paired comparison of two clients, for checking one change without a full run:
+ * `npx tsx bench/ab.ts --a=floor-json --b=rxconn-json --section=h2c --concurrency=1`.
+ * Both clients run in one process on core 0 against the bench server on core 1, from the
+ * esbuild build (as shipped, see bundle.ts), in alternating rounds of `--count` requests each
+ * (the order flipped every round). Prints each round's b ÷ a throughput and CPU per request,
+ * then the median ratio. Clients are named as in drivers.ts.
+ */
+import { spawn } from 'node:child_process';
+import { tlsFixtures } from './common.js';
+import type { HttpClient } from './common.js';
+import { decodePath } from './clients/promise.js';
+import { drivers } from './drivers.js';
+import type { Section } from './drivers.js';
+import { runLoad } from './load.js';
+import type { Sample } from './load.js';
+import { hasTaskset, pinSelf, startServer } from './server-control.js';
+import { bundle } from './bundle.js';
+import { bundled, compiled } from './paths.js';
+
+function arg(name: string, fallback: string): string {
+  return process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+};
+
+async function compare(): Promise<void> {
+  const section = arg('section', 'h2c') as Section;
+  const names = [arg('a', 'floor-json'), arg('b', 'rxconn-json')] as const;
+  const size = Number(arg('size', '64'));
+  const concurrency = Number(arg('concurrency', '1'));
+  const count = Number(arg('count', '20000'));
+  const rounds = Number(arg('rounds', '9'));
+  const pinned = hasTaskset() && pinSelf(0);
+  const server = await startServer(pinned ? 1 : null);
+  const clients: HttpClient[] = [];
+  try {
+    const port = section === 'h2c' ? server.ports.h2c : section === 'tls' ? server.ports.h2tls : server.ports.http1;
+    const origin = `${section === 'tls' ? 'https' : 'http'}://127.0.0.1:${port}`;
+    const available = drivers(section);
+    for (const name of names) {
+      const driver = available[name];
+      if (!driver) throw new Error(`unknown client ${name}; one of ${Object.keys(available).join(', ')}`);
+      clients.push(await driver.setup({ origin, ca: tlsFixtures().ca }));
+    }
+    const run = (i: number, n: number): Promise<Sample> => {
+      const path = names[i]!.endsWith('-json') ? decodePath('json', size) : `/${size}`;
+      return runLoad((done) => clients[i]!.request(path, done), { count: n, concurrency, timeoutMs: 120_000, expectBytes: size });
+    };
+    for (let i = 0; i < 2; i++) await run(i, Math.min(count, 5_000)); // warm-up
+    const ratios: number[] = [];
+    const cpu: number[] = [];
+    console.log(`${names[1]} ÷ ${names[0]}, ${section} ${size} B c=${concurrency}, ${rounds} rounds of ${count}${pinned ? '' : ' (not pinned)'}`);
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? [0, 1] : [1, 0];
+      const samples: Sample[] = [];
+      for (const i of order) samples[i] = await run(i, count);
+      const [a, b] = samples as [Sample, Sample];
+      ratios.push(b.rate / a.rate);
+      cpu.push(b.cpuPerOp - a.cpuPerOp);
+      console.log(`  round ${round + 1}: ${Math.round(a.rate)} vs ${Math.round(b.rate)} req/s = ${(b.rate / a.rate).toFixed(3)}×; CPU ${a.cpuPerOp.toFixed(1)} vs ${b.cpuPerOp.toFixed(1)} µs/req`);
+    }
+    console.log(`median ${median(ratios).toFixed(3)}×, CPU ${median(cpu) >= 0 ? '+' : ''}${median(cpu).toFixed(1)} µs/req`);
+  } finally {
+    for (const client of clients) await client.close();
+    await server.stop();
+  }
+}
+
+/** From source (tsx): build first and run the built copy, so that rxconn runs as shipped. */
+async function relaunch(): Promise<number> {
+  const built = await bundle();
+  if ('error' in built) throw new Error(`could not bundle the bench: ${built.error}`);
+  const proc = spawn(process.execPath, [compiled('ab'), ...process.argv.slice(2)], { stdio: 'inherit' });
+  return new Promise<number>((resolve) => proc.on('close', (code) => resolve(code ?? 1)));
+}
+
+(bundled() ? compare().then(() => 0) : relaunch()).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

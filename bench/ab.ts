@@ -3,10 +3,12 @@
  * `npx tsx bench/ab.ts --a=floor-json --b=rxconn-json --section=h2c --concurrency=1`.
  * Both clients run in one process on core 0 against the bench server on core 1, from the
  * esbuild build (as shipped, see bundle.ts), in alternating rounds of `--count` requests each
- * (the order flipped every round). Prints each round's b ÷ a throughput and CPU per request,
- * then the median ratio. Clients are named as in drivers.ts.
+ * (the order flipped every round). Prints each round's b ÷ a throughput, CPU per request and
+ * time in garbage collection per request (a proxy for what each allocates), then the medians.
+ * Clients are named as in drivers.ts.
  */
 import { spawn } from 'node:child_process';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { tlsFixtures } from './common.js';
 import type { HttpClient } from './common.js';
 import { decodePath } from './clients/promise.js';
@@ -46,24 +48,40 @@ async function compare(): Promise<void> {
       if (!driver) throw new Error(`unknown client ${name}; one of ${Object.keys(available).join(', ')}`);
       clients.push(await driver.setup({ origin, ca: tlsFixtures().ca }));
     }
-    const run = (i: number, n: number): Promise<Sample> => {
+    let gcMs = 0;
+    const gc = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) gcMs += entry.duration;
+    });
+    gc.observe({ entryTypes: ['gc'] });
+    /** One measurement, and the GC time in it per request, in µs. */
+    const run = async (i: number, n: number): Promise<Sample & { gc: number }> => {
       const path = names[i]!.endsWith('-json') ? decodePath('json', size) : `/${size}`;
-      return runLoad((done) => clients[i]!.request(path, done), { count: n, concurrency, timeoutMs: 120_000, expectBytes: size });
+      const gc0 = gcMs;
+      const sample = await runLoad((done) => clients[i]!.request(path, done), { count: n, concurrency, timeoutMs: 120_000, expectBytes: size });
+      await new Promise((resolve) => setImmediate(resolve)); // the observer's entries arrive asynchronously
+      return { ...sample, gc: ((gcMs - gc0) * 1000) / n };
     };
     for (let i = 0; i < 2; i++) await run(i, Math.min(count, 5_000)); // warm-up
     const ratios: number[] = [];
     const cpu: number[] = [];
+    const gcs: number[] = [];
     console.log(`${names[1]} ÷ ${names[0]}, ${section} ${size} B c=${concurrency}, ${rounds} rounds of ${count}${pinned ? '' : ' (not pinned)'}`);
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? [0, 1] : [1, 0];
-      const samples: Sample[] = [];
+      const samples: (Sample & { gc: number })[] = [];
       for (const i of order) samples[i] = await run(i, count);
-      const [a, b] = samples as [Sample, Sample];
+      const [a, b] = samples as [Sample & { gc: number }, Sample & { gc: number }];
       ratios.push(b.rate / a.rate);
       cpu.push(b.cpuPerOp - a.cpuPerOp);
-      console.log(`  round ${round + 1}: ${Math.round(a.rate)} vs ${Math.round(b.rate)} req/s = ${(b.rate / a.rate).toFixed(3)}×; CPU ${a.cpuPerOp.toFixed(1)} vs ${b.cpuPerOp.toFixed(1)} µs/req`);
+      gcs.push(b.gc - a.gc);
+      console.log(
+        `  round ${round + 1}: ${Math.round(a.rate)} vs ${Math.round(b.rate)} req/s = ${(b.rate / a.rate).toFixed(3)}×; ` +
+          `CPU ${a.cpuPerOp.toFixed(1)} vs ${b.cpuPerOp.toFixed(1)} µs/req; GC ${a.gc.toFixed(1)} vs ${b.gc.toFixed(1)} µs/req`,
+      );
     }
-    console.log(`median ${median(ratios).toFixed(3)}×, CPU ${median(cpu) >= 0 ? '+' : ''}${median(cpu).toFixed(1)} µs/req`);
+    gc.disconnect();
+    const signed = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
+    console.log(`median ${median(ratios).toFixed(3)}×, CPU ${signed(median(cpu))} µs/req, GC ${signed(median(gcs))} µs/req`);
   } finally {
     for (const client of clients) await client.close();
     await server.stop();

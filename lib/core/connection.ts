@@ -200,17 +200,17 @@ export class Connection extends Observable<ConnectionEvent> {
 
   /** `GET path`. See {@link request}. */
   get(path: string, options?: RequestOptions): Observable<ResponseEvent> {
-    return this.request({ ...options, method: 'GET', path });
+    return this.request(options === undefined ? { method: 'GET', path } : { ...options, method: 'GET', path });
   }
 
   /** `HEAD path`. See {@link request}. */
   head(path: string, options?: RequestOptions): Observable<ResponseEvent> {
-    return this.request({ ...options, method: 'HEAD', path });
+    return this.request(options === undefined ? { method: 'HEAD', path } : { ...options, method: 'HEAD', path });
   }
 
   /** `DELETE path`. See {@link request}. */
   delete(path: string, options?: RequestOptions): Observable<ResponseEvent> {
-    return this.request({ ...options, method: 'DELETE', path });
+    return this.request(options === undefined ? { method: 'DELETE', path } : { ...options, method: 'DELETE', path });
   }
 
   /** `POST path` with a body. See {@link request}. */

@@ -99,7 +99,7 @@ function prepareHeaders(defaults: Readonly<Record<string, string>>, headers: unk
 export function prepareRequest(init: unknown, defaults: Readonly<Record<string, string>> = {}): PreparedRequest {
   if (typeof init !== 'object' || init === null) fail('request must be an object');
   const r = init as Record<string, unknown>;
-  for (const key of Object.keys(r)) if (!KNOWN_INIT.has(key)) fail(`request.${key} is not a known field (known: ${[...KNOWN_INIT].join(', ')})`);
+  for (const key in r) if (!KNOWN_INIT.has(key) && Object.hasOwn(r, key)) fail(`request.${key} is not a known field (known: ${[...KNOWN_INIT].join(', ')})`);
   const method = r.method ?? 'GET';
   if (typeof method !== 'string' || !isToken(method)) fail(`request.method ${JSON.stringify(method)} is not a valid method token`);
   if (method === 'CONNECT') fail('request.method CONNECT is not supported: use a tunnel');
@@ -115,5 +115,5 @@ export function prepareRequest(init: unknown, defaults: Readonly<Record<string, 
   checkTime('request.timeout', timeout, 0, 0, true, true);
   const flow = r.flow;
   if (flow !== undefined && !(flow instanceof Flow)) fail('request.flow must be a Flow');
-  return { method, path, headers: prepareHeaders(defaults, r.headers), body: body as RequestBody | undefined, timeout: timeout as number | undefined, ...(flow && { flow }) };
+  return { method, path, headers: prepareHeaders(defaults, r.headers), body: body as RequestBody | undefined, timeout: timeout as number | undefined, flow };
 }

@@ -62,6 +62,10 @@ async function compare(): Promise<void> {
       return { ...sample, gc: ((gcMs - gc0) * 1000) / n };
     };
     for (let i = 0; i < 2; i++) await run(i, Math.min(count, 5_000)); // warm-up
+    if (process.argv.includes('--interleave')) {
+      await interleaved(names, clients, (i) => (names[i]!.endsWith('-json') ? decodePath('json', size) : `/${size}`), count * rounds);
+      return;
+    }
     const ratios: number[] = [];
     const cpu: number[] = [];
     const gcs: number[] = [];
@@ -86,6 +90,35 @@ async function compare(): Promise<void> {
     for (const client of clients) await client.close();
     await server.stop();
   }
+}
+
+/**
+ * `--interleave`: one request at a time, a's and b's alternating (which goes first flips every
+ * pair), each timed alone. Load from other processes then falls on both alike, request by
+ * request, instead of on whichever round it lands in: on a busy machine the median latencies
+ * still compare. Prints b ÷ a of the median and of the mean of the middle 80 %.
+ */
+async function interleaved(names: readonly [string, string], clients: HttpClient[], pathOf: (i: number) => string, pairs: number): Promise<void> {
+  const times = [new Float64Array(pairs), new Float64Array(pairs)];
+  const one = (i: number): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const t0 = performance.now();
+      clients[i]!.request(pathOf(i), (error) => (error ? reject(error) : resolve(performance.now() - t0)));
+    });
+  for (let k = 0; k < pairs; k++) {
+    const first = k % 2;
+    times[first]![k] = await one(first);
+    times[1 - first]![k] = await one(1 - first);
+  }
+  const summary = (t: Float64Array): { median: number; trimmed: number } => {
+    const sorted = [...t].sort((x, y) => x - y);
+    const middle = sorted.slice(Math.floor(pairs * 0.1), Math.ceil(pairs * 0.9));
+    return { median: sorted[Math.floor(pairs / 2)] ?? Number.NaN, trimmed: middle.reduce((x, y) => x + y, 0) / middle.length };
+  };
+  const [a, b] = [summary(times[0]!), summary(times[1]!)];
+  const us = (ms: number): string => `${(ms * 1000).toFixed(1)} µs`;
+  console.log(`${names[1]} vs ${names[0]}, ${pairs} interleaved pairs: median ${us(b.median)} vs ${us(a.median)}, trimmed mean ${us(b.trimmed)} vs ${us(a.trimmed)}`);
+  console.log(`throughput b ÷ a (from latency): median ${(a.median / b.median).toFixed(3)}×, trimmed mean ${(a.trimmed / b.trimmed).toFixed(3)}×`);
 }
 
 /** From source (tsx): build first and run the built copy, so that rxconn runs as shipped. */

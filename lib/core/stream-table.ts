@@ -107,7 +107,7 @@ export class StreamTable implements PendingHooks {
 
   /** Starts queued requests, in order, while the current session has room. */
   pump(): void {
-    if (this.#pumping) return;
+    if (this.#pumping || this.queued === 0) return;
     this.#pumping = true;
     try {
       while (this.#resend.length > 0) {

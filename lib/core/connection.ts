@@ -126,6 +126,21 @@ export class Connection extends Observable<ConnectionEvent> {
    * the connection stays as it was. On HTTP/2 it errors with `RXCONN_UNSUPPORTED`.
    */
   upgrade(protocol: string, init: UpgradeInit = {}): Observable<UpgradeEvent> {
+    return this.#upgrade(protocol, init, true);
+  }
+
+  /**
+   * @internal What a WebSocket link upgrades with: {@link upgrade}, except that it completes
+   * right after `switched`, so that nothing of it stays reachable for the socket's life; the
+   * socket's close is not watched (the link hears it from its own protocol). Unsubscribing
+   * before `switched` cancels the upgrade.
+   */
+  handOff(protocol: string, init: UpgradeInit): Observable<UpgradeEvent> {
+    return this.#upgrade(protocol, init, false);
+  }
+
+  /** `upgrade()`, completing when the switched socket closes (`watch`) or right after `switched`. */
+  #upgrade(protocol: string, init: UpgradeInit, watch: boolean): Observable<UpgradeEvent> {
     return new Observable<UpgradeEvent>(subscriber => {
       if (typeof protocol !== 'string' || !isToken(protocol)) {
         subscriber.error(new InvalidArgumentError(`upgrade protocol ${JSON.stringify(protocol)} is not a valid token`));
@@ -140,8 +155,12 @@ export class Connection extends Observable<ConnectionEvent> {
           // The request is settled: nothing of it needs to stay reachable for the socket's life.
           teardown = undefined;
           this.#life.onUpgraded(upgraded, protocol);
-          upgraded.once('close', () => subscriber.complete());
+          if (watch) upgraded.once('close', () => subscriber.complete());
           subscriber.next(switched);
+          if (watch) return;
+          // Handed off: the socket is the subscriber's now, completing must not destroy it.
+          socket = undefined;
+          subscriber.complete();
         },
       });
       return () => {

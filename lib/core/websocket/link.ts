@@ -59,6 +59,10 @@ export interface WebSocketLink {
 /** What a link needs of its connection (a narrow view of `Connection`, which satisfies it). */
 export interface LinkConnection {
   subscribe(observer: Partial<Observer<ConnectionEvent>>): Subscription;
-  upgrade(protocol: string, init?: Omit<RequestInit, 'method' | 'body'>): Observable<ResponseEvent | Switched>;
+  /**
+   * `Connection.upgrade()`, except that it completes right after `switched` (the socket is then
+   * the link's, and its close is the link's to hear); unsubscribing before that cancels it.
+   */
+  handOff(protocol: string, init: Omit<RequestInit, 'method' | 'body'>): Observable<ResponseEvent | Switched>;
   info(): { readonly protocol: Protocol | undefined; readonly state: ConnectionState; readonly origin: string };
 }

@@ -93,7 +93,7 @@ export class Link implements WebSocketLink, PingPort {
     this.#events = this.#connection.subscribe({ next: this.#onConnectionEvent, error: () => {} });
     let refusal: Refusal | undefined;
     this.#upgrade = this.#connection
-      .upgrade('websocket', { path, headers: handshakeHeaders(key, protocols, headers), ...(handshakeTimeout !== undefined && { timeout: handshakeTimeout }) })
+      .handOff('websocket', { path, headers: handshakeHeaders(key, protocols, headers), ...(handshakeTimeout !== undefined && { timeout: handshakeTimeout }) })
       .subscribe({
         next: event => {
           switch (event.type) {
@@ -117,8 +117,11 @@ export class Link implements WebSocketLink, PingPort {
         },
         error: (error: unknown) => this.#end(this.#upgradeError(error)),
         complete: () => {
-          // After a 101 the upgrade completes when the socket closes: ws's 'close' ends the link.
-          if (this.#socket) return;
+          // After a 101 the upgrade completes at once, the socket being ours: ws's 'close' ends the link.
+          if (this.#socket) {
+            this.#upgrade = undefined;
+            return;
+          }
           this.#end(
             refusal
               ? new WebSocketHandshakeError(`websocket handshake refused: the server answered ${refusal.status} instead of ${this.#overHttp2() ? '2xx' : '101'}`, refusal.status, refusal.headers, Buffer.concat(refusal.chunks))
@@ -158,7 +161,7 @@ export class Link implements WebSocketLink, PingPort {
   release(): void {
     if (this.#done) return;
     if (!this.#ws) {
-      this.#end(undefined); // unsubscribing the upgrade cancels it (or destroys a socket that switched meanwhile)
+      this.#end(undefined); // unsubscribing the upgrade cancels it
       return;
     }
     this.#beginClose(1000, '', 'release');

@@ -4,7 +4,7 @@
  * is `lifecycle.ts`; the requests are `stream-table.ts`'s; the wire is the runtime's.
  */
 import { Observable, defer, throwError } from 'rxjs';
-import type { Subscriber } from 'rxjs';
+import type { Subscriber, Subscription } from 'rxjs';
 import { ConnectionDownError, InvalidArgumentError, UnsupportedError } from './errors.js';
 import type { ConnectionEvent, ConnectionState, Intermediary, Protocol, ResponseEvent } from './events.js';
 import { isToken } from './http-syntax.js';
@@ -58,6 +58,13 @@ export interface ConnectionInfo {
 }
 
 /**
+ * A connection's subscribe function, set in its class's static block (where `#life` can be
+ * read). RxJS calls it as a method of the Observable, so `this` is the connection: one function
+ * for every connection, no closure each.
+ */
+let subscribeConnection: (this: Observable<ConnectionEvent>, subscriber: Subscriber<ConnectionEvent>) => Subscription;
+
+/**
  * One permanent connection to an origin. It is a **hot** Observable of {@link ConnectionEvent}s:
  * dialing starts at once (in a microtask of `open()`, so a subscriber added in the same
  * synchronous block sees every event). It emits `closed` and completes after
@@ -72,27 +79,35 @@ export interface ConnectionInfo {
  * await conn.shutdown();
  */
 export class Connection extends Observable<ConnectionEvent> {
+  static {
+    subscribeConnection = function (this: Observable<ConnectionEvent>, subscriber: Subscriber<ConnectionEvent>): Subscription {
+      return (this as Connection).#life.events.subscribe(subscriber);
+    };
+  }
+
+  readonly #life: Lifecycle;
+  #state$: Observable<ConnectionState> | undefined;
+
+  /** @internal Use {@link open}. */
+  constructor(options: ResolvedOptions) {
+    super(subscribeConnection);
+    this.#life = new Lifecycle(options);
+  }
+
   /**
    * The current state; replays it on subscribe (BehaviorSubject semantics, so
    * `toSignal(conn.state$, { requireSync: true })` works) and completes after `closed`/`failed`.
    */
-  readonly state$: Observable<ConnectionState>;
-  readonly #life: Lifecycle;
-
-  /** @internal Use {@link open}. */
-  constructor(options: ResolvedOptions) {
-    const life = new Lifecycle(options);
-    super(subscriber => life.events.subscribe(subscriber));
-    this.#life = life;
-    const state = life.state;
-    this.state$ = new Observable<ConnectionState>(subscriber => {
+  get state$(): Observable<ConnectionState> {
+    return (this.#state$ ??= new Observable<ConnectionState>(subscriber => {
+      const state = this.#life.state;
       if (state.closed || state.isStopped) {
         subscriber.next(state.getValue());
         subscriber.complete();
         return undefined;
       }
       return state.subscribe(subscriber);
-    });
+    }));
   }
 
   /** The current state, synchronously. */

@@ -34,7 +34,8 @@ import type { SessionFactory } from './protocols.js';
 
 class Http1Session implements Session, ExchangeSession {
   readonly protocol = 'http1' as const;
-  readonly #parser: ResponseParser;
+  /** Let go once the socket is handed over after a 101 (it is not read here any more). */
+  #parser: ResponseParser | undefined;
   readonly #listener: SessionListener;
   readonly #host: string;
   #current: Exchange | undefined;
@@ -99,7 +100,7 @@ class Http1Session implements Session, ExchangeSession {
     this.#current = exchange;
     // Only for a request that pulls (`flow`): nothing is allocated for the others.
     if (request.flow) exchange.sink.flow?.({ pause: () => this.#flow(exchange, true), resume: () => this.#flow(exchange, false) });
-    this.#parser.expect(request.method, exchange);
+    this.#parser!.expect(request.method, exchange);
     writeRequest(this.socket, exchange, request, this.#host, connection, this.#sendTimeout);
     return () => this.#cancel(exchange);
   }
@@ -146,7 +147,7 @@ class Http1Session implements Session, ExchangeSession {
     this.socket.off('data', this.#onData);
     this.socket.off('end', this.#onEnd);
     this.socket.pause();
-    this.#parser.detach();
+    this.#parser = undefined;
     exchange.upgrade!.switched({ type: 'switched', socket: this.socket, head, headers });
   }
 
@@ -183,7 +184,7 @@ class Http1Session implements Session, ExchangeSession {
     }
     // Read and drop the rest of the response, within bounds, to keep the socket.
     this.#discard = new DiscardHandler(exchange, this);
-    this.#parser.redirect(this.#discard);
+    this.#parser!.redirect(this.#discard);
   }
 
   /** The current response ended (delivered or discarded). */
@@ -211,7 +212,8 @@ class Http1Session implements Session, ExchangeSession {
       this.#end();
       return;
     }
-    if (exchange.retireAfter !== undefined) this.#idleTimer = setTimeout(this.#retire, exchange.retireAfter, exchange.retireAfter).unref();
+    const after = exchange.retireAfter;
+    if (after !== undefined) this.#idleTimer = setTimeout(() => this.#retire(after), after).unref();
     // Bytes after the end of this response in the same read belong to no request: the next
     // request is written only once the read is parsed to its end (see #onData).
     if (this.#reading) this.#capacityOwed = true;
@@ -219,14 +221,14 @@ class Http1Session implements Session, ExchangeSession {
   }
 
   /** The keep-alive hint is about to expire on an idle socket: retire it before the server closes it. */
-  readonly #retire = (after: number): void => {
+  #retire(after: number): void {
     this.#idleTimer = undefined;
     if (this.#current || this.#draining || this.#closed) return;
     this.#draining = true;
     this.#listener.onDraining({ reason: `the idle connection was retired before the server's keep-alive timeout (after ${after} ms idle)` });
     // Nothing is in flight either way: closing now sends a FIN, as the server would have.
     this.destroy(new ConnectionClosedError(`the idle connection was retired before the server's keep-alive timeout (after ${after} ms idle)`));
-  };
+  }
 
   #end(): void {
     if (this.#closed) return;
@@ -257,7 +259,7 @@ class Http1Session implements Session, ExchangeSession {
     if (this.#current) this.#current.answered = true;
     this.#reading = true;
     try {
-      const rest = this.#parser.execute(chunk);
+      const rest = this.#parser!.execute(chunk);
       if (this.#switching) this.#handOver(rest ?? Buffer.alloc(0));
     } catch (error) {
       this.#capacityOwed = false;
@@ -274,7 +276,7 @@ class Http1Session implements Session, ExchangeSession {
   readonly #onEnd = (): void => {
     this.#eof = true;
     try {
-      this.#parser.finish();
+      this.#parser!.finish();
     } catch {
       // Cut mid-response: the core fails the active stream with RXCONN_CONNECTION_DOWN.
     }

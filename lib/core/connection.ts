@@ -13,7 +13,7 @@ import type { ResolvedOptions } from './options.js';
 import type { UpgradeIntent } from './pending-request.js';
 import { prepareRequest } from './request-init.js';
 import type { RequestBody, RequestInit } from './request-init.js';
-import type { Endpoint, Switched } from './session.js';
+import type { Endpoint, Switched, UpgradeOwner } from './session.js';
 import { checkTime } from './time.js';
 import { WebSocketChannel } from './websocket/channel.js';
 import type { WebSocketOptions } from './websocket/options.js';
@@ -141,21 +141,22 @@ export class Connection extends Observable<ConnectionEvent> {
    * the connection stays as it was. On HTTP/2 it errors with `RXCONN_UNSUPPORTED`.
    */
   upgrade(protocol: string, init: UpgradeInit = {}): Observable<UpgradeEvent> {
-    return this.#upgrade(protocol, init, true);
+    return this.#upgrade(protocol, init);
   }
 
   /**
    * @internal What a WebSocket link upgrades with: {@link upgrade}, except that it completes
    * right after `switched`, so that nothing of it stays reachable for the socket's life; the
-   * socket's close is not watched (the link hears it from its own protocol). Unsubscribing
+   * socket's close is not watched (the link hears it from its own protocol). An HTTP/1.1
+   * socket's `owner` is told of the connection's shutdown and of the socket's loss. Unsubscribing
    * before `switched` cancels the upgrade.
    */
-  handOff(protocol: string, init: UpgradeInit): Observable<UpgradeEvent> {
-    return this.#upgrade(protocol, init, false);
+  handOff(protocol: string, init: UpgradeInit, owner: UpgradeOwner): Observable<UpgradeEvent> {
+    return this.#upgrade(protocol, init, owner);
   }
 
-  /** `upgrade()`, completing when the switched socket closes (`watch`) or right after `switched`. */
-  #upgrade(protocol: string, init: UpgradeInit, watch: boolean): Observable<UpgradeEvent> {
+  /** `upgrade()`, completing when the switched socket closes, or right after `switched` when it has an `owner`. */
+  #upgrade(protocol: string, init: UpgradeInit, owner?: UpgradeOwner): Observable<UpgradeEvent> {
     return new Observable<UpgradeEvent>(subscriber => {
       if (typeof protocol !== 'string' || !isToken(protocol)) {
         subscriber.error(new InvalidArgumentError(`upgrade protocol ${JSON.stringify(protocol)} is not a valid token`));
@@ -169,10 +170,10 @@ export class Connection extends Observable<ConnectionEvent> {
           socket = upgraded;
           // The request is settled: nothing of it needs to stay reachable for the socket's life.
           teardown = undefined;
-          this.#life.onUpgraded(upgraded, protocol);
-          if (watch) upgraded.once('close', () => subscriber.complete());
+          this.#life.onUpgraded(upgraded, protocol, owner);
+          if (!owner) upgraded.once('close', () => subscriber.complete());
           subscriber.next(switched);
-          if (watch) return;
+          if (!owner) return;
           // Handed off: the socket is the subscriber's now, completing must not destroy it.
           socket = undefined;
           subscriber.complete();

@@ -12,7 +12,7 @@ import type { ConnectWait } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { reconnect } from './reconnect.js';
 import type { SessionHooks } from './runtime.js';
-import type { Endpoint, Session } from './session.js';
+import type { Endpoint, Session, UpgradeOwner } from './session.js';
 import { waitForDrain } from './drain-wait.js';
 import { PROVEN_AFTER, RotationError, RotationRule, SessionLoss } from './rotation.js';
 import type { HeldSession } from './rotation.js';
@@ -133,7 +133,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
     if (!this.ending) this.#emit({ type: 'closing', activeStreams: this.streams.activeOn(session), initiator: 'server', rotation, ...(detail.goaway && { goaway: detail.goaway }) });
     const reason = `the server is closing the connection: ${detail.reason}`;
     const held = this.sessions.get(session);
-    if (held) this.#lost(new SessionLoss(session, rotation ? new RotationError(reason) : new ConnectionDownError(reason), detail.goaway, 0, held.upgradedTo !== undefined));
+    if (held) this.#lost(new SessionLoss(session, rotation ? new RotationError(reason) : new ConnectionDownError(reason), detail.goaway, 0, held.upgradedTo !== undefined, held.owner));
   }
 
   onClose(session: Session, error: RxconnError): void {
@@ -141,7 +141,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
     const held = this.sessions.get(session);
     this.sessions.delete(session);
     const killed = this.streams.failActive(() => this.#streamError(error), session);
-    if (held) this.#lost(new SessionLoss(session, error, undefined, killed, held.upgradedTo !== undefined));
+    if (held) this.#lost(new SessionLoss(session, error, undefined, killed, held.upgradedTo !== undefined, held.owner));
     this.#advanceShutdown();
   }
 
@@ -154,11 +154,15 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
     return undefined;
   }
 
-  /** A socket of the current session was handed to an upgrade (a WebSocket). */
-  onUpgraded(socket: Endpoint, protocol: string): void {
+  /**
+   * A socket of the current session was handed to an upgrade (a WebSocket); `owner`, if given, is
+   * told of a shutdown that begins from now on, and of the socket's loss.
+   */
+  onUpgraded(socket: Endpoint, protocol: string, owner?: UpgradeOwner): void {
     const held = [...this.sessions].find(([session]) => session.socket === socket)?.[1];
     if (!held) return;
     held.upgradedTo = protocol;
+    held.owner = owner;
     this.#emit({ type: 'upgraded', protocol });
     const refusal = this.refusal();
     if (refusal) this.streams.rejectQueued(refusal);
@@ -202,6 +206,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
       // An upgraded socket (a WebSocket) counts as one active stream: shutdown waits for its close.
       const upgraded = [...this.sessions.values()].filter(held => held.upgradedTo).length;
       this.#emit({ type: 'closing', activeStreams: this.streams.active + this.streams.queued + upgraded, initiator: 'client' });
+      for (const held of this.sessions.values()) held.owner?.onShutdown();
     }
     // Otherwise waiting for a retry: nothing to close gracefully, nothing can send what is queued.
     const progress = (this.#shutdownProgress = new Subject<void>());
@@ -369,7 +374,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
   }
 
   /** After the loss of an adopted session: the events, and the error to retry with (none while ending). */
-  #afterLoss({ session, error, goaway, killedStreams, upgraded }: SessionLoss): Observable<never> | undefined {
+  #afterLoss({ session, error, goaway, killedStreams, upgraded, owner }: SessionLoss): Observable<never> | undefined {
     if (this.session === session) this.session = undefined;
     if (this.ending) return undefined; // a shutdown in progress ends the connection, not a reconnect
     if (error instanceof RotationError) {
@@ -377,6 +382,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
       return throwError(() => error);
     }
     this.#setState('disconnected');
+    owner?.onLost();
     this.#emit({ type: 'disconnected', protocol: upgraded ? 'websocket' : session.protocol, error, killedStreams, ...(goaway && { goaway }) });
     return throwError(() => error);
   }
@@ -394,7 +400,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
     this.#rotating = undefined;
     this.session = session;
     this.#live = session;
-    this.sessions.set(session, { adoptedAt: this.#now(), intermediaries, completions: 0, shut: false, upgradedTo: undefined });
+    this.sessions.set(session, { adoptedAt: this.#now(), intermediaries, completions: 0, shut: false, upgradedTo: undefined, owner: undefined });
     if (!this.ending) this.#setState('connected');
     this.#emit({ type: 'connected', protocol: session.protocol, attempt, ...(intermediaries && { intermediaries }) });
     this.attempt = 0;

@@ -7,7 +7,7 @@
 import { ConnectionDownError } from './errors.js';
 import type { RxconnError } from './errors.js';
 import type { GoawayInfo, Intermediary } from './events.js';
-import type { Session } from './session.js';
+import type { Session, UpgradeOwner } from './session.js';
 
 /** How long a connection must stay up, without a complete response, to count as a success for the retry budget, in ms. */
 export const PROVEN_AFTER = 1_000;
@@ -34,6 +34,8 @@ export interface HeldSession {
   shut: boolean;
   /** Its socket was handed to an upgrade, and speaks this protocol now. */
   upgradedTo: string | undefined;
+  /** Who holds the upgraded socket, when it asked to be told of the connection's shutdown and of the socket's loss. */
+  owner: UpgradeOwner | undefined;
 }
 
 /** The loss of an adopted session: what the reconnect loop is told, and what its `disconnected` event says. */
@@ -46,6 +48,8 @@ export class SessionLoss {
     readonly killedStreams: number,
     /** Its socket was a WebSocket's. */
     readonly upgraded: boolean,
+    /** Who held its upgraded socket, to be told of the loss. */
+    readonly owner: UpgradeOwner | undefined,
   ) {}
 }
 

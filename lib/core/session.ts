@@ -64,12 +64,26 @@ export interface StreamSink {
 /** A socket handed over by a protocol upgrade (HTTP/1.1 101 Switching Protocols). */
 export interface Switched {
   readonly type: 'switched';
+  /** The protocol of the session that switched: `http1` (a 101), or `http2` (an RFC 8441 extended CONNECT, whose stream is the socket). */
+  readonly protocol: Protocol;
   /** The socket, now speaking the new protocol; whoever holds it owns it (in Node, a `net.Socket`). */
   readonly socket: Endpoint;
   /** Bytes already read past the 101 response: the first bytes of the new protocol. */
   readonly head: Uint8Array;
   /** The 101 response's headers. */
   readonly headers: Headers;
+}
+
+/**
+ * Who holds an upgraded HTTP/1.1 socket (a WebSocket link), told directly by the connection what
+ * concerns it: methods on an object it already has, rather than a subscription to the
+ * connection's events that an idle WebSocket would carry for hours.
+ */
+export interface UpgradeOwner {
+  /** The connection began a graceful shutdown: the upgraded protocol's own closing handshake is due. */
+  onShutdown(): void;
+  /** The connection lost the socket (it reports `disconnected`), rather than closing it itself. */
+  onLost(): void;
 }
 
 /** Where an upgrade request's events go: a 101 ends in `switched`; any other response flows as usual. */

@@ -148,7 +148,7 @@ class Http1Session implements Session, ExchangeSession {
     this.socket.off('end', this.#onEnd);
     this.socket.pause();
     this.#parser = undefined;
-    exchange.upgrade!.switched({ type: 'switched', socket: this.socket, head, headers });
+    exchange.upgrade!.switched({ type: 'switched', protocol: 'http1', socket: this.socket, head, headers });
   }
 
   destroy(error: RxconnError): void {

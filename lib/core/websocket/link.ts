@@ -7,7 +7,7 @@ import type { Observable, Observer, Subscription } from 'rxjs';
 import type { RxconnError } from '../errors.js';
 import type { ConnectionEvent, ConnectionState, Headers, Protocol, ResponseEvent } from '../events.js';
 import type { RequestInit } from '../request-init.js';
-import type { Switched } from '../session.js';
+import type { Switched, UpgradeOwner } from '../session.js';
 
 /** A message: a text frame as a `string`, a binary one as a `Uint8Array` (incoming in Node: a `Buffer`). */
 export type WebSocketMessage = string | Uint8Array;
@@ -61,8 +61,10 @@ export interface LinkConnection {
   subscribe(observer: Partial<Observer<ConnectionEvent>>): Subscription;
   /**
    * `Connection.upgrade()`, except that it completes right after `switched` (the socket is then
-   * the link's, and its close is the link's to hear); unsubscribing before that cancels it.
+   * the link's, and its close is the link's to hear); unsubscribing before that cancels it. When
+   * the socket is the HTTP/1.1 connection's own, `owner` is told of the connection's shutdown and
+   * of the socket's loss.
    */
-  handOff(protocol: string, init: Omit<RequestInit, 'method' | 'body'>): Observable<ResponseEvent | Switched>;
+  handOff(protocol: string, init: Omit<RequestInit, 'method' | 'body'>, owner: UpgradeOwner): Observable<ResponseEvent | Switched>;
   info(): { readonly protocol: Protocol | undefined; readonly state: ConnectionState; readonly origin: string };
 }

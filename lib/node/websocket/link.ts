@@ -9,7 +9,7 @@ import type { Observer, Subscription } from 'rxjs';
 import type WebSocket from 'ws';
 import { ConnectionDownError, KeepaliveTimeoutError, ProtocolError, RxconnError, WebSocketClosedError, describe, toConnectionError } from '../../core/errors.js';
 import type { ConnectionEvent, Headers } from '../../core/events.js';
-import type { Switched } from '../../core/session.js';
+import type { Switched, UpgradeOwner } from '../../core/session.js';
 import type { LinkConnection, LinkEnd, LinkHooks, WebSocketLink, WebSocketMessage } from '../../core/websocket/link.js';
 import { clientWebSocket } from './client-socket.js';
 import { ABNORMAL_CLOSURE, closeCodeOf, closeOutcome } from '../../core/websocket/close-outcome.js';
@@ -24,6 +24,8 @@ import type { ResolvedWebSocketOptions } from '../../core/websocket/options.js';
 /** ws send options (no compression is negotiated); ws copies them, so they are shared. */
 const TEXT = { binary: false, compress: false } as const;
 const BINARY = { binary: true, compress: false } as const;
+/** The connection's error is not the link's: its end reaches the link through the socket. Shared, so that no closure keeps start()'s scope alive. */
+const NOOP = (): void => {};
 
 
 /** A refused upgrade's answer, as it arrives. */
@@ -35,12 +37,13 @@ interface Refusal {
 }
 
 /** A WebSocket over an upgraded HTTP/1.1 socket, driven by ws in client mode. */
-export class Link implements WebSocketLink, PingPort {
+export class Link implements WebSocketLink, PingPort, UpgradeOwner {
   readonly #connection: LinkConnection;
   readonly #options: ResolvedWebSocketOptions;
   readonly #sink: Observer<WebSocketMessage>;
   readonly #hooks: LinkHooks;
   #upgrade: Subscription | undefined;
+  /** The connection's events, until an HTTP/1.1 switch makes this link its socket's owner (see {@link onShutdown}). */
   #events: Subscription | undefined;
   #socket: Socket | undefined;
   #ws: WebSocket | undefined;
@@ -90,10 +93,10 @@ export class Link implements WebSocketLink, PingPort {
     if (this.#done) return;
     const { path, headers, protocols, handshakeTimeout } = this.#options;
     const key = createKey();
-    this.#events = this.#connection.subscribe({ next: this.#onConnectionEvent, error: () => {} });
+    this.#events = this.#connection.subscribe({ next: this.#onConnectionEvent, error: NOOP });
     let refusal: Refusal | undefined;
     this.#upgrade = this.#connection
-      .handOff('websocket', { path, headers: handshakeHeaders(key, protocols, headers), ...(handshakeTimeout !== undefined && { timeout: handshakeTimeout }) })
+      .handOff('websocket', { path, headers: handshakeHeaders(key, protocols, headers), ...(handshakeTimeout !== undefined && { timeout: handshakeTimeout }) }, this)
       .subscribe({
         next: event => {
           switch (event.type) {
@@ -186,7 +189,8 @@ export class Link implements WebSocketLink, PingPort {
     this.#socket = socket;
     let ws: WebSocket;
     try {
-      this.#subprotocol = this.#overHttp2() ? checkNegotiated(headers, this.#options.protocols, 200) : checkSwitched(headers, key, this.#options.protocols);
+      // The switch's own protocol, not info(): that would read (and cache on the socket) its addresses.
+      this.#subprotocol = switched.protocol === 'http2' ? checkNegotiated(headers, this.#options.protocols, 200) : checkSwitched(headers, key, this.#options.protocols);
       ws = clientWebSocket(socket, Buffer.from(head.buffer, head.byteOffset, head.byteLength), { maxPayload: this.#options.maxPayload });
     } catch (error) {
       // The socket is ours and speaks nothing we accept: destroy it (the connection reconnects).
@@ -195,6 +199,11 @@ export class Link implements WebSocketLink, PingPort {
       return;
     }
     this.#ws = ws;
+    if (switched.protocol === 'http1') {
+      // The connection's own socket: the connection tells this link, its owner, what concerns it.
+      this.#events?.unsubscribe();
+      this.#events = undefined;
+    }
     ws.on('message', this.#onMessage);
     ws.on('error', this.#onWsError);
     ws.on('close', this.#onWsClose);
@@ -249,14 +258,20 @@ export class Link implements WebSocketLink, PingPort {
     this.#closeTimer = setTimeout(() => socket?.destroy(), this.#options.closeTimeout);
   }
 
+  /** The connection's graceful shutdown: WebSocket's step is close 1001 and wait for the echo. */
+  onShutdown(): void {
+    if (this.#ws) this.#beginClose(1001, '', 'shutdown');
+    else this.#shutdown = true;
+  }
+
+  /** The connection lost the socket (rather than closing it itself): a close without a close frame is the server's doing. */
+  onLost(): void {
+    if (this.#socket) this.#connectionLost = true;
+  }
+
   readonly #onConnectionEvent = (event: ConnectionEvent): void => {
-    if (event.type === 'closing' && event.initiator === 'client') {
-      // The connection's graceful shutdown: WebSocket's step is close 1001 and wait for the echo.
-      if (this.#ws) this.#beginClose(1001, '', 'shutdown');
-      else this.#shutdown = true;
-    } else if (event.type === 'disconnected' && this.#socket) {
-      this.#connectionLost = true;
-    }
+    if (event.type === 'closing' && event.initiator === 'client') this.onShutdown();
+    else if (event.type === 'disconnected') this.onLost();
   };
 
   // ---- the WebSocket's events ----

@@ -147,9 +147,8 @@ export class Connection extends Observable<ConnectionEvent> {
   /**
    * @internal What a WebSocket link upgrades with: {@link upgrade}, except that it completes
    * right after `switched`, so that nothing of it stays reachable for the socket's life; the
-   * socket's close is not watched (the link hears it from its own protocol). An HTTP/1.1
-   * socket's `owner` is told of the connection's shutdown and of the socket's loss. Unsubscribing
-   * before `switched` cancels the upgrade.
+   * socket's close is not watched (the link hears it from its own protocol). `owner` is told of
+   * a shutdown (see `UpgradeOwner`). Unsubscribing before `switched` cancels the upgrade.
    */
   handOff(protocol: string, init: UpgradeInit, owner: UpgradeOwner): Observable<UpgradeEvent> {
     return this.#upgrade(protocol, init, owner);

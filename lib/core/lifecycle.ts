@@ -155,10 +155,12 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
   }
 
   /**
-   * A socket of the current session was handed to an upgrade (a WebSocket); `owner`, if given, is
-   * told of a shutdown that begins from now on, and of the socket's loss.
+   * A socket was handed to an upgrade (a WebSocket): the current HTTP/1.1 session's own socket, or
+   * an HTTP/2 stream. `owner`, if given, is told at once of a shutdown under way; of the
+   * connection's own socket it is also told of a later shutdown, and of the socket's loss.
    */
   onUpgraded(socket: Endpoint, protocol: string, owner?: UpgradeOwner): void {
+    if (this.ending === 'shutdown') owner?.onShutdown();
     const held = [...this.sessions].find(([session]) => session.socket === socket)?.[1];
     if (!held) return;
     held.upgradedTo = protocol;

@@ -75,9 +75,11 @@ export interface Switched {
 }
 
 /**
- * Who holds an upgraded HTTP/1.1 socket (a WebSocket link), told directly by the connection what
- * concerns it: methods on an object it already has, rather than a subscription to the
- * connection's events that an idle WebSocket would carry for hours.
+ * Who holds an upgraded socket (a WebSocket link), told directly by the connection what concerns
+ * it: methods on an object it already has, rather than a subscription to the connection's events
+ * that an idle WebSocket would carry for hours. A shutdown under way at the switch is told at
+ * once; a later one, and the socket's loss, only when the socket is the HTTP/1.1 connection's
+ * own (an HTTP/2 stream's holder listens to the connection's events for those).
  */
 export interface UpgradeOwner {
   /** The connection began a graceful shutdown: the upgraded protocol's own closing handshake is due. */

@@ -61,9 +61,9 @@ export interface LinkConnection {
   subscribe(observer: Partial<Observer<ConnectionEvent>>): Subscription;
   /**
    * `Connection.upgrade()`, except that it completes right after `switched` (the socket is then
-   * the link's, and its close is the link's to hear); unsubscribing before that cancels it. When
-   * the socket is the HTTP/1.1 connection's own, `owner` is told of the connection's shutdown and
-   * of the socket's loss.
+   * the link's, and its close is the link's to hear); unsubscribing before that cancels it.
+   * `owner` is told of a shutdown under way at the switch; when the socket is the HTTP/1.1
+   * connection's own, also of a later shutdown and of the socket's loss.
    */
   handOff(protocol: string, init: Omit<RequestInit, 'method' | 'body'>, owner: UpgradeOwner): Observable<ResponseEvent | Switched>;
   info(): { readonly protocol: Protocol | undefined; readonly state: ConnectionState; readonly origin: string };

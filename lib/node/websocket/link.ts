@@ -24,7 +24,7 @@ import type { ResolvedWebSocketOptions } from '../../core/websocket/options.js';
 /** ws send options (no compression is negotiated); ws copies them, so they are shared. */
 const TEXT = { binary: false, compress: false } as const;
 const BINARY = { binary: true, compress: false } as const;
-/** The connection's error is not the link's: its end reaches the link through the socket. Shared, so that no closure keeps start()'s scope alive. */
+/** The connection's error is not the link's: its end reaches the link through the socket. */
 const NOOP = (): void => {};
 
 
@@ -43,7 +43,7 @@ export class Link implements WebSocketLink, PingPort, UpgradeOwner {
   readonly #sink: Observer<WebSocketMessage>;
   readonly #hooks: LinkHooks;
   #upgrade: Subscription | undefined;
-  /** The connection's events, until an HTTP/1.1 switch makes this link its socket's owner (see {@link onShutdown}). */
+  /** The connection's events, over HTTP/2 only: on HTTP/1.1 the connection tells this link, its socket's owner, itself (see {@link onShutdown}). */
   #events: Subscription | undefined;
   #socket: Socket | undefined;
   #ws: WebSocket | undefined;
@@ -93,7 +93,6 @@ export class Link implements WebSocketLink, PingPort, UpgradeOwner {
     if (this.#done) return;
     const { path, headers, protocols, handshakeTimeout } = this.#options;
     const key = createKey();
-    this.#events = this.#connection.subscribe({ next: this.#onConnectionEvent, error: NOOP });
     let refusal: Refusal | undefined;
     this.#upgrade = this.#connection
       .handOff('websocket', { path, headers: handshakeHeaders(key, protocols, headers), ...(handshakeTimeout !== undefined && { timeout: handshakeTimeout }) }, this)
@@ -199,11 +198,8 @@ export class Link implements WebSocketLink, PingPort, UpgradeOwner {
       return;
     }
     this.#ws = ws;
-    if (switched.protocol === 'http1') {
-      // The connection's own socket: the connection tells this link, its owner, what concerns it.
-      this.#events?.unsubscribe();
-      this.#events = undefined;
-    }
+    // An HTTP/2 stream is not the connection's socket: its shutdown and loss come as events.
+    if (switched.protocol === 'http2') this.#events = this.#connection.subscribe({ next: this.#onConnectionEvent, error: NOOP });
     ws.on('message', this.#onMessage);
     ws.on('error', this.#onWsError);
     ws.on('close', this.#onWsClose);

@@ -42,7 +42,10 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
   ending: 'shutdown' | 'close' | undefined;
   failure: RxconnError | undefined;
   finished = false;
-  /** Every socket not yet closed, for a leak-free `closed`. */
+  /**
+   * The sockets dialled, for a leak-free `closed`: those closed are let go at the next dial (no
+   * listener on each socket for its whole life, for an idle connection's sake).
+   */
   readonly #sockets = new Set<Endpoint>();
   /** The adopted session whose loss (a planned or unplanned close) starts the next attempt. */
   #live: Session | undefined;
@@ -109,8 +112,8 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
   // ---- what sessions tell (SessionHooks) ----
 
   onSocket(socket: Endpoint): void {
+    for (const old of this.#sockets) if (old.closed) this.#sockets.delete(old);
     this.#sockets.add(socket);
-    socket.once('close', () => this.#sockets.delete(socket));
   }
 
   onCapacity(): void {
@@ -443,8 +446,10 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
     this.streams.rejectQueued(error);
     for (const session of [...this.sessions.keys()]) session.destroy(error);
     this.streams.failActive(() => error);
+    // Listening before destroying: a socket may close at once (a TLS socket over a proxy's tunnel that was destroyed first).
+    const sockets = [...this.#sockets].filter(socket => !socket.closed).map(socket => new Promise<void>(resolve => socket.once('close', () => resolve())));
     for (const socket of this.#sockets) socket.destroy();
-    const sockets = [...this.#sockets].map(socket => new Promise<void>(resolve => socket.once('close', () => resolve())));
+    this.#sockets.clear();
     void Promise.all(sockets).then(() => {
       this.#over = true;
       if (this.failure) {

@@ -17,6 +17,8 @@ export interface Endpoint {
   readonly localPort?: number | undefined;
   readonly remoteAddress?: string | undefined;
   readonly remotePort?: number | undefined;
+  /** Whether it has closed; a handle without it counts as open until its `close`. */
+  readonly closed?: boolean;
   /** Ends it now. */
   destroy(): void;
   /** Calls `listener` once it has ended. */

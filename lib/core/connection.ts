@@ -282,7 +282,7 @@ export class Connection extends Observable<ConnectionEvent> {
     return {
       state: this.state,
       protocol: session?.protocol,
-      origin: life.options.origin.origin,
+      origin: life.options.origin,
       localAddress: socket?.localAddress,
       localPort: socket?.localPort,
       remoteAddress: socket?.remoteAddress,

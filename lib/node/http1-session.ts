@@ -68,7 +68,7 @@ class Http1Session implements Session, ExchangeSession {
   ) {
     this.#parser = new ResponseParser(options.maxHeaderSize);
     this.#listener = listener;
-    this.#host = options.origin.host;
+    this.#host = options.authority;
     this.#sendTimeout = options.sendTimeout;
     if (options.keepalive) socket.setKeepAlive(true, options.keepalive.interval);
     // A request can be several writes (a streamed body): no Nagle wait between them. HTTP/2 keeps

@@ -99,20 +99,12 @@ export class Connection extends Observable<ConnectionEvent> {
    * `toSignal(conn.state$, { requireSync: true })` works) and completes after `closed`/`failed`.
    */
   get state$(): Observable<ConnectionState> {
-    return (this.#state$ ??= new Observable<ConnectionState>(subscriber => {
-      const state = this.#life.state;
-      if (state.closed || state.isStopped) {
-        subscriber.next(state.getValue());
-        subscriber.complete();
-        return undefined;
-      }
-      return state.subscribe(subscriber);
-    }));
+    return (this.#state$ ??= new Observable<ConnectionState>(subscriber => this.#life.watchState(subscriber)));
   }
 
   /** The current state, synchronously. */
   get state(): ConnectionState {
-    return this.#life.state.getValue();
+    return this.#life.state;
   }
 
   /**

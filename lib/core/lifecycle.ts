@@ -5,7 +5,7 @@
  * {@link StreamTable}'s. `Connection` is its public face.
  */
 import { BehaviorSubject, EMPTY, asyncScheduler, Observable, Subject, catchError, defer, switchMap, take, throwError, timeout } from 'rxjs';
-import type { Subscriber, Subscription } from 'rxjs';
+import type { Subscriber, Subscription, TeardownLogic } from 'rxjs';
 import { ConnectTimeoutError, ConnectionClosedError, ConnectionDownError, ProtocolError, RxconnError, UnsupportedError, toConnectionError } from './errors.js';
 import type { ConnectionEvent, ConnectionState, GoawayInfo, Intermediary } from './events.js';
 import type { ConnectWait } from './errors.js';
@@ -28,7 +28,10 @@ const TERMINAL: ReadonlySet<ConnectionState> = new Set(['closed', 'failed']);
  */
 export class Lifecycle implements SessionHooks, StreamTableHooks {
   readonly events = new Subject<ConnectionEvent>();
-  readonly state = new BehaviorSubject<ConnectionState>('connecting');
+  #state: ConnectionState = 'connecting';
+  /** Who watches the state (`state$`): made when first watched (most connections are only read), completed at the end. */
+  #stateWatch: BehaviorSubject<ConnectionState> | undefined;
+  #stateDone = false;
   readonly streams: StreamTable;
   readonly options: ResolvedOptions;
   /** The instrumentation channels, when the runtime has a publisher. */
@@ -44,9 +47,10 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
   finished = false;
   /**
    * The sockets dialled, for a leak-free `closed`: those closed are let go at the next dial (no
-   * listener on each socket for its whole life, for an idle connection's sake).
+   * listener on each socket for its whole life, for an idle connection's sake). An array made
+   * anew each time, of exactly its length (an empty Set weighs ~150 B).
    */
-  readonly #sockets = new Set<Endpoint>();
+  #sockets: readonly Endpoint[] = [];
   /** The adopted session whose loss (a planned or unplanned close) starts the next attempt. */
   #live: Session | undefined;
   /** The attempt waiting for its adopted session to prove itself (see #adoptAndProve). */
@@ -77,6 +81,21 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
     this.diagnostics = options.runtime.diagnostics && new ConnectionDiagnostics(options.runtime.diagnostics, options.origin);
     this.streams = new StreamTable(options.maxQueued, options.scheduler, this);
     queueMicrotask(() => this.#run());
+  }
+
+  /** The current state. */
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** The state, then its changes, until everything is closed (after that: the final state, and complete). */
+  watchState(subscriber: Subscriber<ConnectionState>): TeardownLogic {
+    if (this.#stateDone) {
+      subscriber.next(this.#state);
+      subscriber.complete();
+      return undefined;
+    }
+    return (this.#stateWatch ??= new BehaviorSubject(this.#state)).subscribe(subscriber);
   }
 
   /** Resolves once everything is closed (every socket too). */
@@ -112,8 +131,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
   // ---- what sessions tell (SessionHooks) ----
 
   onSocket(socket: Endpoint): void {
-    for (const old of this.#sockets) if (old.closed) this.#sockets.delete(old);
-    this.#sockets.add(socket);
+    this.#sockets = [...this.#sockets.filter(old => !old.closed), socket];
   }
 
   onCapacity(): void {
@@ -447,9 +465,9 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
     for (const session of [...this.sessions.keys()]) session.destroy(error);
     this.streams.failActive(() => error);
     // Listening before destroying: a socket may close at once (a TLS socket over a proxy's tunnel that was destroyed first).
-    const sockets = [...this.#sockets].filter(socket => !socket.closed).map(socket => new Promise<void>(resolve => socket.once('close', () => resolve())));
+    const sockets = this.#sockets.filter(socket => !socket.closed).map(socket => new Promise<void>(resolve => socket.once('close', () => resolve())));
     for (const socket of this.#sockets) socket.destroy();
-    this.#sockets.clear();
+    this.#sockets = [];
     void Promise.all(sockets).then(() => {
       this.#over = true;
       if (this.failure) {
@@ -460,7 +478,8 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
         this.#emit({ type: 'closed' });
         this.events.complete();
       }
-      this.state.complete();
+      this.#stateDone = true;
+      this.#stateWatch?.complete();
       this.#resolveClosed?.();
     });
   }
@@ -478,6 +497,8 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
   }
 
   #setState(state: ConnectionState): void {
-    if (this.state.getValue() !== state && !TERMINAL.has(this.state.getValue())) this.state.next(state);
+    if (this.#state === state || TERMINAL.has(this.#state)) return;
+    this.#state = state;
+    this.#stateWatch?.next(state);
   }
 }

@@ -131,7 +131,8 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
   // ---- what sessions tell (SessionHooks) ----
 
   onSocket(socket: Endpoint): void {
-    this.#sockets = [...this.#sockets.filter(old => !old.closed), socket];
+    // concat, not a spread: it allocates exactly the length (a spread grows the array to 17 slots).
+    this.#sockets = this.#sockets.filter(old => !old.closed).concat(socket);
   }
 
   onCapacity(): void {

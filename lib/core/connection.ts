@@ -4,7 +4,7 @@
  * is `lifecycle.ts`; the requests are `stream-table.ts`'s; the wire is the runtime's.
  */
 import { Observable, defer, throwError } from 'rxjs';
-import type { Subscriber, Subscription } from 'rxjs';
+import type { Subscriber, TeardownLogic } from 'rxjs';
 import { ConnectionDownError, InvalidArgumentError, UnsupportedError } from './errors.js';
 import type { ConnectionEvent, ConnectionState, Intermediary, Protocol, ResponseEvent } from './events.js';
 import { isToken } from './http-syntax.js';
@@ -62,7 +62,7 @@ export interface ConnectionInfo {
  * read). RxJS calls it as a method of the Observable, so `this` is the connection: one function
  * for every connection, no closure each.
  */
-let subscribeConnection: (this: Observable<ConnectionEvent>, subscriber: Subscriber<ConnectionEvent>) => Subscription;
+let subscribeConnection: (this: Observable<ConnectionEvent>, subscriber: Subscriber<ConnectionEvent>) => TeardownLogic;
 
 /**
  * One permanent connection to an origin. It is a **hot** Observable of {@link ConnectionEvent}s:
@@ -80,8 +80,8 @@ let subscribeConnection: (this: Observable<ConnectionEvent>, subscriber: Subscri
  */
 export class Connection extends Observable<ConnectionEvent> {
   static {
-    subscribeConnection = function (this: Observable<ConnectionEvent>, subscriber: Subscriber<ConnectionEvent>): Subscription {
-      return (this as Connection).#life.events.subscribe(subscriber);
+    subscribeConnection = function (this: Observable<ConnectionEvent>, subscriber: Subscriber<ConnectionEvent>): TeardownLogic {
+      return (this as Connection).#life.watchEvents(subscriber);
     };
   }
 

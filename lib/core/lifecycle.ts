@@ -14,6 +14,7 @@ import { reconnect } from './reconnect.js';
 import type { SessionHooks } from './runtime.js';
 import type { Endpoint, Session, UpgradeOwner } from './session.js';
 import { waitForDrain } from './drain-wait.js';
+import { watch } from './watched.js';
 import { PROVEN_AFTER, RotationError, RotationRule, SessionLoss } from './rotation.js';
 import type { HeldSession } from './rotation.js';
 import { StreamTable } from './stream-table.js';
@@ -27,9 +28,12 @@ const TERMINAL: ReadonlySet<ConnectionState> = new Set(['closed', 'failed']);
  * connection should weigh little).
  */
 export class Lifecycle implements SessionHooks, StreamTableHooks {
-  readonly events = new Subject<ConnectionEvent>();
+  /** Who watches the events: made when first watched, let go when nobody does (see `watched.ts`). */
+  #events: Subject<ConnectionEvent> | undefined;
+  /** The events have ended: completed, or errored with `error`. */
+  #eventsEnd: { readonly error: RxconnError | undefined } | undefined;
   #state: ConnectionState = 'connecting';
-  /** Who watches the state (`state$`): made when first watched (most connections are only read), completed at the end. */
+  /** Who watches the state (`state$`), as {@link #events}: most connections are only read. */
   #stateWatch: BehaviorSubject<ConnectionState> | undefined;
   #stateDone = false;
   readonly streams: StreamTable;
@@ -95,7 +99,22 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
       subscriber.complete();
       return undefined;
     }
-    return (this.#stateWatch ??= new BehaviorSubject(this.#state)).subscribe(subscriber);
+    return watch((this.#stateWatch ??= new BehaviorSubject(this.#state)), subscriber, subject => {
+      if (this.#stateWatch === subject) this.#stateWatch = undefined;
+    });
+  }
+
+  /** The events from now on, until the connection is over (after that: its end, at once). */
+  watchEvents(subscriber: Subscriber<ConnectionEvent>): TeardownLogic {
+    const end = this.#eventsEnd;
+    if (end) {
+      if (end.error) subscriber.error(end.error);
+      else subscriber.complete();
+      return undefined;
+    }
+    return watch((this.#events ??= new Subject()), subscriber, subject => {
+      if (this.#events === subject) this.#events = undefined;
+    });
   }
 
   /** Resolves once everything is closed (every socket too). */
@@ -471,16 +490,20 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
     this.#sockets = [];
     void Promise.all(sockets).then(() => {
       this.#over = true;
-      if (this.failure) {
-        this.#setState('failed');
-        this.events.error(this.failure);
-      } else {
+      if (this.failure) this.#setState('failed');
+      else {
         this.#setState('closed');
         this.#emit({ type: 'closed' });
-        this.events.complete();
       }
+      const events = this.#events;
+      this.#events = undefined;
+      this.#eventsEnd = { error: this.failure };
+      if (this.failure) events?.error(this.failure);
+      else events?.complete();
+      const state = this.#stateWatch;
+      this.#stateWatch = undefined;
       this.#stateDone = true;
-      this.#stateWatch?.complete();
+      state?.complete();
       this.#resolveClosed?.();
     });
   }
@@ -494,7 +517,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
 
   #emit(event: ConnectionEvent): void {
     this.diagnostics?.event(event);
-    this.events.next(event);
+    this.#events?.next(event);
   }
 
   #setState(state: ConnectionState): void {

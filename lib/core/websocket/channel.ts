@@ -15,6 +15,7 @@ import { resolveWebSocketOptions } from './options.js';
 import type { ResolvedWebSocketOptions, WebSocketOptions } from './options.js';
 import { checkClose, isMessage } from './validation.js';
 import { pullIterable } from '../pull.js';
+import { watch } from '../watched.js';
 
 export type { WebSocketMessage } from './link.js';
 
@@ -131,7 +132,7 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
   readonly #connection: ChannelConnection;
   readonly #options: ResolvedWebSocketOptions;
   readonly #runtime: Pick<Runtime, 'createLink'>;
-  /** Made when {@link events} is first subscribed to: nobody listens before that. */
+  /** Made when {@link events} is watched, let go when nobody does (see `watched.ts`). */
   #events: Subject<WebSocketChannelEvent> | undefined;
   #eventsView: Observable<WebSocketChannelEvent> | undefined;
   /** Messages waiting for the WebSocket to open, in order. */
@@ -166,10 +167,15 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
   get events(): Observable<WebSocketChannelEvent> {
     // Per subscriber, so that a channel holds no observer on the connection while nobody listens.
     return (this.#eventsView ??= new Observable<WebSocketChannelEvent>(subscriber => {
-      const own = (this.#events ??= new Subject()).subscribe(subscriber);
+      const unwatch = watch((this.#events ??= new Subject()), subscriber, subject => {
+        if (this.#events === subject) this.#events = undefined;
+      });
       const end = (): void => subscriber.complete();
-      own.add(this.#connection.subscribe({ error: end, complete: end }));
-      return own;
+      const connection = this.#connection.subscribe({ error: end, complete: end });
+      return () => {
+        connection.unsubscribe();
+        unwatch();
+      };
     }));
   }
 

@@ -174,7 +174,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
     if (!this.ending) this.#emit({ type: 'closing', activeStreams: this.streams.activeOn(session), initiator: 'server', rotation, ...(detail.goaway && { goaway: detail.goaway }) });
     const reason = `the server is closing the connection: ${detail.reason}`;
     const held = this.sessions.get(session);
-    if (held) this.#lost(new SessionLoss(session, rotation ? new RotationError(reason) : new ConnectionDownError(reason), detail.goaway, 0, held.upgradedTo !== undefined, held.owner));
+    if (held) this.#lost(new SessionLoss(session, rotation ? new RotationError(reason) : new ConnectionDownError(reason), detail.goaway, 0, held.upgradedTo !== undefined));
   }
 
   onClose(session: Session, error: RxconnError): void {
@@ -182,7 +182,9 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
     const held = this.sessions.get(session);
     this.sessions.delete(session);
     const killed = this.streams.failActive(() => this.#streamError(error), session);
-    if (held) this.#lost(new SessionLoss(session, error, undefined, killed, held.upgradedTo !== undefined, held.owner));
+    // The connection reports the loss (`disconnected`) unless it is ending: then it closed the socket itself.
+    held?.owner?.onClosed(error, !this.ending);
+    if (held) this.#lost(new SessionLoss(session, error, undefined, killed, held.upgradedTo !== undefined));
     this.#advanceShutdown();
   }
 
@@ -198,7 +200,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
   /**
    * A socket was handed to an upgrade (a WebSocket): the current HTTP/1.1 session's own socket, or
    * an HTTP/2 stream. `owner`, if given, is told at once of a shutdown under way; of the
-   * connection's own socket it is also told of a later shutdown, and of the socket's loss.
+   * connection's own socket it is also told of a later shutdown, and of the socket's close.
    */
   onUpgraded(socket: Endpoint, protocol: string, owner?: UpgradeOwner): void {
     if (this.ending === 'shutdown') owner?.onShutdown();
@@ -417,7 +419,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
   }
 
   /** After the loss of an adopted session: the events, and the error to retry with (none while ending). */
-  #afterLoss({ session, error, goaway, killedStreams, upgraded, owner }: SessionLoss): Observable<never> | undefined {
+  #afterLoss({ session, error, goaway, killedStreams, upgraded }: SessionLoss): Observable<never> | undefined {
     if (this.session === session) this.session = undefined;
     if (this.ending) return undefined; // a shutdown in progress ends the connection, not a reconnect
     if (error instanceof RotationError) {
@@ -425,7 +427,6 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
       return throwError(() => error);
     }
     this.#setState('disconnected');
-    owner?.onLost();
     this.#emit({ type: 'disconnected', protocol: upgraded ? 'websocket' : session.protocol, error, killedStreams, ...(goaway && { goaway }) });
     return throwError(() => error);
   }

@@ -34,7 +34,7 @@ export interface HeldSession {
   shut: boolean;
   /** Its socket was handed to an upgrade, and speaks this protocol now. */
   upgradedTo: string | undefined;
-  /** Who holds the upgraded socket, when it asked to be told of the connection's shutdown and of the socket's loss. */
+  /** Who holds the upgraded socket, when it asked to be told of the connection's shutdown and of the socket's close. */
   owner: UpgradeOwner | undefined;
 }
 
@@ -48,8 +48,6 @@ export class SessionLoss {
     readonly killedStreams: number,
     /** Its socket was a WebSocket's. */
     readonly upgraded: boolean,
-    /** Who held its upgraded socket, to be told of the loss. */
-    readonly owner: UpgradeOwner | undefined,
   ) {}
 }
 

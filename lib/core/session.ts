@@ -80,14 +80,18 @@ export interface Switched {
  * Who holds an upgraded socket (a WebSocket link), told directly by the connection what concerns
  * it: methods on an object it already has, rather than a subscription to the connection's events
  * that an idle WebSocket would carry for hours. A shutdown under way at the switch is told at
- * once; a later one, and the socket's loss, only when the socket is the HTTP/1.1 connection's
- * own (an HTTP/2 stream's holder listens to the connection's events for those).
+ * once; a later one, and the socket's close, only when the socket is the HTTP/1.1 connection's
+ * own (an HTTP/2 stream's holder listens to the connection's events and to its stream).
  */
 export interface UpgradeOwner {
   /** The connection began a graceful shutdown: the upgraded protocol's own closing handshake is due. */
   onShutdown(): void;
-  /** The connection lost the socket (it reports `disconnected`), rather than closing it itself. */
-  onLost(): void;
+  /**
+   * The socket's session closed with `error` (whose `cause` is the socket's own error, when one
+   * ended it); `lost` when the connection reports the loss (`disconnected`), rather than having
+   * closed the socket itself.
+   */
+  onClosed(error: RxconnError, lost: boolean): void;
 }
 
 /** Where an upgrade request's events go: a 101 ends in `switched`; any other response flows as usual. */

@@ -28,6 +28,11 @@ const BINARY = { binary: true, compress: false } as const;
 const NOOP = (): void => {};
 
 
+/** The failure of a WebSocket whose socket failed with `error`. */
+function connectionLost(error: Error): ConnectionDownError {
+  return new ConnectionDownError(`the connection was lost: ${describe(error)}`, { cause: error });
+}
+
 /** A refused upgrade's answer, as it arrives. */
 interface Refusal {
   readonly status: number;
@@ -198,12 +203,15 @@ export class Link implements WebSocketLink, PingPort, UpgradeOwner {
       return;
     }
     this.#ws = ws;
-    // An HTTP/2 stream is not the connection's socket: its shutdown and loss come as events.
-    if (switched.protocol === 'http2') this.#events = this.#connection.subscribe({ next: this.#onConnectionEvent, error: NOOP });
     ws.on('message', this.#onMessage);
     ws.on('error', this.#onWsError);
     ws.on('close', this.#onWsClose);
-    socket.on('error', this.#onSocketError);
+    if (switched.protocol === 'http2') {
+      // A stream is not the connection's socket: the connection's shutdown and loss come as
+      // events, a reset as the stream's error. (An HTTP/1.1 socket's come through onShutdown and onClosed.)
+      this.#events = this.#connection.subscribe({ next: this.#onConnectionEvent, error: NOOP });
+      socket.on('error', this.#onSocketError);
+    }
     const { keepalive } = this.#options;
     if (keepalive) {
       ws.on('pong', this.#onPong);
@@ -260,14 +268,19 @@ export class Link implements WebSocketLink, PingPort, UpgradeOwner {
     else this.#shutdown = true;
   }
 
-  /** The connection lost the socket (rather than closing it itself): a close without a close frame is the server's doing. */
-  onLost(): void {
-    if (this.#socket) this.#connectionLost = true;
+  /**
+   * The HTTP/1.1 socket's session closed. A loss the connection reports means that a close without
+   * a close frame is the server's doing; a socket error that ended it is this link's failure.
+   */
+  onClosed(error: RxconnError, lost: boolean): void {
+    if (lost) this.#connectionLost = true;
+    if (error.cause instanceof Error) this.#failure ??= connectionLost(error.cause);
   }
 
+  /** Over HTTP/2 (see #onSwitched). */
   readonly #onConnectionEvent = (event: ConnectionEvent): void => {
     if (event.type === 'closing' && event.initiator === 'client') this.onShutdown();
-    else if (event.type === 'disconnected') this.onLost();
+    else if (event.type === 'disconnected') this.#connectionLost = true;
   };
 
   // ---- the WebSocket's events ----
@@ -288,16 +301,15 @@ export class Link implements WebSocketLink, PingPort, UpgradeOwner {
       this.#pingClock?.stop();
       this.#armCloseTimer();
     } else {
-      this.#failure ??= new ConnectionDownError(`the connection was lost: ${describe(error)}`, { cause: error });
+      this.#failure ??= connectionLost(error);
     }
   };
 
+  /** The HTTP/2 stream's error (see #onSwitched). */
   readonly #onSocketError = (error: Error): void => {
-    // HTTP/2: a reset of the WebSocket's stream (RST_STREAM) ends this WebSocket, not the connection.
+    // A reset of the WebSocket's stream (RST_STREAM) ends this WebSocket, not the connection.
     const reset = (error as { code?: unknown }).code === 'ERR_HTTP2_STREAM_ERROR';
-    this.#failure ??= reset
-      ? new WebSocketClosedError(ABNORMAL_CLOSURE, '', `websocket closed abnormally (1006): the server reset its HTTP/2 stream: ${describe(error)}`)
-      : new ConnectionDownError(`the connection was lost: ${describe(error)}`, { cause: error });
+    this.#failure ??= reset ? new WebSocketClosedError(ABNORMAL_CLOSURE, '', `websocket closed abnormally (1006): the server reset its HTTP/2 stream: ${describe(error)}`) : connectionLost(error);
   };
 
   readonly #onWsClose = (code: number, reasonBytes: Buffer): void => {

@@ -8,7 +8,7 @@ import { ConnectionClosedError, InvalidArgumentError, QueueFullError } from '../
 import type { RxconnError } from '../errors.js';
 import type { Headers } from '../events.js';
 import type { ResolvedOptions } from '../options.js';
-import type { LinkConnection, LinkEnd, WebSocketLink, WebSocketMessage } from './link.js';
+import type { LinkConnection, LinkEnd, LinkHooks, WebSocketLink, WebSocketMessage } from './link.js';
 import type { Runtime } from '../runtime.js';
 import type { ConnectionState } from '../events.js';
 import { resolveWebSocketOptions } from './options.js';
@@ -61,12 +61,26 @@ export interface ChannelConnection extends LinkConnection {
 }
 
 /**
- * Where one link delivers: each of its subscribers; its end ends them all (taken out first, so
- * that one resubscribing from its error or complete handler joins a new link). Methods rather
- * than closures: a link holds it for the WebSocket's life.
+ * The channel's side of one link, one object with methods rather than closures (a link holds it
+ * for the WebSocket's life): the messages go to each subscriber, and the end ends them all
+ * (taken out first, so that one resubscribing from its error or complete handler joins a new
+ * link); the link's open and end go to the channel.
  */
-class FanOut implements Observer<WebSocketMessage> {
+class LinkSink implements Observer<WebSocketMessage>, LinkHooks {
   readonly subscribers = new Set<Subscriber<WebSocketMessage>>();
+  readonly #channel: WebSocketChannel;
+
+  constructor(channel: WebSocketChannel) {
+    this.#channel = channel;
+  }
+
+  onOpen(link: WebSocketLink, headers: Headers): void {
+    linkOpened(this.#channel, link, headers);
+  }
+
+  onEnd(link: WebSocketLink, end: LinkEnd | undefined): void {
+    linkEnded(this.#channel, link, end);
+  }
 
   next(message: WebSocketMessage): void {
     for (const subscriber of this.subscribers) subscriber.next(message);
@@ -93,6 +107,9 @@ class FanOut implements Observer<WebSocketMessage> {
  * for every channel, no closure each.
  */
 let subscribeChannel: (this: Observable<WebSocketMessage>, subscriber: Subscriber<WebSocketMessage>) => TeardownLogic;
+/** What a {@link LinkSink} tells its channel, set in the same static block. */
+let linkOpened: (channel: WebSocketChannel, link: WebSocketLink, headers: Headers) => void;
+let linkEnded: (channel: WebSocketChannel, link: WebSocketLink, end: LinkEnd | undefined) => void;
 
 /**
  * A WebSocket on a connection (`conn.websocket(path, options)`): an Observable of incoming
@@ -127,6 +144,8 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
     subscribeChannel = function (this: Observable<WebSocketMessage>, subscriber: Subscriber<WebSocketMessage>): TeardownLogic {
       return (this as WebSocketChannel).#join(subscriber);
     };
+    linkOpened = (channel, link, headers) => channel.#onOpen(link, headers);
+    linkEnded = (channel, link, end) => channel.#onEnd(link, end);
   }
 
   readonly #connection: ChannelConnection;
@@ -139,8 +158,8 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
   readonly #queue: WebSocketMessage[] = [];
   /** The WebSocket of the current shared subscription. */
   #link: WebSocketLink | undefined;
-  /** The subscribers sharing {@link #link} (a new one for each link). */
-  #fanOut = new FanOut();
+  /** Where {@link #link} delivers, with the subscribers sharing it (a new one for each link). */
+  #sink: LinkSink | undefined;
   /** A released WebSocket still in its closing handshake. */
   #closing: WebSocketLink | undefined;
   /** Starts the next WebSocket once {@link #closing} has ended. */
@@ -273,11 +292,11 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
    */
   #join(subscriber: Subscriber<WebSocketMessage>): TeardownLogic {
     const existing = this.#link;
-    const fanOut = existing ? this.#fanOut : (this.#fanOut = new FanOut());
-    const subscribers = fanOut.subscribers;
+    const sink = existing ? this.#sink! : (this.#sink = new LinkSink(this));
+    const subscribers = sink.subscribers;
     // Joined before the link starts: a start that fails at once must reach this subscriber.
     subscribers.add(subscriber);
-    const link = existing ?? this.#runtime.createLink(this.#connection, this.#options, fanOut, { onOpen: this.#onOpen, onEnd: this.#onEnd });
+    const link = existing ?? this.#runtime.createLink(this.#connection, this.#options, sink, sink);
     if (!existing) {
       this.#link = link;
       if (this.#holds > 0) link.pause?.();
@@ -294,7 +313,7 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
     };
   }
 
-  readonly #onOpen = (link: WebSocketLink, headers: Headers): void => {
+  #onOpen(link: WebSocketLink, headers: Headers): void {
     const queue = this.#queue;
     let sent = 0;
     while (sent < queue.length && link.send(queue[sent]!)) sent++;
@@ -304,9 +323,9 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
       this.#watch = undefined;
     }
     this.#events?.next({ type: 'open', subprotocol: link.subprotocol, headers });
-  };
+  }
 
-  readonly #onEnd = (link: WebSocketLink, end: LinkEnd | undefined): void => {
+  #onEnd(link: WebSocketLink, end: LinkEnd | undefined): void {
     if (this.#link === link) this.#link = undefined;
     if (end) this.#events?.next({ type: 'close', ...end });
     if (this.#closing === link) {
@@ -315,5 +334,5 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
       this.#startNext = undefined;
       startNext?.();
     }
-  };
+  }
 }

@@ -282,7 +282,7 @@ export class Connection extends Observable<ConnectionEvent> {
       activeStreams: life.streams.active,
       queuedRequests: life.streams.queued,
       attempt: life.attempt,
-      intermediaries: (session && life.sessions.get(session)?.intermediaries) ?? [],
+      intermediaries: (session && life.held(session)?.intermediaries) ?? [],
     };
   }
 

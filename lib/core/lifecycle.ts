@@ -44,8 +44,11 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
   session: Session | undefined;
   /** The attempt number of the current outage (0 once connected). */
   attempt = 0;
-  /** Every session not yet closed: the current one and those draining. */
-  readonly sessions = new Map<Session, HeldSession>();
+  /**
+   * Every session not yet closed: the current one and those draining. An array of exactly its
+   * length, made anew on each change (one or two sessions; a Map weighs ~185 B with one).
+   */
+  sessions: readonly HeldSession[] = [];
   ending: 'shutdown' | 'close' | undefined;
   failure: RxconnError | undefined;
   finished = false;
@@ -123,9 +126,14 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
     return this.#closed;
   }
 
+  /** What is kept of `session` while it is open. */
+  held(session: Session): HeldSession | undefined {
+    return this.sessions.find(held => held.session === session);
+  }
+
   /** The protocol the socket of `session` was upgraded to, if it was. */
   upgradedTo(session: Session | undefined): string | undefined {
-    return session && this.sessions.get(session)?.upgradedTo;
+    return session && this.held(session)?.upgradedTo;
   }
 
   // ---- what the stream table asks and tells (StreamTableHooks) ----
@@ -135,11 +143,11 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
   }
 
   completions(session: Session): number {
-    return this.sessions.get(session)?.completions ?? 0;
+    return this.held(session)?.completions ?? 0;
   }
 
   onSettled(session: Session | undefined, completed: boolean): void {
-    const held = session && this.sessions.get(session);
+    const held = session && this.held(session);
     if (completed && held) {
       held.completions++;
       if (this.#unproven?.session === session) this.#proved();
@@ -173,14 +181,14 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
     if (this.session === session) this.session = undefined;
     if (!this.ending) this.#emit({ type: 'closing', activeStreams: this.streams.activeOn(session), initiator: 'server', rotation, ...(detail.goaway && { goaway: detail.goaway }) });
     const reason = `the server is closing the connection: ${detail.reason}`;
-    const held = this.sessions.get(session);
+    const held = this.held(session);
     if (held) this.#lost(new SessionLoss(session, rotation ? new RotationError(reason) : new ConnectionDownError(reason), detail.goaway, 0, held.upgradedTo !== undefined));
   }
 
   onClose(session: Session, error: RxconnError): void {
     if (this.session === session) this.session = undefined;
-    const held = this.sessions.get(session);
-    this.sessions.delete(session);
+    const held = this.held(session);
+    if (held) this.sessions = this.sessions.filter(other => other !== held);
     const killed = this.streams.failActive(() => this.#streamError(error), session);
     // The connection reports the loss (`disconnected`) unless it is ending: then it closed the socket itself.
     held?.owner?.onClosed(error, !this.ending);
@@ -204,7 +212,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
    */
   onUpgraded(socket: Endpoint, protocol: string, owner?: UpgradeOwner): void {
     if (this.ending === 'shutdown') owner?.onShutdown();
-    const held = [...this.sessions].find(([session]) => session.socket === socket)?.[1];
+    const held = this.sessions.find(({ session }) => session.socket === socket);
     if (!held) return;
     held.upgradedTo = protocol;
     held.owner = owner;
@@ -246,18 +254,18 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
    * only while shutting down.
    */
   #beginShutdown(limit: number): void {
-    if (this.sessions.size > 0 || this.#dialing) {
+    if (this.sessions.length > 0 || this.#dialing) {
       this.#setState('closing');
       // An upgraded socket (a WebSocket) counts as one active stream: shutdown waits for its close.
-      const upgraded = [...this.sessions.values()].filter(held => held.upgradedTo).length;
+      const upgraded = this.sessions.filter(held => held.upgradedTo).length;
       this.#emit({ type: 'closing', activeStreams: this.streams.active + this.streams.queued + upgraded, initiator: 'client' });
-      for (const held of this.sessions.values()) held.owner?.onShutdown();
+      for (const held of this.sessions) held.owner?.onShutdown();
     }
     // Otherwise waiting for a retry: nothing to close gracefully, nothing can send what is queued.
     const progress = (this.#shutdownProgress = new Subject<void>());
     this.#shutdown = waitForDrain({
       progress,
-      drained: () => this.streams.active + this.sessions.size === 0 && !this.#dialing,
+      drained: () => this.streams.active + this.sessions.length === 0 && !this.#dialing,
       limit,
       scheduler: this.options.scheduler ?? asyncScheduler,
       timedOut: () => (this.#endError = new ConnectionClosedError(`shutdown did not finish within its timeout (${limit} ms): the stream was killed`)),
@@ -274,10 +282,11 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
       if ((this.session && !this.upgradedTo(this.session)) || this.#dialing) return;
       this.streams.rejectQueued(new ConnectionClosedError('the connection shut down before this request could be sent: it was not connected'));
     }
-    for (const [session, held] of this.sessions) {
-      if (held.shut) continue;
+    for (const held of this.sessions) {
+      // One that closed during an earlier one's shutdown() is out of the list already.
+      if (held.shut || !this.sessions.includes(held)) continue;
       held.shut = true;
-      session.shutdown();
+      held.session.shutdown();
     }
     this.#shutdownProgress?.next();
   }
@@ -319,7 +328,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
           ...(runtime.wake && { wake: runtime.wake() }),
           isRotation: error => error instanceof RotationError,
           // A draining session still serves streams: the connection lives on until they are done.
-          mayGiveUp: () => ![...this.sessions].some(([session, held]) => this.streams.activeOn(session) > 0 || held.upgradedTo),
+          mayGiveUp: () => !this.sessions.some(held => this.streams.activeOn(held.session) > 0 || held.upgradedTo),
         }),
       )
       .subscribe({
@@ -434,7 +443,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
   /** Whether the planned close of `session` is a rotation (see `rotation.ts`). */
   #isRotation(session: Session, goaway: GoawayInfo | undefined): boolean {
     const now = this.#now();
-    const lived = now - (this.sessions.get(session)?.adoptedAt ?? now) >= PROVEN_AFTER;
+    const lived = now - (this.held(session)?.adoptedAt ?? now) >= PROVEN_AFTER;
     return this.#rotations.isRotation(goaway, lived, this.streams.served(session));
   }
 
@@ -444,7 +453,8 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
     this.#rotating = undefined;
     this.session = session;
     this.#live = session;
-    this.sessions.set(session, { adoptedAt: this.#now(), intermediaries, completions: 0, shut: false, upgradedTo: undefined, owner: undefined });
+    // concat, not a spread: it allocates exactly the length.
+    this.sessions = this.sessions.concat({ session, adoptedAt: this.#now(), intermediaries, completions: 0, shut: false, upgradedTo: undefined, owner: undefined });
     if (!this.ending) this.#setState('connected');
     this.#emit({ type: 'connected', protocol: session.protocol, attempt, ...(intermediaries && { intermediaries }) });
     this.attempt = 0;
@@ -483,7 +493,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
     const error = this.failure ?? this.#endError ?? new ConnectionClosedError('the connection was closed');
     this.ending ??= 'close';
     this.streams.rejectQueued(error);
-    for (const session of [...this.sessions.keys()]) session.destroy(error);
+    for (const { session } of this.sessions) session.destroy(error);
     this.streams.failActive(() => error);
     // Listening before destroying: a socket may close at once (a TLS socket over a proxy's tunnel that was destroyed first).
     const sockets = this.#sockets.filter(socket => !socket.closed).map(socket => new Promise<void>(resolve => socket.once('close', () => resolve())));

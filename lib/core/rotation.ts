@@ -24,6 +24,7 @@ export class RotationError extends ConnectionDownError {}
 
 /** What the lifecycle keeps of each session until it closes. */
 export interface HeldSession {
+  readonly session: Session;
   /** When it was adopted (scheduler time). */
   readonly adoptedAt: number;
   /** The proxies it was dialled through (see `info()`). */

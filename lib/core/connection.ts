@@ -9,6 +9,7 @@ import { ConnectionDownError, InvalidArgumentError, UnsupportedError } from './e
 import type { ConnectionEvent, ConnectionState, Intermediary, Protocol, ResponseEvent } from './events.js';
 import { isToken } from './http-syntax.js';
 import { Lifecycle } from './lifecycle.js';
+import { OwnedObservable } from './watched.js';
 import type { ResolvedOptions } from './options.js';
 import type { UpgradeIntent } from './pending-request.js';
 import { prepareRequest } from './request-init.js';
@@ -64,6 +65,9 @@ export interface ConnectionInfo {
  */
 let subscribeConnection: (this: Observable<ConnectionEvent>, subscriber: Subscriber<ConnectionEvent>) => TeardownLogic;
 
+/** `state$`'s subscribe, shared by every connection. */
+const watchState = (life: Lifecycle, subscriber: Subscriber<ConnectionState>): TeardownLogic => life.watchState(subscriber);
+
 /**
  * One permanent connection to an origin. It is a **hot** Observable of {@link ConnectionEvent}s:
  * dialing starts at once (in a microtask of `open()`, so a subscriber added in the same
@@ -99,7 +103,7 @@ export class Connection extends Observable<ConnectionEvent> {
    * `toSignal(conn.state$, { requireSync: true })` works) and completes after `closed`/`failed`.
    */
   get state$(): Observable<ConnectionState> {
-    return (this.#state$ ??= new Observable<ConnectionState>(subscriber => this.#life.watchState(subscriber)));
+    return (this.#state$ ??= new OwnedObservable(this.#life, watchState));
   }
 
   /** The current state, synchronously. */

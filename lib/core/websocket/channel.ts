@@ -15,7 +15,7 @@ import { resolveWebSocketOptions } from './options.js';
 import type { ResolvedWebSocketOptions, WebSocketOptions } from './options.js';
 import { checkClose, isMessage } from './validation.js';
 import { pullIterable } from '../pull.js';
-import { watch } from '../watched.js';
+import { OwnedObservable, watch } from '../watched.js';
 
 export type { WebSocketMessage } from './link.js';
 
@@ -110,6 +110,8 @@ let subscribeChannel: (this: Observable<WebSocketMessage>, subscriber: Subscribe
 /** What a {@link LinkSink} tells its channel, set in the same static block. */
 let linkOpened: (channel: WebSocketChannel, link: WebSocketLink, headers: Headers) => void;
 let linkEnded: (channel: WebSocketChannel, link: WebSocketLink, end: LinkEnd | undefined) => void;
+/** {@link WebSocketChannel.events}'s subscribe, shared by every channel (set in the same static block). */
+let watchChannelEvents: (channel: WebSocketChannel, subscriber: Subscriber<WebSocketChannelEvent>) => TeardownLogic;
 
 /**
  * A WebSocket on a connection (`conn.websocket(path, options)`): an Observable of incoming
@@ -146,6 +148,7 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
     };
     linkOpened = (channel, link, headers) => channel.#onOpen(link, headers);
     linkEnded = (channel, link, end) => channel.#onEnd(link, end);
+    watchChannelEvents = (channel, subscriber) => channel.#watchEvents(subscriber);
   }
 
   readonly #connection: ChannelConnection;
@@ -184,18 +187,20 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
    * ended first. Completes when the connection does.
    */
   get events(): Observable<WebSocketChannelEvent> {
-    // Per subscriber, so that a channel holds no observer on the connection while nobody listens.
-    return (this.#eventsView ??= new Observable<WebSocketChannelEvent>(subscriber => {
-      const unwatch = watch((this.#events ??= new Subject()), subscriber, subject => {
-        if (this.#events === subject) this.#events = undefined;
-      });
-      const end = (): void => subscriber.complete();
-      const connection = this.#connection.subscribe({ error: end, complete: end });
-      return () => {
-        connection.unsubscribe();
-        unwatch();
-      };
-    }));
+    return (this.#eventsView ??= new OwnedObservable(this, watchChannelEvents));
+  }
+
+  /** One watcher of {@link events}, with its own watch on the connection: a channel holds no observer on it while nobody listens. */
+  #watchEvents(subscriber: Subscriber<WebSocketChannelEvent>): TeardownLogic {
+    const unwatch = watch((this.#events ??= new Subject()), subscriber, subject => {
+      if (this.#events === subject) this.#events = undefined;
+    });
+    const end = (): void => subscriber.complete();
+    const connection = this.#connection.subscribe({ error: end, complete: end });
+    return () => {
+      connection.unsubscribe();
+      unwatch();
+    };
   }
 
   /** Bytes handed to the open WebSocket and not yet written to the socket (ws's `bufferedAmount`); 0 when none is open. */

@@ -55,6 +55,33 @@ describe.each(PROTOCOLS)('connection lifecycle over %s', protocol => {
     await leaks.check();
   });
 
+  it('carries on for watchers that come after every earlier one has left (events and state$), and ends them after the end', async () => {
+    const leaks = leakCheck();
+    const server = await startServer(protocol, (_req, res) => res.end('ok'));
+    const conn = open(server.origin, fast);
+    // Every watcher leaves: nothing of the events or the state is kept for them.
+    conn.subscribe().unsubscribe();
+    conn.state$.subscribe().unsubscribe();
+    await connected(conn);
+    const states: string[] = [];
+    const watching = conn.state$.subscribe(state => states.push(state));
+    const log = record(conn);
+    await conn.shutdown();
+    await log.done;
+    expect(log.types()).toEqual(['closing', 'closed']);
+    expect(states).toEqual(['connected', 'closing', 'closed']);
+    expect(watching.closed).toBe(true);
+    // After the end: the final state, and complete, at once.
+    const late: string[] = [];
+    let completed = 0;
+    conn.state$.subscribe({ next: state => late.push(state), complete: () => completed++ });
+    conn.subscribe({ complete: () => completed++ });
+    expect(late).toEqual(['closed']);
+    expect(completed).toBe(2);
+    await server.close();
+    await leaks.check();
+  });
+
   it('reports killed streams when the server dies, reconnects with backoff, and serves the next request', async () => {
     const slow = slowHandler();
     const server = await startServer(protocol, slow.handler);

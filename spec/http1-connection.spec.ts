@@ -5,9 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { Subject, firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { json, open, text } from '../lib/index.js';
-import type { ResponseEvent } from '../lib/index.js';
+import type { ResponseEvent, UpgradeEvent } from '../lib/index.js';
 import { connected, leakCheck, next, nthConnected, record } from './helpers/lifecycle.js';
 import { rawServer, startServer } from './helpers/servers.js';
+import { rawWsServer } from './websocket-helpers.js';
 import { DRAIN_TIMEOUT } from '../lib/node/http1-discard.js';
 
 const fast = { retry: { initialDelay: 5, maxDelay: 20 } } as const;
@@ -269,6 +270,27 @@ describe('HTTP/1.1 connection', () => {
     expect(log.error()).toMatchObject({ code: 'RXCONN_RETRIES_EXHAUSTED', cause: { code: 'RXCONN_CONNECT_TIMEOUT', message: 'connect attempt exceeded connectTimeout (30 ms)' } });
     expect(log.types()).toEqual(['connecting', 'retrying', 'connecting']);
     await peer.close();
+  });
+
+  it('upgrade() hands the socket over in a switched event (the protocol that switched, the 101 headers) and completes when it closes', async () => {
+    const leaks = leakCheck();
+    const server = await rawWsServer();
+    const conn = open(server.origin, fast);
+    const log = record(conn);
+    let switched!: (event: UpgradeEvent) => void;
+    const first = new Promise<UpgradeEvent>(resolve => (switched = resolve));
+    const done = new Promise<void>((resolve, reject) => {
+      conn.upgrade('websocket', { path: '/', headers: { 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13' } }).subscribe({ next: switched, error: reject, complete: resolve });
+    });
+    const event = await first;
+    expect(event).toMatchObject({ type: 'switched', protocol: 'http1', headers: { upgrade: 'websocket', connection: 'Upgrade' } });
+    expect(log.types()).toEqual(['connecting', 'connected', 'upgraded']);
+    (await server.nextPeer()).socket.destroy();
+    await done;
+    conn.close();
+    await conn.whenClosed();
+    await server.close();
+    await leaks.check();
   });
 
   it('closes the socket at once when the server accepts an upgrade that was cancelled', async () => {

@@ -30,7 +30,8 @@ const KNOWN_RETRY = 'maxRetries, maxElapsed, initialDelay, maxDelay, factor, jit
 describe('resolveOptions: defaults', () => {
   it('applies every default for a cleartext origin', () => {
     const o = resolveOptions('http://example.com', undefined);
-    expect(o.origin.href).toBe('http://example.com/');
+    expect(o.origin).toBe('http://example.com');
+    expect(o.authority).toBe('example.com');
     expect(o.secure).toBe(false);
     expect(o.host).toBe('example.com');
     expect(o.port).toBe(80);

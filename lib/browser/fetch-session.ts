@@ -159,7 +159,7 @@ export class FetchSession implements Session, Losable {
   // ---- streams ----
 
   #url(path: string): string {
-    return this.#options.common.origin.origin + path;
+    return this.#options.common.origin + path;
   }
 
   #bodyRefusal(request: PreparedRequest): RxconnError | undefined {

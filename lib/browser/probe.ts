@@ -34,13 +34,13 @@ async function protocolOf(url: string): Promise<Protocol> {
  */
 export async function probeOnce(options: ResolvedBrowserOptions, signal: AbortSignal): Promise<ProbeResult> {
   const { probe, common } = options;
-  const url = common.origin.origin + probe.path;
+  const url = common.origin + probe.path;
   let response: Response;
   try {
     response = await fetch(url, { method: probe.method, cache: 'no-store', signal, headers: Object.entries(common.headers) });
   } catch (error) {
     if (signal.aborted) throw error;
-    throw new ConnectionDownError(`the probe ${probe.method} ${probe.path} could not reach ${common.origin.origin}: ${describe(error)}`, { cause: error });
+    throw new ConnectionDownError(`the probe ${probe.method} ${probe.path} could not reach ${common.origin}: ${describe(error)}`, { cause: error });
   }
   if (!probe.isUp(response.status)) {
     void response.body?.cancel().catch(() => {});

@@ -4,18 +4,19 @@
  * is `lifecycle.ts`; the requests are `stream-table.ts`'s; the wire is the runtime's.
  */
 import { Observable, defer, throwError } from 'rxjs';
-import type { Unsubscribable } from 'rxjs';
+import type { Subscriber, TeardownLogic, Unsubscribable } from 'rxjs';
 import { ConnectionDownError, InvalidArgumentError, UnsupportedError } from './errors.js';
 import type { ConnectionEvent, ConnectionState, Intermediary, Protocol, ResponseEvent } from './events.js';
 import { isToken } from './http-syntax.js';
 import { Lifecycle } from './lifecycle.js';
+import { OwnedObservable } from './watched.js';
 import type { ResolvedOptions } from './options.js';
 import type { UpgradeIntent } from './pending-request.js';
 import { prepareRequest } from './request-init.js';
 import { RequestObservable } from './request-observable.js';
 import type { ResponseObserver } from './request-observable.js';
 import type { RequestBody, RequestInit } from './request-init.js';
-import type { Endpoint, Switched } from './session.js';
+import type { Endpoint, Switched, UpgradeOwner } from './session.js';
 import { checkTime } from './time.js';
 import { WebSocketChannel } from './websocket/channel.js';
 import type { WebSocketOptions } from './websocket/options.js';
@@ -60,6 +61,16 @@ export interface ConnectionInfo {
 }
 
 /**
+ * A connection's subscribe function, set in its class's static block (where `#life` can be
+ * read). RxJS calls it as a method of the Observable, so `this` is the connection: one function
+ * for every connection, no closure each.
+ */
+let subscribeConnection: (this: Observable<ConnectionEvent>, subscriber: Subscriber<ConnectionEvent>) => TeardownLogic;
+
+/** `state$`'s subscribe, shared by every connection. */
+const watchState = (life: Lifecycle, subscriber: Subscriber<ConnectionState>): TeardownLogic => life.watchState(subscriber);
+
+/**
  * One permanent connection to an origin. It is a **hot** Observable of {@link ConnectionEvent}s:
  * dialing starts at once (in a microtask of `open()`, so a subscriber added in the same
  * synchronous block sees every event). It emits `closed` and completes after
@@ -74,32 +85,32 @@ export interface ConnectionInfo {
  * await conn.shutdown();
  */
 export class Connection extends Observable<ConnectionEvent> {
+  static {
+    subscribeConnection = function (this: Observable<ConnectionEvent>, subscriber: Subscriber<ConnectionEvent>): TeardownLogic {
+      return (this as Connection).#life.watchEvents(subscriber);
+    };
+  }
+
+  readonly #life: Lifecycle;
+  #state$: Observable<ConnectionState> | undefined;
+
+  /** @internal Use {@link open}. */
+  constructor(options: ResolvedOptions) {
+    super(subscribeConnection);
+    this.#life = new Lifecycle(options);
+  }
+
   /**
    * The current state; replays it on subscribe (BehaviorSubject semantics, so
    * `toSignal(conn.state$, { requireSync: true })` works) and completes after `closed`/`failed`.
    */
-  readonly state$: Observable<ConnectionState>;
-  readonly #life: Lifecycle;
-
-  /** @internal Use {@link open}. */
-  constructor(options: ResolvedOptions) {
-    const life = new Lifecycle(options);
-    super(subscriber => life.events.subscribe(subscriber));
-    this.#life = life;
-    const state = life.state;
-    this.state$ = new Observable<ConnectionState>(subscriber => {
-      if (state.closed || state.isStopped) {
-        subscriber.next(state.getValue());
-        subscriber.complete();
-        return undefined;
-      }
-      return state.subscribe(subscriber);
-    });
+  get state$(): Observable<ConnectionState> {
+    return (this.#state$ ??= new OwnedObservable(this.#life, watchState));
   }
 
   /** The current state, synchronously. */
   get state(): ConnectionState {
-    return this.#life.state.getValue();
+    return this.#life.state;
   }
 
   /**
@@ -128,6 +139,21 @@ export class Connection extends Observable<ConnectionEvent> {
    * the connection stays as it was. On HTTP/2 it errors with `RXCONN_UNSUPPORTED`.
    */
   upgrade(protocol: string, init: UpgradeInit = {}): Observable<UpgradeEvent> {
+    return this.#upgrade(protocol, init);
+  }
+
+  /**
+   * @internal What a WebSocket link upgrades with: {@link upgrade}, except that it completes
+   * right after `switched`, so that nothing of it stays reachable for the socket's life; the
+   * socket's close is not watched (the link hears it from its own protocol). `owner` is told of
+   * a shutdown (see `UpgradeOwner`). Unsubscribing before `switched` cancels the upgrade.
+   */
+  handOff(protocol: string, init: UpgradeInit, owner: UpgradeOwner): Observable<UpgradeEvent> {
+    return this.#upgrade(protocol, init, owner);
+  }
+
+  /** `upgrade()`, completing when the switched socket closes, or right after `switched` when it has an `owner`. */
+  #upgrade(protocol: string, init: UpgradeInit, owner?: UpgradeOwner): Observable<UpgradeEvent> {
     return new Observable<UpgradeEvent>(subscriber => {
       if (typeof protocol !== 'string' || !isToken(protocol)) {
         subscriber.error(new InvalidArgumentError(`upgrade protocol ${JSON.stringify(protocol)} is not a valid token`));
@@ -141,9 +167,13 @@ export class Connection extends Observable<ConnectionEvent> {
           socket = upgraded;
           // The request is settled: nothing of it needs to stay reachable for the socket's life.
           teardown = undefined;
-          this.#life.onUpgraded(upgraded, protocol);
-          upgraded.once('close', () => subscriber.complete());
+          this.#life.onUpgraded(upgraded, protocol, owner);
+          if (!owner) upgraded.once('close', () => subscriber.complete());
           subscriber.next(switched);
+          if (!owner) return;
+          // Handed off: the socket is the subscriber's now, completing must not destroy it.
+          socket = undefined;
+          subscriber.complete();
         },
       });
       return () => {
@@ -250,7 +280,7 @@ export class Connection extends Observable<ConnectionEvent> {
     return {
       state: this.state,
       protocol: session?.protocol,
-      origin: life.options.origin.origin,
+      origin: life.options.origin,
       localAddress: socket?.localAddress,
       localPort: socket?.localPort,
       remoteAddress: socket?.remoteAddress,
@@ -258,7 +288,7 @@ export class Connection extends Observable<ConnectionEvent> {
       activeStreams: life.streams.active,
       queuedRequests: life.streams.queued,
       attempt: life.attempt,
-      intermediaries: (session && life.sessions.get(session)?.intermediaries) ?? [],
+      intermediaries: (session && life.held(session)?.intermediaries) ?? [],
     };
   }
 

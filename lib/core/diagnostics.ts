@@ -110,19 +110,19 @@ const channelsOf = new WeakMap<DiagnosticsPublisher, PublisherChannels>();
 /** The diagnostics of one connection: its origin, and its publisher's channels. */
 export class ConnectionDiagnostics {
   readonly #channels: PublisherChannels;
-  readonly #url: URL;
+  readonly #origin: string;
 
-  constructor(publisher: DiagnosticsPublisher, url: URL) {
+  constructor(publisher: DiagnosticsPublisher, origin: string) {
     let channels = channelsOf.get(publisher);
     if (!channels) channelsOf.set(publisher, (channels = new PublisherChannels(publisher)));
     this.#channels = channels;
-    this.#url = url;
+    this.#origin = origin;
   }
 
   /** Publishes a connection event on `rxconn:connection:<type>`, if anyone listens. */
   event(event: ConnectionEvent): void {
     const channel = this.#channels.event(event.type);
-    if (channel.hasSubscribers) deliver(channel, { origin: this.#url.origin, event } satisfies ConnectionMessage);
+    if (channel.hasSubscribers) deliver(channel, { origin: this.#origin, event } satisfies ConnectionMessage);
   }
 
   /**
@@ -133,7 +133,7 @@ export class ConnectionDiagnostics {
   request(prepared: PreparedRequest): RequestTrace | undefined {
     const c = this.#channels.requests;
     if (!(c.create.hasSubscribers || c.headers.hasSubscribers || c.response.hasSubscribers || c.end.hasSubscribers || c.error.hasSubscribers)) return undefined;
-    return new RequestTrace(c, this.#url.origin, prepared);
+    return new RequestTrace(c, this.#origin, prepared);
   }
 }
 

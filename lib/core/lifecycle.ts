@@ -5,15 +5,16 @@
  * {@link StreamTable}'s. `Connection` is its public face.
  */
 import { BehaviorSubject, EMPTY, asyncScheduler, Observable, Subject, catchError, defer, switchMap, take, throwError, timeout } from 'rxjs';
-import type { Subscriber, Subscription } from 'rxjs';
+import type { Subscriber, Subscription, TeardownLogic } from 'rxjs';
 import { ConnectTimeoutError, ConnectionClosedError, ConnectionDownError, ProtocolError, RxconnError, UnsupportedError, toConnectionError } from './errors.js';
 import type { ConnectionEvent, ConnectionState, GoawayInfo, Intermediary } from './events.js';
 import type { ConnectWait } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { reconnect } from './reconnect.js';
 import type { SessionHooks } from './runtime.js';
-import type { Endpoint, Session } from './session.js';
+import type { Endpoint, Session, UpgradeOwner } from './session.js';
 import { waitForDrain } from './drain-wait.js';
+import { watch } from './watched.js';
 import { PROVEN_AFTER, RotationError, RotationRule, SessionLoss } from './rotation.js';
 import type { HeldSession } from './rotation.js';
 import { StreamTable } from './stream-table.js';
@@ -27,8 +28,14 @@ const TERMINAL: ReadonlySet<ConnectionState> = new Set(['closed', 'failed']);
  * connection should weigh little).
  */
 export class Lifecycle implements SessionHooks, StreamTableHooks {
-  readonly events = new Subject<ConnectionEvent>();
-  readonly state = new BehaviorSubject<ConnectionState>('connecting');
+  /** Who watches the events: made when first watched, let go when nobody does (see `watched.ts`). */
+  #events: Subject<ConnectionEvent> | undefined;
+  /** The events have ended: completed, or errored with `error`. */
+  #eventsEnd: { readonly error: RxconnError | undefined } | undefined;
+  #state: ConnectionState = 'connecting';
+  /** Who watches the state (`state$`), as {@link #events}: most connections are only read. */
+  #stateWatch: BehaviorSubject<ConnectionState> | undefined;
+  #stateDone = false;
   readonly streams: StreamTable;
   readonly options: ResolvedOptions;
   /** The instrumentation channels, when the runtime has a publisher. */
@@ -37,13 +44,20 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
   session: Session | undefined;
   /** The attempt number of the current outage (0 once connected). */
   attempt = 0;
-  /** Every session not yet closed: the current one and those draining. */
-  readonly sessions = new Map<Session, HeldSession>();
+  /**
+   * Every session not yet closed: the current one and those draining. An array of exactly its
+   * length, made anew on each change (one or two sessions; a Map weighs ~185 B with one).
+   */
+  sessions: readonly HeldSession[] = [];
   ending: 'shutdown' | 'close' | undefined;
   failure: RxconnError | undefined;
   finished = false;
-  /** Every socket not yet closed, for a leak-free `closed`. */
-  readonly #sockets = new Set<Endpoint>();
+  /**
+   * The sockets dialled, for a leak-free `closed`: those closed are let go at the next dial (no
+   * listener on each socket for its whole life, for an idle connection's sake). An array made
+   * anew each time, of exactly its length (an empty Set weighs ~150 B).
+   */
+  #sockets: readonly Endpoint[] = [];
   /** The adopted session whose loss (a planned or unplanned close) starts the next attempt. */
   #live: Session | undefined;
   /** The attempt waiting for its adopted session to prove itself (see #adoptAndProve). */
@@ -76,15 +90,50 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
     queueMicrotask(() => this.#run());
   }
 
+  /** The current state. */
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** The state, then its changes, until everything is closed (after that: the final state, and complete). */
+  watchState(subscriber: Subscriber<ConnectionState>): TeardownLogic {
+    if (this.#stateDone) {
+      subscriber.next(this.#state);
+      subscriber.complete();
+      return undefined;
+    }
+    return watch((this.#stateWatch ??= new BehaviorSubject(this.#state)), subscriber, subject => {
+      if (this.#stateWatch === subject) this.#stateWatch = undefined;
+    });
+  }
+
+  /** The events from now on, until the connection is over (after that: its end, at once). */
+  watchEvents(subscriber: Subscriber<ConnectionEvent>): TeardownLogic {
+    const end = this.#eventsEnd;
+    if (end) {
+      if (end.error) subscriber.error(end.error);
+      else subscriber.complete();
+      return undefined;
+    }
+    return watch((this.#events ??= new Subject()), subscriber, subject => {
+      if (this.#events === subject) this.#events = undefined;
+    });
+  }
+
   /** Resolves once everything is closed (every socket too). */
   get closed(): Promise<void> {
     this.#closed ??= this.#over ? Promise.resolve() : new Promise(resolve => (this.#resolveClosed = resolve));
     return this.#closed;
   }
 
+  /** What is kept of `session` while it is open. */
+  held(session: Session): HeldSession | undefined {
+    return this.sessions.find(held => held.session === session);
+  }
+
   /** The protocol the socket of `session` was upgraded to, if it was. */
   upgradedTo(session: Session | undefined): string | undefined {
-    return session && this.sessions.get(session)?.upgradedTo;
+    return session && this.held(session)?.upgradedTo;
   }
 
   // ---- what the stream table asks and tells (StreamTableHooks) ----
@@ -94,11 +143,11 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
   }
 
   completions(session: Session): number {
-    return this.sessions.get(session)?.completions ?? 0;
+    return this.held(session)?.completions ?? 0;
   }
 
   onSettled(session: Session | undefined, completed: boolean): void {
-    const held = session && this.sessions.get(session);
+    const held = session && this.held(session);
     if (completed && held) {
       held.completions++;
       if (this.#unproven?.session === session) this.#proved();
@@ -109,8 +158,8 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
   // ---- what sessions tell (SessionHooks) ----
 
   onSocket(socket: Endpoint): void {
-    this.#sockets.add(socket);
-    socket.once('close', () => this.#sockets.delete(socket));
+    // concat, not a spread: it allocates exactly the length (a spread grows the array to 17 slots).
+    this.#sockets = this.#sockets.filter(old => !old.closed).concat(socket);
   }
 
   onCapacity(): void {
@@ -132,15 +181,17 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
     if (this.session === session) this.session = undefined;
     if (!this.ending) this.#emit({ type: 'closing', activeStreams: this.streams.activeOn(session), initiator: 'server', rotation, ...(detail.goaway && { goaway: detail.goaway }) });
     const reason = `the server is closing the connection: ${detail.reason}`;
-    const held = this.sessions.get(session);
+    const held = this.held(session);
     if (held) this.#lost(new SessionLoss(session, rotation ? new RotationError(reason) : new ConnectionDownError(reason), detail.goaway, 0, held.upgradedTo !== undefined));
   }
 
   onClose(session: Session, error: RxconnError): void {
     if (this.session === session) this.session = undefined;
-    const held = this.sessions.get(session);
-    this.sessions.delete(session);
+    const held = this.held(session);
+    if (held) this.sessions = this.sessions.filter(other => other !== held);
     const killed = this.streams.failActive(() => this.#streamError(error), session);
+    // The connection reports the loss (`disconnected`) unless it is ending: then it closed the socket itself.
+    held?.owner?.onClosed(error, !this.ending);
     if (held) this.#lost(new SessionLoss(session, error, undefined, killed, held.upgradedTo !== undefined));
     this.#advanceShutdown();
   }
@@ -154,11 +205,17 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
     return undefined;
   }
 
-  /** A socket of the current session was handed to an upgrade (a WebSocket). */
-  onUpgraded(socket: Endpoint, protocol: string): void {
-    const held = [...this.sessions].find(([session]) => session.socket === socket)?.[1];
+  /**
+   * A socket was handed to an upgrade (a WebSocket): the current HTTP/1.1 session's own socket, or
+   * an HTTP/2 stream. `owner`, if given, is told at once of a shutdown under way; of the
+   * connection's own socket it is also told of a later shutdown, and of the socket's close.
+   */
+  onUpgraded(socket: Endpoint, protocol: string, owner?: UpgradeOwner): void {
+    if (this.ending === 'shutdown') owner?.onShutdown();
+    const held = this.sessions.find(({ session }) => session.socket === socket);
     if (!held) return;
     held.upgradedTo = protocol;
+    held.owner = owner;
     this.#emit({ type: 'upgraded', protocol });
     const refusal = this.refusal();
     if (refusal) this.streams.rejectQueued(refusal);
@@ -197,17 +254,18 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
    * only while shutting down.
    */
   #beginShutdown(limit: number): void {
-    if (this.sessions.size > 0 || this.#dialing) {
+    if (this.sessions.length > 0 || this.#dialing) {
       this.#setState('closing');
       // An upgraded socket (a WebSocket) counts as one active stream: shutdown waits for its close.
-      const upgraded = [...this.sessions.values()].filter(held => held.upgradedTo).length;
+      const upgraded = this.sessions.filter(held => held.upgradedTo).length;
       this.#emit({ type: 'closing', activeStreams: this.streams.active + this.streams.queued + upgraded, initiator: 'client' });
+      for (const held of this.sessions) held.owner?.onShutdown();
     }
     // Otherwise waiting for a retry: nothing to close gracefully, nothing can send what is queued.
     const progress = (this.#shutdownProgress = new Subject<void>());
     this.#shutdown = waitForDrain({
       progress,
-      drained: () => this.streams.active + this.sessions.size === 0 && !this.#dialing,
+      drained: () => this.streams.active + this.sessions.length === 0 && !this.#dialing,
       limit,
       scheduler: this.options.scheduler ?? asyncScheduler,
       timedOut: () => (this.#endError = new ConnectionClosedError(`shutdown did not finish within its timeout (${limit} ms): the stream was killed`)),
@@ -224,10 +282,11 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
       if ((this.session && !this.upgradedTo(this.session)) || this.#dialing) return;
       this.streams.rejectQueued(new ConnectionClosedError('the connection shut down before this request could be sent: it was not connected'));
     }
-    for (const [session, held] of this.sessions) {
-      if (held.shut) continue;
+    for (const held of this.sessions) {
+      // One that closed during an earlier one's shutdown() is out of the list already.
+      if (held.shut || !this.sessions.includes(held)) continue;
       held.shut = true;
-      session.shutdown();
+      held.session.shutdown();
     }
     this.#shutdownProgress?.next();
   }
@@ -269,7 +328,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
           ...(runtime.wake && { wake: runtime.wake() }),
           isRotation: error => error instanceof RotationError,
           // A draining session still serves streams: the connection lives on until they are done.
-          mayGiveUp: () => ![...this.sessions].some(([session, held]) => this.streams.activeOn(session) > 0 || held.upgradedTo),
+          mayGiveUp: () => !this.sessions.some(held => this.streams.activeOn(held.session) > 0 || held.upgradedTo),
         }),
       )
       .subscribe({
@@ -384,7 +443,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
   /** Whether the planned close of `session` is a rotation (see `rotation.ts`). */
   #isRotation(session: Session, goaway: GoawayInfo | undefined): boolean {
     const now = this.#now();
-    const lived = now - (this.sessions.get(session)?.adoptedAt ?? now) >= PROVEN_AFTER;
+    const lived = now - (this.held(session)?.adoptedAt ?? now) >= PROVEN_AFTER;
     return this.#rotations.isRotation(goaway, lived, this.streams.served(session));
   }
 
@@ -394,7 +453,8 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
     this.#rotating = undefined;
     this.session = session;
     this.#live = session;
-    this.sessions.set(session, { adoptedAt: this.#now(), intermediaries, completions: 0, shut: false, upgradedTo: undefined });
+    // concat, not a spread: it allocates exactly the length.
+    this.sessions = this.sessions.concat({ session, adoptedAt: this.#now(), intermediaries, completions: 0, shut: false, upgradedTo: undefined, owner: undefined });
     if (!this.ending) this.#setState('connected');
     this.#emit({ type: 'connected', protocol: session.protocol, attempt, ...(intermediaries && { intermediaries }) });
     this.attempt = 0;
@@ -433,21 +493,28 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
     const error = this.failure ?? this.#endError ?? new ConnectionClosedError('the connection was closed');
     this.ending ??= 'close';
     this.streams.rejectQueued(error);
-    for (const session of [...this.sessions.keys()]) session.destroy(error);
+    for (const { session } of this.sessions) session.destroy(error);
     this.streams.failActive(() => error);
+    // Listening before destroying: a socket may close at once (a TLS socket over a proxy's tunnel that was destroyed first).
+    const sockets = this.#sockets.filter(socket => !socket.closed).map(socket => new Promise<void>(resolve => socket.once('close', () => resolve())));
     for (const socket of this.#sockets) socket.destroy();
-    const sockets = [...this.#sockets].map(socket => new Promise<void>(resolve => socket.once('close', () => resolve())));
+    this.#sockets = [];
     void Promise.all(sockets).then(() => {
       this.#over = true;
-      if (this.failure) {
-        this.#setState('failed');
-        this.events.error(this.failure);
-      } else {
+      if (this.failure) this.#setState('failed');
+      else {
         this.#setState('closed');
         this.#emit({ type: 'closed' });
-        this.events.complete();
       }
-      this.state.complete();
+      const events = this.#events;
+      this.#events = undefined;
+      this.#eventsEnd = { error: this.failure };
+      if (this.failure) events?.error(this.failure);
+      else events?.complete();
+      const state = this.#stateWatch;
+      this.#stateWatch = undefined;
+      this.#stateDone = true;
+      state?.complete();
       this.#resolveClosed?.();
     });
   }
@@ -461,10 +528,12 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
 
   #emit(event: ConnectionEvent): void {
     this.diagnostics?.event(event);
-    this.events.next(event);
+    this.#events?.next(event);
   }
 
   #setState(state: ConnectionState): void {
-    if (this.state.getValue() !== state && !TERMINAL.has(this.state.getValue())) this.state.next(state);
+    if (this.#state === state || TERMINAL.has(this.#state)) return;
+    this.#state = state;
+    this.#stateWatch?.next(state);
   }
 }

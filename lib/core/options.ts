@@ -95,7 +95,13 @@ export interface RetryPolicy {
 
 /** Options with every default applied. */
 export interface ResolvedOptions {
-  readonly origin: URL;
+  /**
+   * The origin, serialised (`http://host:port`, the default port left out). Strings rather than
+   * the parsed URL: a URL weighs ~300 B, and an idle connection carries its options for hours.
+   */
+  readonly origin: string;
+  /** `host[:port]` as the `host` header and `:authority` carry it (the default port left out). */
+  readonly authority: string;
   readonly secure: boolean;
   readonly host: string;
   readonly port: number;
@@ -280,7 +286,8 @@ export function resolveOptions(originArg: unknown, optionsArg: unknown, runtime:
     fail('options.scheduler must be an RxJS SchedulerLike');
   }
   return {
-    origin,
+    origin: origin.origin,
+    authority: origin.host,
     secure,
     host: origin.hostname.startsWith('[') ? origin.hostname.slice(1, -1) : origin.hostname,
     port: origin.port ? Number(origin.port) : secure ? 443 : 80,

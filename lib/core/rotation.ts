@@ -7,7 +7,7 @@
 import { ConnectionDownError } from './errors.js';
 import type { RxconnError } from './errors.js';
 import type { GoawayInfo, Intermediary } from './events.js';
-import type { Session } from './session.js';
+import type { Session, UpgradeOwner } from './session.js';
 
 /** How long a connection must stay up, without a complete response, to count as a success for the retry budget, in ms. */
 export const PROVEN_AFTER = 1_000;
@@ -24,6 +24,7 @@ export class RotationError extends ConnectionDownError {}
 
 /** What the lifecycle keeps of each session until it closes. */
 export interface HeldSession {
+  readonly session: Session;
   /** When it was adopted (scheduler time). */
   readonly adoptedAt: number;
   /** The proxies it was dialled through (see `info()`). */
@@ -34,6 +35,8 @@ export interface HeldSession {
   shut: boolean;
   /** Its socket was handed to an upgrade, and speaks this protocol now. */
   upgradedTo: string | undefined;
+  /** Who holds the upgraded socket, when it asked to be told of the connection's shutdown and of the socket's close. */
+  owner: UpgradeOwner | undefined;
 }
 
 /** The loss of an adopted session: what the reconnect loop is told, and what its `disconnected` event says. */

@@ -17,6 +17,8 @@ export interface Endpoint {
   readonly localPort?: number | undefined;
   readonly remoteAddress?: string | undefined;
   readonly remotePort?: number | undefined;
+  /** Whether it has closed; a handle without it counts as open until its `close`. */
+  readonly closed?: boolean;
   /** Ends it now. */
   destroy(): void;
   /** Calls `listener` once it has ended. */
@@ -64,12 +66,32 @@ export interface StreamSink {
 /** A socket handed over by a protocol upgrade (HTTP/1.1 101 Switching Protocols). */
 export interface Switched {
   readonly type: 'switched';
+  /** The protocol of the session that switched: `http1` (a 101), or `http2` (an RFC 8441 extended CONNECT, whose stream is the socket). */
+  readonly protocol: Protocol;
   /** The socket, now speaking the new protocol; whoever holds it owns it (in Node, a `net.Socket`). */
   readonly socket: Endpoint;
   /** Bytes already read past the 101 response: the first bytes of the new protocol. */
   readonly head: Uint8Array;
   /** The 101 response's headers. */
   readonly headers: Headers;
+}
+
+/**
+ * Who holds an upgraded socket (a WebSocket link), told directly by the connection what concerns
+ * it: methods on an object it already has, rather than a subscription to the connection's events
+ * that an idle WebSocket would carry for hours. A shutdown under way at the switch is told at
+ * once; a later one, and the socket's close, only when the socket is the HTTP/1.1 connection's
+ * own (an HTTP/2 stream's holder listens to the connection's events and to its stream).
+ */
+export interface UpgradeOwner {
+  /** The connection began a graceful shutdown: the upgraded protocol's own closing handshake is due. */
+  onShutdown(): void;
+  /**
+   * The socket's session closed with `error` (whose `cause` is the socket's own error, when one
+   * ended it); `lost` when the connection reports the loss (`disconnected`), rather than having
+   * closed the socket itself.
+   */
+  onClosed(error: RxconnError, lost: boolean): void;
 }
 
 /** Where an upgrade request's events go: a 101 ends in `switched`; any other response flows as usual. */

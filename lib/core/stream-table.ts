@@ -38,11 +38,17 @@ export const MAX_RESENDS = 25;
 /** RFC 9110 §9.2.2: methods whose repetition has the same effect as one request. */
 const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
+const NONE: ReadonlySet<PendingRequest> = new Set();
+
 export class StreamTable implements PendingHooks {
-  readonly #queue = new Set<PendingRequest>();
+  /*
+   * The queue and the active streams are Sets made on first use and let go when they empty: an
+   * idle connection (hours, by the thousand) holds neither.
+   */
+  #queue: Set<PendingRequest> | undefined;
   /** Requests handed back unprocessed: they go out again before the queue, in the order they first went out. */
   #resend: PendingRequest[] = [];
-  readonly #active = new Set<PendingRequest>();
+  #active: Set<PendingRequest> | undefined;
   readonly #maxQueued: number;
   readonly #scheduler: SchedulerLike | undefined;
   readonly #hooks: StreamTableHooks;
@@ -57,12 +63,12 @@ export class StreamTable implements PendingHooks {
 
   /** Streams in flight. */
   get active(): number {
-    return this.#active.size;
+    return this.#active?.size ?? 0;
   }
 
   /** Requests waiting for a stream. */
   get queued(): number {
-    return this.#queue.size + this.#resend.length;
+    return (this.#queue?.size ?? 0) + this.#resend.length;
   }
 
   /** Whether `session` served streams: a complete response, or streams still active on it. */
@@ -73,7 +79,7 @@ export class StreamTable implements PendingHooks {
   /** Streams in flight on `session`. */
   activeOn(session: Session): number {
     let n = 0;
-    for (const request of this.#active) if (request.session === session) n++;
+    for (const request of this.#active ?? NONE) if (request.session === session) n++;
     return n;
   }
 
@@ -99,7 +105,7 @@ export class StreamTable implements PendingHooks {
       // The hot path: a free stream now, nothing queued ahead.
       this.#start(pending, session);
     } else {
-      this.#queue.add(pending);
+      (this.#queue ??= new Set()).add(pending);
       this.pump();
     }
     return pending;
@@ -115,26 +121,28 @@ export class StreamTable implements PendingHooks {
         if (!session || !session.canStart()) return;
         this.#start(this.#resend.shift()!, session);
       }
-      for (const request of this.#queue) {
+      // Requests queued by a start during the loop join this same Set, and the loop reaches them.
+      for (const request of this.#queue ?? NONE) {
         const session = this.#hooks.currentSession();
         if (!session || !session.canStart()) break;
-        this.#queue.delete(request);
+        this.#queue!.delete(request);
         this.#start(request, session);
       }
     } finally {
       this.#pumping = false;
+      if (this.#queue?.size === 0) this.#queue = undefined;
     }
   }
 
   #start(request: PendingRequest, session: Session): void {
-    this.#active.add(request);
+    (this.#active ??= new Set()).add(request);
     request.startMark = this.#hooks.completions(session);
     request.start(session);
   }
 
   /** Errors every queued request (nothing of them was sent), or those `which` picks. */
   rejectQueued(error: RxconnError, which?: (request: PendingRequest) => boolean): void {
-    for (const request of [...this.#resend, ...this.#queue]) if (!which || which(request)) request.fail(error, false);
+    for (const request of [...this.#resend, ...(this.#queue ?? NONE)]) if (!which || which(request)) request.fail(error, false);
   }
 
   /**
@@ -143,7 +151,7 @@ export class StreamTable implements PendingHooks {
    */
   failActive(errorFor: () => RxconnError, session?: Session): number {
     let killed = 0;
-    for (const request of [...this.#active]) {
+    for (const request of [...(this.#active ?? NONE)]) {
       if (session && request.session !== session) continue;
       killed++;
       request.fail(errorFor(), false);
@@ -151,14 +159,30 @@ export class StreamTable implements PendingHooks {
     return killed;
   }
 
+  /** Takes `request` out of the queue; the Set goes once empty (not while a pump walks it). */
+  #dequeue(request: PendingRequest): boolean {
+    const queue = this.#queue;
+    if (!queue?.delete(request)) return false;
+    if (queue.size === 0 && !this.#pumping) this.#queue = undefined;
+    return true;
+  }
+
+  /** Takes `request` out of the active streams; the Set goes once empty. */
+  #deactivate(request: PendingRequest): boolean {
+    const active = this.#active;
+    if (!active?.delete(request)) return false;
+    if (active.size === 0) this.#active = undefined;
+    return true;
+  }
+
   onSettled(request: PendingRequest, completed: boolean): void {
-    if (this.#queue.delete(request)) return;
+    if (this.#dequeue(request)) return;
     const at = this.#resend.indexOf(request);
     if (at >= 0) {
       this.#resend.splice(at, 1);
       return;
     }
-    if (!this.#active.delete(request)) return;
+    if (!this.#deactivate(request)) return;
     this.#hooks.onSettled(request.session, completed);
   }
 
@@ -179,7 +203,7 @@ export class StreamTable implements PendingHooks {
       fixedLength(body) !== undefined &&
       request.handedBack < MAX_RESENDS &&
       (certain ? count <= MAX_FRUITLESS_RESENDS : IDEMPOTENT.has(method) && request.handedBack === 0);
-    if (!resend || !this.#active.delete(request)) {
+    if (!resend || !this.#deactivate(request)) {
       request.error(error);
       return;
     }

@@ -84,12 +84,6 @@ export class ResponseParser {
     this.#beginHead();
   }
 
-  /** After a 101, the socket is no longer ours to parse: lets go of the exchange and the 101's fields. */
-  detach(): void {
-    this.#handler = undefined;
-    this.#fields.release();
-  }
-
   /** Replaces the handler of the current response (e.g. to discard a cancelled one). */
   redirect(handler: ResponseHandler): void {
     this.#handler = handler;

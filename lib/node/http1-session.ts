@@ -34,7 +34,8 @@ import type { SessionFactory } from './protocols.js';
 
 class Http1Session implements Session, ExchangeSession {
   readonly protocol = 'http1' as const;
-  readonly #parser: ResponseParser;
+  /** Let go once the socket is handed over after a 101 (it is not read here any more). */
+  #parser: ResponseParser | undefined;
   readonly #listener: SessionListener;
   readonly #host: string;
   #current: Exchange | undefined;
@@ -59,6 +60,9 @@ class Http1Session implements Session, ExchangeSession {
   /** The socket ended (FIN) or failed: the parser saw its end. */
   #eof = false;
   readonly #sendTimeout: number;
+  /** The socket's 'data' and 'end' listeners while this session reads it: let go once it stops (a 101 handed the socket over, or it closed). */
+  #onData: ((chunk: Buffer) => void) | undefined;
+  #onEnd: (() => void) | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -67,13 +71,15 @@ class Http1Session implements Session, ExchangeSession {
   ) {
     this.#parser = new ResponseParser(options.maxHeaderSize);
     this.#listener = listener;
-    this.#host = options.origin.host;
+    this.#host = options.authority;
     this.#sendTimeout = options.sendTimeout;
     if (options.keepalive) socket.setKeepAlive(true, options.keepalive.interval);
     // A request can be several writes (a streamed body): no Nagle wait between them. HTTP/2 keeps
     // Nagle on, as node does: nghttp2 writes each tick's frames at once, and at high concurrency
     // the batching is worth ~8% throughput with no latency cost (measured at c=1: same p50/p99).
     socket.setNoDelay(true);
+    this.#onData = chunk => this.#read(chunk);
+    this.#onEnd = () => this.#ended();
     socket.on('data', this.#onData);
     socket.on('end', this.#onEnd);
     socket.on('error', this.#onError);
@@ -99,7 +105,7 @@ class Http1Session implements Session, ExchangeSession {
     this.#current = exchange;
     // Only for a request that pulls (`flow`): nothing is allocated for the others.
     if (request.flow) exchange.sink.flow?.({ pause: () => this.#flow(exchange, true), resume: () => this.#flow(exchange, false) });
-    this.#parser.expect(request.method, exchange);
+    this.#parser!.expect(request.method, exchange);
     writeRequest(this.socket, exchange, request, this.#host, connection, this.#sendTimeout);
     return () => this.#cancel(exchange);
   }
@@ -143,11 +149,10 @@ class Http1Session implements Session, ExchangeSession {
     this.#switching = undefined;
     this.#current = undefined;
     this.#upgraded = true;
-    this.socket.off('data', this.#onData);
-    this.socket.off('end', this.#onEnd);
+    this.#stopReading();
     this.socket.pause();
-    this.#parser.detach();
-    exchange.upgrade!.switched({ type: 'switched', socket: this.socket, head, headers });
+    this.#parser = undefined;
+    exchange.upgrade!.switched({ type: 'switched', protocol: 'http1', socket: this.socket, head, headers });
   }
 
   destroy(error: RxconnError): void {
@@ -183,7 +188,7 @@ class Http1Session implements Session, ExchangeSession {
     }
     // Read and drop the rest of the response, within bounds, to keep the socket.
     this.#discard = new DiscardHandler(exchange, this);
-    this.#parser.redirect(this.#discard);
+    this.#parser!.redirect(this.#discard);
   }
 
   /** The current response ended (delivered or discarded). */
@@ -211,22 +216,23 @@ class Http1Session implements Session, ExchangeSession {
       this.#end();
       return;
     }
-    if (exchange.retireAfter !== undefined) this.#idleTimer = setTimeout(this.#retire, exchange.retireAfter, exchange.retireAfter).unref();
+    const after = exchange.retireAfter;
+    if (after !== undefined) this.#idleTimer = setTimeout(() => this.#retire(after), after).unref();
     // Bytes after the end of this response in the same read belong to no request: the next
-    // request is written only once the read is parsed to its end (see #onData).
+    // request is written only once the read is parsed to its end (see #read).
     if (this.#reading) this.#capacityOwed = true;
     else this.#listener.onCapacity();
   }
 
   /** The keep-alive hint is about to expire on an idle socket: retire it before the server closes it. */
-  readonly #retire = (after: number): void => {
+  #retire(after: number): void {
     this.#idleTimer = undefined;
     if (this.#current || this.#draining || this.#closed) return;
     this.#draining = true;
     this.#listener.onDraining({ reason: `the idle connection was retired before the server's keep-alive timeout (after ${after} ms idle)` });
     // Nothing is in flight either way: closing now sends a FIN, as the server would have.
     this.destroy(new ConnectionClosedError(`the idle connection was retired before the server's keep-alive timeout (after ${after} ms idle)`));
-  };
+  }
 
   #end(): void {
     if (this.#closed) return;
@@ -241,9 +247,16 @@ class Http1Session implements Session, ExchangeSession {
     clearTimeout(this.#idleTimer);
     this.#current?.body?.unsubscribe();
     this.#current?.stall?.stop();
-    this.socket.off('data', this.#onData);
-    this.socket.off('end', this.#onEnd);
+    this.#stopReading();
     this.#listener.onClose(error);
+  }
+
+  /** Takes the 'data' and 'end' listeners off the socket, and lets them go. */
+  #stopReading(): void {
+    if (this.#onData) this.socket.off('data', this.#onData);
+    if (this.#onEnd) this.socket.off('end', this.#onEnd);
+    this.#onData = undefined;
+    this.#onEnd = undefined;
   }
 
   #fail(error: RxconnError): void {
@@ -253,11 +266,11 @@ class Http1Session implements Session, ExchangeSession {
     this.destroy(error);
   }
 
-  readonly #onData = (chunk: Buffer): void => {
+  #read(chunk: Buffer): void {
     if (this.#current) this.#current.answered = true;
     this.#reading = true;
     try {
-      const rest = this.#parser.execute(chunk);
+      const rest = this.#parser!.execute(chunk);
       if (this.#switching) this.#handOver(rest ?? Buffer.alloc(0));
     } catch (error) {
       this.#capacityOwed = false;
@@ -269,18 +282,18 @@ class Http1Session implements Session, ExchangeSession {
       this.#capacityOwed = false;
       if (!this.#closed) this.#listener.onCapacity();
     }
-  };
+  }
 
-  readonly #onEnd = (): void => {
+  #ended(): void {
     this.#eof = true;
     try {
-      this.#parser.finish();
+      this.#parser!.finish();
     } catch {
       // Cut mid-response: the core fails the active stream with RXCONN_CONNECTION_DOWN.
     }
     this.socket.end();
     this.#peerClosed(new ConnectionDownError(this.#draining ? 'the connection closed' : 'the server closed the connection'));
-  };
+  }
 
   readonly #onError = (error: Error): void => {
     this.#peerClosed(new ConnectionDownError(`socket error: ${describe(error)}`, { cause: error }));

@@ -74,7 +74,7 @@ class Http2Session implements Session, Http2StreamOwner, PingPort {
     this.socket = socket;
     this.#listener = listener;
     this.scheme = options.secure ? 'https' : 'http';
-    this.authority = options.origin.host;
+    this.authority = options.authority;
     this.maxHeaderSize = options.maxHeaderSize;
     this.sendTimeout = options.sendTimeout;
     this.session = http2.connect(options.origin, {

@@ -1,8 +1,8 @@
 /**
  * The clock of a keepalive (HTTP/2 PING, WebSocket ping): a ping `interval` ms after the start
  * and after each answer, so at most one is out, and `timeout` ms for its answer. Whoever owns it
- * sends the pings and reports the answers. One object per connection, whose timer callback is its
- * only closure: an idle connection carries it for hours. (A socket-level timer inside a protocol
+ * sends the pings and reports the answers. One object per connection and no closure: the timer
+ * calls one shared function with the clock as its argument (an idle connection carries it for hours). (A socket-level timer inside a protocol
  * module: the exception STYLE.md allows.)
  */
 
@@ -22,14 +22,18 @@ export class PingClock {
   /** A ping is out: the timer is its deadline. */
   #waiting = false;
   #stopped = false;
-  readonly #tick = (): void => this.#onTimer();
+
+  /** The timer's callback, shared by every clock. */
+  static #tick(clock: PingClock): void {
+    clock.#onTimer();
+  }
 
   /** Starts it: the first ping goes out `interval` ms from now. */
   constructor(interval: number, timeout: number, port: PingPort) {
     this.#interval = interval;
     this.#timeout = timeout;
     this.#port = port;
-    this.#timer = setTimeout(this.#tick, interval);
+    this.#timer = setTimeout(PingClock.#tick, interval, this);
   }
 
   /** The ping was answered: the next one goes out `interval` ms from now. */
@@ -37,7 +41,7 @@ export class PingClock {
     if (this.#stopped || !this.#waiting) return;
     this.#waiting = false;
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(this.#tick, this.#interval);
+    this.#timer = setTimeout(PingClock.#tick, this.#interval, this);
   }
 
   /** Clears the timer; idempotent. */
@@ -56,7 +60,7 @@ export class PingClock {
       return;
     }
     this.#waiting = true;
-    this.#timer = setTimeout(this.#tick, this.#timeout);
+    this.#timer = setTimeout(PingClock.#tick, this.#timeout, this);
     if (!this.#port.sendPing()) this.stop();
   }
 }

@@ -8,13 +8,14 @@ import { ConnectionClosedError, InvalidArgumentError, QueueFullError } from '../
 import type { RxconnError } from '../errors.js';
 import type { Headers } from '../events.js';
 import type { ResolvedOptions } from '../options.js';
-import type { LinkConnection, LinkEnd, WebSocketLink, WebSocketMessage } from './link.js';
+import type { LinkConnection, LinkEnd, LinkHooks, WebSocketLink, WebSocketMessage } from './link.js';
 import type { Runtime } from '../runtime.js';
 import type { ConnectionState } from '../events.js';
 import { resolveWebSocketOptions } from './options.js';
 import type { ResolvedWebSocketOptions, WebSocketOptions } from './options.js';
 import { checkClose, isMessage } from './validation.js';
 import { pullIterable } from '../pull.js';
+import { OwnedObservable, watch } from '../watched.js';
 
 export type { WebSocketMessage } from './link.js';
 
@@ -60,27 +61,57 @@ export interface ChannelConnection extends LinkConnection {
 }
 
 /**
- * Where one link delivers: each of its subscribers; its end ends them all (taken out first, so
- * that one resubscribing from its error or complete handler joins a new link).
+ * The channel's side of one link, one object with methods rather than closures (a link holds it
+ * for the WebSocket's life): the messages go to each subscriber, and the end ends them all
+ * (taken out first, so that one resubscribing from its error or complete handler joins a new
+ * link); the link's open and end go to the channel.
  */
-function fanOut(subscribers: Set<Subscriber<WebSocketMessage>>): Observer<WebSocketMessage> {
-  const drain = (): Array<Subscriber<WebSocketMessage>> => {
-    const all = [...subscribers];
-    subscribers.clear();
+class LinkSink implements Observer<WebSocketMessage>, LinkHooks {
+  readonly subscribers = new Set<Subscriber<WebSocketMessage>>();
+  readonly #channel: WebSocketChannel;
+
+  constructor(channel: WebSocketChannel) {
+    this.#channel = channel;
+  }
+
+  onOpen(link: WebSocketLink, headers: Headers): void {
+    linkOpened(this.#channel, link, headers);
+  }
+
+  onEnd(link: WebSocketLink, end: LinkEnd | undefined): void {
+    linkEnded(this.#channel, link, end);
+  }
+
+  next(message: WebSocketMessage): void {
+    for (const subscriber of this.subscribers) subscriber.next(message);
+  }
+
+  error(error: unknown): void {
+    for (const subscriber of this.#drain()) subscriber.error(error);
+  }
+
+  complete(): void {
+    for (const subscriber of this.#drain()) subscriber.complete();
+  }
+
+  #drain(): Array<Subscriber<WebSocketMessage>> {
+    const all = [...this.subscribers];
+    this.subscribers.clear();
     return all;
-  };
-  return {
-    next: message => {
-      for (const subscriber of subscribers) subscriber.next(message);
-    },
-    error: (error: unknown) => {
-      for (const subscriber of drain()) subscriber.error(error);
-    },
-    complete: () => {
-      for (const subscriber of drain()) subscriber.complete();
-    },
-  };
+  }
 }
+
+/**
+ * A channel's subscribe function, set in its class's static block (where `#join` can be
+ * called). RxJS calls it as a method of the Observable, so `this` is the channel: one function
+ * for every channel, no closure each.
+ */
+let subscribeChannel: (this: Observable<WebSocketMessage>, subscriber: Subscriber<WebSocketMessage>) => TeardownLogic;
+/** What a {@link LinkSink} tells its channel, set in the same static block. */
+let linkOpened: (channel: WebSocketChannel, link: WebSocketLink, headers: Headers) => void;
+let linkEnded: (channel: WebSocketChannel, link: WebSocketLink, end: LinkEnd | undefined) => void;
+/** {@link WebSocketChannel.events}'s subscribe, shared by every channel (set in the same static block). */
+let watchChannelEvents: (channel: WebSocketChannel, subscriber: Subscriber<WebSocketChannelEvent>) => TeardownLogic;
 
 /**
  * A WebSocket on a connection (`conn.websocket(path, options)`): an Observable of incoming
@@ -111,22 +142,27 @@ function fanOut(subscribers: Set<Subscriber<WebSocketMessage>>): Observer<WebSoc
  * chat.send('hello'); // queued until the WebSocket is open
  */
 export class WebSocketChannel extends Observable<WebSocketMessage> {
-  /**
-   * Hot: `open` each time a WebSocket of this channel opens (with the chosen subprotocol), `close`
-   * when it closes, `unsent` with the queued messages that were never sent because the connection
-   * ended first. Completes when the connection does.
-   */
-  readonly events: Observable<WebSocketChannelEvent>;
+  static {
+    subscribeChannel = function (this: Observable<WebSocketMessage>, subscriber: Subscriber<WebSocketMessage>): TeardownLogic {
+      return (this as WebSocketChannel).#join(subscriber);
+    };
+    linkOpened = (channel, link, headers) => channel.#onOpen(link, headers);
+    linkEnded = (channel, link, end) => channel.#onEnd(link, end);
+    watchChannelEvents = (channel, subscriber) => channel.#watchEvents(subscriber);
+  }
+
   readonly #connection: ChannelConnection;
   readonly #options: ResolvedWebSocketOptions;
   readonly #runtime: Pick<Runtime, 'createLink'>;
-  readonly #events = new Subject<WebSocketChannelEvent>();
+  /** Made when {@link events} is watched, let go when nobody does (see `watched.ts`). */
+  #events: Subject<WebSocketChannelEvent> | undefined;
+  #eventsView: Observable<WebSocketChannelEvent> | undefined;
   /** Messages waiting for the WebSocket to open, in order. */
   readonly #queue: WebSocketMessage[] = [];
   /** The WebSocket of the current shared subscription. */
   #link: WebSocketLink | undefined;
-  /** The subscribers sharing {@link #link} (a new set for each link). */
-  #subscribers = new Set<Subscriber<WebSocketMessage>>();
+  /** Where {@link #link} delivers, with the subscribers sharing it (a new one for each link). */
+  #sink: LinkSink | undefined;
   /** A released WebSocket still in its closing handshake. */
   #closing: WebSocketLink | undefined;
   /** Starts the next WebSocket once {@link #closing} has ended. */
@@ -139,20 +175,32 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
   /** @internal Use `conn.websocket(path, options)`. */
   constructor(connection: ChannelConnection, path: string, options: WebSocketOptions | undefined, connectionOptions: Pick<ResolvedOptions, 'keepalive' | 'closeTimeout' | 'runtime'>) {
     const resolved = resolveWebSocketOptions(path, options, connectionOptions);
-    const box: { self?: WebSocketChannel } = {};
-    super(subscriber => box.self!.#join(subscriber));
-    box.self = this;
+    super(subscribeChannel);
     this.#connection = connection;
     this.#options = resolved;
     this.#runtime = connectionOptions.runtime;
-    const events = this.#events;
-    // Per subscriber, so that a channel holds no observer on the connection while nobody listens.
-    this.events = new Observable<WebSocketChannelEvent>(subscriber => {
-      const own = events.subscribe(subscriber);
-      const end = (): void => subscriber.complete();
-      own.add(connection.subscribe({ error: end, complete: end }));
-      return own;
+  }
+
+  /**
+   * Hot: `open` each time a WebSocket of this channel opens (with the chosen subprotocol), `close`
+   * when it closes, `unsent` with the queued messages that were never sent because the connection
+   * ended first. Completes when the connection does.
+   */
+  get events(): Observable<WebSocketChannelEvent> {
+    return (this.#eventsView ??= new OwnedObservable(this, watchChannelEvents));
+  }
+
+  /** One watcher of {@link events}, with its own watch on the connection: a channel holds no observer on it while nobody listens. */
+  #watchEvents(subscriber: Subscriber<WebSocketChannelEvent>): TeardownLogic {
+    const unwatch = watch((this.#events ??= new Subject()), subscriber, subject => {
+      if (this.#events === subject) this.#events = undefined;
     });
+    const end = (): void => subscriber.complete();
+    const connection = this.#connection.subscribe({ error: end, complete: end });
+    return () => {
+      connection.unsubscribe();
+      unwatch();
+    };
   }
 
   /** Bytes handed to the open WebSocket and not yet written to the socket (ws's `bufferedAmount`); 0 when none is open. */
@@ -203,7 +251,7 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
     const messages = this.#queue.splice(0);
     if (messages.length === 0) return;
     const error = new ConnectionClosedError(`the connection ${state === 'failed' ? 'failed' : 'closed'} before ${messages.length} queued message${messages.length === 1 ? ' was' : 's were'} sent`);
-    this.#events.next({ type: 'unsent', messages, error });
+    this.#events?.next({ type: 'unsent', messages, error });
   }
 
   /**
@@ -249,10 +297,11 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
    */
   #join(subscriber: Subscriber<WebSocketMessage>): TeardownLogic {
     const existing = this.#link;
-    const subscribers = existing ? this.#subscribers : (this.#subscribers = new Set());
+    const sink = existing ? this.#sink! : (this.#sink = new LinkSink(this));
+    const subscribers = sink.subscribers;
     // Joined before the link starts: a start that fails at once must reach this subscriber.
     subscribers.add(subscriber);
-    const link = existing ?? this.#runtime.createLink(this.#connection, this.#options, fanOut(subscribers), { onOpen: this.#onOpen, onEnd: this.#onEnd });
+    const link = existing ?? this.#runtime.createLink(this.#connection, this.#options, sink, sink);
     if (!existing) {
       this.#link = link;
       if (this.#holds > 0) link.pause?.();
@@ -269,7 +318,7 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
     };
   }
 
-  readonly #onOpen = (link: WebSocketLink, headers: Headers): void => {
+  #onOpen(link: WebSocketLink, headers: Headers): void {
     const queue = this.#queue;
     let sent = 0;
     while (sent < queue.length && link.send(queue[sent]!)) sent++;
@@ -278,17 +327,17 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
       this.#watch?.unsubscribe();
       this.#watch = undefined;
     }
-    this.#events.next({ type: 'open', subprotocol: link.subprotocol, headers });
-  };
+    this.#events?.next({ type: 'open', subprotocol: link.subprotocol, headers });
+  }
 
-  readonly #onEnd = (link: WebSocketLink, end: LinkEnd | undefined): void => {
+  #onEnd(link: WebSocketLink, end: LinkEnd | undefined): void {
     if (this.#link === link) this.#link = undefined;
-    if (end) this.#events.next({ type: 'close', ...end });
+    if (end) this.#events?.next({ type: 'close', ...end });
     if (this.#closing === link) {
       this.#closing = undefined;
       const startNext = this.#startNext;
       this.#startNext = undefined;
       startNext?.();
     }
-  };
+  }
 }

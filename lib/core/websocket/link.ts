@@ -7,7 +7,7 @@ import type { Observable, Observer, Subscription } from 'rxjs';
 import type { RxconnError } from '../errors.js';
 import type { ConnectionEvent, ConnectionState, Headers, Protocol, ResponseEvent } from '../events.js';
 import type { RequestInit } from '../request-init.js';
-import type { Switched } from '../session.js';
+import type { Switched, UpgradeOwner } from '../session.js';
 
 /** A message: a text frame as a `string`, a binary one as a `Uint8Array` (incoming in Node: a `Buffer`). */
 export type WebSocketMessage = string | Uint8Array;
@@ -59,6 +59,12 @@ export interface WebSocketLink {
 /** What a link needs of its connection (a narrow view of `Connection`, which satisfies it). */
 export interface LinkConnection {
   subscribe(observer: Partial<Observer<ConnectionEvent>>): Subscription;
-  upgrade(protocol: string, init?: Omit<RequestInit, 'method' | 'body'>): Observable<ResponseEvent | Switched>;
+  /**
+   * `Connection.upgrade()`, except that it completes right after `switched` (the socket is then
+   * the link's, and its close is the link's to hear); unsubscribing before that cancels it.
+   * `owner` is told of a shutdown under way at the switch; when the socket is the HTTP/1.1
+   * connection's own, also of a later shutdown and of the socket's loss.
+   */
+  handOff(protocol: string, init: Omit<RequestInit, 'method' | 'body'>, owner: UpgradeOwner): Observable<ResponseEvent | Switched>;
   info(): { readonly protocol: Protocol | undefined; readonly state: ConnectionState; readonly origin: string };
 }

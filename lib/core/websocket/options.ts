@@ -42,6 +42,10 @@ export const DEFAULT_MAX_QUEUED = 1000;
 
 const KNOWN = new Set(['protocols', 'headers', 'maxQueued', 'maxPayload', 'handshakeTimeout']);
 
+/** Options left out resolve to these, shared: a channel should not carry its own empty copies. */
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+const NO_PROTOCOLS: readonly string[] = Object.freeze([]);
+
 function fail(message: string): never {
   throw new InvalidArgumentError(message);
 }
@@ -66,7 +70,7 @@ export function resolveWebSocketOptions(
   for (const key of Object.keys(options)) {
     if (!KNOWN.has(key)) fail(`websocket options.${key} is not a known option (known: ${[...KNOWN].join(', ')})`);
   }
-  const headers = (options.headers ?? {}) as Record<string, unknown>;
+  const headers = (options.headers ?? NO_HEADERS) as Record<string, unknown>;
   if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) fail('websocket options.headers must be an object of name → value');
   for (const [name, value] of Object.entries(headers)) {
     if (HANDSHAKE_HEADERS.has(name.toLowerCase())) fail(`header ${JSON.stringify(name.toLowerCase())} is set by the WebSocket handshake${name.toLowerCase() === 'sec-websocket-protocol' ? ': use options.protocols' : ''}`);
@@ -78,7 +82,7 @@ export function resolveWebSocketOptions(
   checkTime('websocket options.handshakeTimeout', timeout, 0, 0, true, true);
   return {
     path,
-    protocols: options.protocols === undefined ? [] : checkSubprotocols(options.protocols),
+    protocols: options.protocols === undefined ? NO_PROTOCOLS : checkSubprotocols(options.protocols),
     headers: headers as Record<string, string>,
     maxQueued: count('maxQueued', options.maxQueued, DEFAULT_MAX_QUEUED),
     maxPayload: count('maxPayload', options.maxPayload, DEFAULT_MAX_PAYLOAD),

@@ -76,7 +76,7 @@ export function startExtendedConnect(owner: ExtendedConnectOwner, request: Prepa
       stream.pause();
       owner.tunnel(stream, true);
       stream.once('close', () => owner.tunnel(stream, false));
-      if (settle()) sink.switched({ type: 'switched', socket: stream as unknown as Endpoint, head: EMPTY, headers: received });
+      if (settle()) sink.switched({ type: 'switched', protocol: 'http2', socket: stream as unknown as Endpoint, head: EMPTY, headers: received });
       else stream.close(constants.NGHTTP2_CANCEL);
       return;
     }

@@ -9,7 +9,7 @@ import type { Observer, Subscription } from 'rxjs';
 import type WebSocket from 'ws';
 import { ConnectionDownError, KeepaliveTimeoutError, ProtocolError, RxconnError, WebSocketClosedError, describe, toConnectionError } from '../../core/errors.js';
 import type { ConnectionEvent, Headers } from '../../core/events.js';
-import type { Switched } from '../../core/session.js';
+import type { Switched, UpgradeOwner } from '../../core/session.js';
 import type { LinkConnection, LinkEnd, LinkHooks, WebSocketLink, WebSocketMessage } from '../../core/websocket/link.js';
 import { clientWebSocket } from './client-socket.js';
 import { ABNORMAL_CLOSURE, closeCodeOf, closeOutcome } from '../../core/websocket/close-outcome.js';
@@ -24,7 +24,14 @@ import type { ResolvedWebSocketOptions } from '../../core/websocket/options.js';
 /** ws send options (no compression is negotiated); ws copies them, so they are shared. */
 const TEXT = { binary: false, compress: false } as const;
 const BINARY = { binary: true, compress: false } as const;
+/** The connection's error is not the link's: its end reaches the link through the socket. */
+const NOOP = (): void => {};
 
+
+/** The failure of a WebSocket whose socket failed with `error`. */
+function connectionLost(error: Error): ConnectionDownError {
+  return new ConnectionDownError(`the connection was lost: ${describe(error)}`, { cause: error });
+}
 
 /** A refused upgrade's answer, as it arrives. */
 interface Refusal {
@@ -35,12 +42,13 @@ interface Refusal {
 }
 
 /** A WebSocket over an upgraded HTTP/1.1 socket, driven by ws in client mode. */
-export class Link implements WebSocketLink, PingPort {
+export class Link implements WebSocketLink, PingPort, UpgradeOwner {
   readonly #connection: LinkConnection;
   readonly #options: ResolvedWebSocketOptions;
   readonly #sink: Observer<WebSocketMessage>;
   readonly #hooks: LinkHooks;
   #upgrade: Subscription | undefined;
+  /** The connection's events, over HTTP/2 only: on HTTP/1.1 the connection tells this link, its socket's owner, itself (see {@link onShutdown}). */
   #events: Subscription | undefined;
   #socket: Socket | undefined;
   #ws: WebSocket | undefined;
@@ -90,10 +98,9 @@ export class Link implements WebSocketLink, PingPort {
     if (this.#done) return;
     const { path, headers, protocols, handshakeTimeout } = this.#options;
     const key = createKey();
-    this.#events = this.#connection.subscribe({ next: this.#onConnectionEvent, error: () => {} });
     let refusal: Refusal | undefined;
     this.#upgrade = this.#connection
-      .upgrade('websocket', { path, headers: handshakeHeaders(key, protocols, headers), ...(handshakeTimeout !== undefined && { timeout: handshakeTimeout }) })
+      .handOff('websocket', { path, headers: handshakeHeaders(key, protocols, headers), ...(handshakeTimeout !== undefined && { timeout: handshakeTimeout }) }, this)
       .subscribe({
         next: event => {
           switch (event.type) {
@@ -117,8 +124,11 @@ export class Link implements WebSocketLink, PingPort {
         },
         error: (error: unknown) => this.#end(this.#upgradeError(error)),
         complete: () => {
-          // After a 101 the upgrade completes when the socket closes: ws's 'close' ends the link.
-          if (this.#socket) return;
+          // After a 101 the upgrade completes at once, the socket being ours: ws's 'close' ends the link.
+          if (this.#socket) {
+            this.#upgrade = undefined;
+            return;
+          }
           this.#end(
             refusal
               ? new WebSocketHandshakeError(`websocket handshake refused: the server answered ${refusal.status} instead of ${this.#overHttp2() ? '2xx' : '101'}`, refusal.status, refusal.headers, Buffer.concat(refusal.chunks))
@@ -158,7 +168,7 @@ export class Link implements WebSocketLink, PingPort {
   release(): void {
     if (this.#done) return;
     if (!this.#ws) {
-      this.#end(undefined); // unsubscribing the upgrade cancels it (or destroys a socket that switched meanwhile)
+      this.#end(undefined); // unsubscribing the upgrade cancels it
       return;
     }
     this.#beginClose(1000, '', 'release');
@@ -183,7 +193,8 @@ export class Link implements WebSocketLink, PingPort {
     this.#socket = socket;
     let ws: WebSocket;
     try {
-      this.#subprotocol = this.#overHttp2() ? checkNegotiated(headers, this.#options.protocols, 200) : checkSwitched(headers, key, this.#options.protocols);
+      // The switch's own protocol, not info(): that would read (and cache on the socket) its addresses.
+      this.#subprotocol = switched.protocol === 'http2' ? checkNegotiated(headers, this.#options.protocols, 200) : checkSwitched(headers, key, this.#options.protocols);
       ws = clientWebSocket(socket, Buffer.from(head.buffer, head.byteOffset, head.byteLength), { maxPayload: this.#options.maxPayload });
     } catch (error) {
       // The socket is ours and speaks nothing we accept: destroy it (the connection reconnects).
@@ -195,7 +206,12 @@ export class Link implements WebSocketLink, PingPort {
     ws.on('message', this.#onMessage);
     ws.on('error', this.#onWsError);
     ws.on('close', this.#onWsClose);
-    socket.on('error', this.#onSocketError);
+    if (switched.protocol === 'http2') {
+      // A stream is not the connection's socket: the connection's shutdown and loss come as
+      // events, a reset as the stream's error. (An HTTP/1.1 socket's come through onShutdown and onClosed.)
+      this.#events = this.#connection.subscribe({ next: this.#onConnectionEvent, error: NOOP });
+      socket.on('error', this.#onSocketError);
+    }
     const { keepalive } = this.#options;
     if (keepalive) {
       ws.on('pong', this.#onPong);
@@ -246,14 +262,25 @@ export class Link implements WebSocketLink, PingPort {
     this.#closeTimer = setTimeout(() => socket?.destroy(), this.#options.closeTimeout);
   }
 
+  /** The connection's graceful shutdown: WebSocket's step is close 1001 and wait for the echo. */
+  onShutdown(): void {
+    if (this.#ws) this.#beginClose(1001, '', 'shutdown');
+    else this.#shutdown = true;
+  }
+
+  /**
+   * The HTTP/1.1 socket's session closed. A loss the connection reports means that a close without
+   * a close frame is the server's doing; a socket error that ended it is this link's failure.
+   */
+  onClosed(error: RxconnError, lost: boolean): void {
+    if (lost) this.#connectionLost = true;
+    if (error.cause instanceof Error) this.#failure ??= connectionLost(error.cause);
+  }
+
+  /** Over HTTP/2 (see #onSwitched). */
   readonly #onConnectionEvent = (event: ConnectionEvent): void => {
-    if (event.type === 'closing' && event.initiator === 'client') {
-      // The connection's graceful shutdown: WebSocket's step is close 1001 and wait for the echo.
-      if (this.#ws) this.#beginClose(1001, '', 'shutdown');
-      else this.#shutdown = true;
-    } else if (event.type === 'disconnected' && this.#socket) {
-      this.#connectionLost = true;
-    }
+    if (event.type === 'closing' && event.initiator === 'client') this.onShutdown();
+    else if (event.type === 'disconnected') this.#connectionLost = true;
   };
 
   // ---- the WebSocket's events ----
@@ -274,16 +301,15 @@ export class Link implements WebSocketLink, PingPort {
       this.#pingClock?.stop();
       this.#armCloseTimer();
     } else {
-      this.#failure ??= new ConnectionDownError(`the connection was lost: ${describe(error)}`, { cause: error });
+      this.#failure ??= connectionLost(error);
     }
   };
 
+  /** The HTTP/2 stream's error (see #onSwitched). */
   readonly #onSocketError = (error: Error): void => {
-    // HTTP/2: a reset of the WebSocket's stream (RST_STREAM) ends this WebSocket, not the connection.
+    // A reset of the WebSocket's stream (RST_STREAM) ends this WebSocket, not the connection.
     const reset = (error as { code?: unknown }).code === 'ERR_HTTP2_STREAM_ERROR';
-    this.#failure ??= reset
-      ? new WebSocketClosedError(ABNORMAL_CLOSURE, '', `websocket closed abnormally (1006): the server reset its HTTP/2 stream: ${describe(error)}`)
-      : new ConnectionDownError(`the connection was lost: ${describe(error)}`, { cause: error });
+    this.#failure ??= reset ? new WebSocketClosedError(ABNORMAL_CLOSURE, '', `websocket closed abnormally (1006): the server reset its HTTP/2 stream: ${describe(error)}`) : connectionLost(error);
   };
 
   readonly #onWsClose = (code: number, reasonBytes: Buffer): void => {

@@ -4,38 +4,28 @@
  * Protocol-agnostic: sessions come from the runtime (see `runtime.ts`); the requests are the
  * {@link StreamTable}'s. `Connection` is its public face.
  */
-import { BehaviorSubject, EMPTY, asyncScheduler, Observable, Subject, catchError, defer, switchMap, take, throwError, timeout } from 'rxjs';
-import type { Subscriber, Subscription, TeardownLogic } from 'rxjs';
+import { EMPTY, asyncScheduler, Observable, Subject, catchError, defer, switchMap, take, throwError, timeout } from 'rxjs';
+import type { Subscriber, Subscription } from 'rxjs';
 import { ConnectTimeoutError, ConnectionClosedError, ConnectionDownError, ProtocolError, RxconnError, UnsupportedError, toConnectionError } from './errors.js';
-import type { ConnectionEvent, ConnectionState, GoawayInfo, Intermediary } from './events.js';
+import type { ConnectionEvent, GoawayInfo, Intermediary } from './events.js';
 import type { ConnectWait } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { reconnect } from './reconnect.js';
 import type { SessionHooks } from './runtime.js';
 import type { Endpoint, Session, UpgradeOwner } from './session.js';
 import { waitForDrain } from './drain-wait.js';
-import { watch } from './watched.js';
+import { Signals } from './signals.js';
 import { PROVEN_AFTER, RotationError, RotationRule, SessionLoss } from './rotation.js';
 import type { HeldSession } from './rotation.js';
 import { StreamTable } from './stream-table.js';
 import type { StreamTableHooks } from './stream-table.js';
 import { ConnectionDiagnostics } from './diagnostics.js';
 
-const TERMINAL: ReadonlySet<ConnectionState> = new Set(['closed', 'failed']);
-
 /**
  * It is its sessions' hooks and its stream table's too (methods rather than closures: an idle
- * connection should weigh little).
+ * connection should weigh little), and its state and events are {@link Signals} it extends.
  */
-export class Lifecycle implements SessionHooks, StreamTableHooks {
-  /** Who watches the events: made when first watched, let go when nobody does (see `watched.ts`). */
-  #events: Subject<ConnectionEvent> | undefined;
-  /** The events have ended: completed, or errored with `error`. */
-  #eventsEnd: { readonly error: RxconnError | undefined } | undefined;
-  #state: ConnectionState = 'connecting';
-  /** Who watches the state (`state$`), as {@link #events}: most connections are only read. */
-  #stateWatch: BehaviorSubject<ConnectionState> | undefined;
-  #stateDone = false;
+export class Lifecycle extends Signals implements SessionHooks, StreamTableHooks {
   readonly streams: StreamTable;
   readonly options: ResolvedOptions;
   /** The instrumentation channels, when the runtime has a publisher. */
@@ -84,40 +74,11 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
   #over = false;
 
   constructor(options: ResolvedOptions) {
+    super();
     this.options = options;
     this.diagnostics = options.runtime.diagnostics && new ConnectionDiagnostics(options.runtime.diagnostics, options.origin);
     this.streams = new StreamTable(options.maxQueued, options.scheduler, this);
     queueMicrotask(() => this.#run());
-  }
-
-  /** The current state. */
-  get state(): ConnectionState {
-    return this.#state;
-  }
-
-  /** The state, then its changes, until everything is closed (after that: the final state, and complete). */
-  watchState(subscriber: Subscriber<ConnectionState>): TeardownLogic {
-    if (this.#stateDone) {
-      subscriber.next(this.#state);
-      subscriber.complete();
-      return undefined;
-    }
-    return watch((this.#stateWatch ??= new BehaviorSubject(this.#state)), subscriber, subject => {
-      if (this.#stateWatch === subject) this.#stateWatch = undefined;
-    });
-  }
-
-  /** The events from now on, until the connection is over (after that: its end, at once). */
-  watchEvents(subscriber: Subscriber<ConnectionEvent>): TeardownLogic {
-    const end = this.#eventsEnd;
-    if (end) {
-      if (end.error) subscriber.error(end.error);
-      else subscriber.complete();
-      return undefined;
-    }
-    return watch((this.#events ??= new Subject()), subscriber, subject => {
-      if (this.#events === subject) this.#events = undefined;
-    });
   }
 
   /** Resolves once everything is closed (every socket too). */
@@ -243,7 +204,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
     if (this.ending === 'close' || this.finished) return;
     this.ending = 'close';
     this.#endError = new ConnectionClosedError('the connection was closed');
-    this.#setState('closed');
+    this.setState('closed');
     this.streams.rejectQueued(this.#endError);
     if (this.#started) this.#finish();
   }
@@ -255,7 +216,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
    */
   #beginShutdown(limit: number): void {
     if (this.sessions.length > 0 || this.#dialing) {
-      this.#setState('closing');
+      this.setState('closing');
       // An upgraded socket (a WebSocket) counts as one active stream: shutdown waits for its close.
       const upgraded = this.sessions.filter(held => held.upgradedTo).length;
       this.#emit({ type: 'closing', activeStreams: this.streams.active + this.streams.queued + upgraded, initiator: 'client' });
@@ -349,7 +310,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
     const attempt = this.attempt;
     const { connectTimeout, scheduler } = this.options;
     // A rotation keeps `connected`: the old session still serves, the new one is on its way.
-    if (!this.#rotating && !this.ending) this.#setState('connecting');
+    if (!this.#rotating && !this.ending) this.setState('connecting');
     this.#emit({ type: 'connecting', attempt });
     this.#dialIntermediaries = undefined;
     this.#dialWaiting = undefined;
@@ -403,7 +364,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
     this.#rotating = undefined;
     if (replaced) {
       // The replacement of a rotated session cannot be dialled: now it is an outage.
-      this.#setState('disconnected');
+      this.setState('disconnected');
       this.#emit({ type: 'disconnected', protocol: replaced.protocol, error, killedStreams: 0 });
     }
     return throwError(() => error);
@@ -435,7 +396,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
       this.#rotating = session;
       return throwError(() => error);
     }
-    this.#setState('disconnected');
+    this.setState('disconnected');
     this.#emit({ type: 'disconnected', protocol: upgraded ? 'websocket' : session.protocol, error, killedStreams, ...(goaway && { goaway }) });
     return throwError(() => error);
   }
@@ -455,7 +416,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
     this.#live = session;
     // concat, not a spread: it allocates exactly the length.
     this.sessions = this.sessions.concat({ session, adoptedAt: this.#now(), intermediaries, completions: 0, shut: false, upgradedTo: undefined, owner: undefined });
-    if (!this.ending) this.#setState('connected');
+    if (!this.ending) this.setState('connected');
     this.#emit({ type: 'connected', protocol: session.protocol, attempt, ...(intermediaries && { intermediaries }) });
     this.attempt = 0;
     this.streams.pump();
@@ -464,7 +425,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
 
   #onRetry(attempt: number, delay: number, error: RxconnError): void {
     this.attempt = attempt;
-    this.#setState('disconnected');
+    this.setState('disconnected');
     this.#emit({ type: 'retrying', attempt, delay, error });
   }
 
@@ -479,7 +440,7 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
   /** The loop gave up: the failure goes to queued requests and to the event stream. */
   #fail(error: RxconnError): void {
     this.failure = error;
-    this.#setState('failed');
+    this.setState('failed');
     this.streams.rejectQueued(error);
   }
 
@@ -501,20 +462,12 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
     this.#sockets = [];
     void Promise.all(sockets).then(() => {
       this.#over = true;
-      if (this.failure) this.#setState('failed');
+      if (this.failure) this.setState('failed');
       else {
-        this.#setState('closed');
+        this.setState('closed');
         this.#emit({ type: 'closed' });
       }
-      const events = this.#events;
-      this.#events = undefined;
-      this.#eventsEnd = { error: this.failure };
-      if (this.failure) events?.error(this.failure);
-      else events?.complete();
-      const state = this.#stateWatch;
-      this.#stateWatch = undefined;
-      this.#stateDone = true;
-      state?.complete();
+      this.endSignals(this.failure);
       this.#resolveClosed?.();
     });
   }
@@ -528,12 +481,6 @@ export class Lifecycle implements SessionHooks, StreamTableHooks {
 
   #emit(event: ConnectionEvent): void {
     this.diagnostics?.event(event);
-    this.#events?.next(event);
-  }
-
-  #setState(state: ConnectionState): void {
-    if (this.#state === state || TERMINAL.has(this.#state)) return;
-    this.#state = state;
-    this.#stateWatch?.next(state);
+    this.emit(event);
   }
 }

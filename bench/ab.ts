@@ -5,7 +5,8 @@
  * esbuild build (as shipped, see bundle.ts), in alternating rounds of `--count` requests each
  * (the order flipped every round). Prints each round's b ÷ a throughput, CPU per request and
  * time in garbage collection per request (a proxy for what each allocates), then the medians.
- * Clients are named as in drivers.ts.
+ * Clients are named as in drivers.ts. `--processes=N` repeats the whole comparison in N fresh
+ * processes and reports the median over them.
  */
 import { spawn } from 'node:child_process';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -121,12 +122,39 @@ async function interleaved(names: readonly [string, string], clients: HttpClient
   console.log(`throughput b ÷ a (from latency): median ${(a.median / b.median).toFixed(3)}×, trimmed mean ${(a.trimmed / b.trimmed).toFixed(3)}×`);
 }
 
-/** From source (tsx): build first and run the built copy, so that rxconn runs as shipped. */
+/** Runs the built copy once; resolves with its exit code and what it printed. */
+function runBuilt(args: readonly string[], echo: boolean): Promise<{ code: number; out: string }> {
+  const proc = spawn(process.execPath, [compiled('ab'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  proc.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    if (echo) process.stdout.write(chunk);
+  });
+  return new Promise((resolve) => proc.on('close', (code) => resolve({ code: code ?? 1, out })));
+}
+
+/**
+ * From source (tsx): build first and run the built copy, so that rxconn runs as shipped. With
+ * `--processes=N`, N fresh processes one after another: a process's JIT and GC state moves all
+ * of its rounds alike (±4 % measured), so the median over processes is the steadier figure.
+ */
 async function relaunch(): Promise<number> {
   const built = await bundle();
   if ('error' in built) throw new Error(`could not bundle the bench: ${built.error}`);
-  const proc = spawn(process.execPath, [compiled('ab'), ...process.argv.slice(2)], { stdio: 'inherit' });
-  return new Promise<number>((resolve) => proc.on('close', (code) => resolve(code ?? 1)));
+  const processes = Number(arg('processes', '1'));
+  const args = process.argv.slice(2).filter((a) => !a.startsWith('--processes='));
+  if (processes <= 1) return (await runBuilt(args, true)).code;
+  const medians: number[] = [];
+  for (let i = 0; i < processes; i++) {
+    const { code, out } = await runBuilt(args, false);
+    const last = out.trim().split('\n').at(-1) ?? '';
+    console.log(`process ${i + 1}: ${last}`);
+    const ratio = Number(/median ([0-9.]+)×/.exec(last)?.[1]);
+    if (code !== 0 || !Number.isFinite(ratio)) return code || 1;
+    medians.push(ratio);
+  }
+  console.log(`median over ${processes} processes: ${median(medians).toFixed(3)}× (${Math.min(...medians).toFixed(3)}–${Math.max(...medians).toFixed(3)})`);
+  return 0;
 }
 
 (bundled() ? compare().then(() => 0) : relaunch()).then(

@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { tlsFixtures } from './common.js';
+import { arg, tlsFixtures } from './common.js';
 import type { HttpClient } from './common.js';
 import { decodePath } from './clients/promise.js';
 import { drivers } from './drivers.js';
@@ -20,10 +20,6 @@ import type { Sample } from './load.js';
 import { hasTaskset, pinSelf, startServer } from './server-control.js';
 import { bundle } from './bundle.js';
 import { bundled, compiled } from './paths.js';
-
-function arg(name: string, fallback: string): string {
-  return process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
-}
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((x, y) => x - y);
@@ -64,6 +60,7 @@ async function compare(): Promise<void> {
     };
     for (let i = 0; i < 2; i++) await run(i, Math.min(count, 5_000)); // warm-up
     if (process.argv.includes('--interleave')) {
+      gc.disconnect();
       await interleaved(names, clients, (i) => (names[i]!.endsWith('-json') ? decodePath('json', size) : `/${size}`), count * rounds);
       return;
     }

@@ -165,3 +165,8 @@ export function reportResult(result: Promise<unknown>): void {
     },
   );
 }
+
+/** The value of `--name=value` on the command line, or `fallback`. */
+export function arg(name: string, fallback: string): string {
+  return process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
+}

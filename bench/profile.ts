@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { tlsFixtures } from './common.js';
+import { arg, tlsFixtures } from './common.js';
 import { decodePath } from './clients/promise.js';
 import { drivers } from './drivers.js';
 import type { Section } from './drivers.js';
@@ -102,10 +102,6 @@ export function summarise(profile: CpuProfile, top = 30, operations = 0): string
     'self time by file:',
     ...table(byFile, 15),
   ].join('\n');
-}
-
-function arg(name: string, fallback: string): string {
-  return process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 }
 
 async function parent(): Promise<void> {

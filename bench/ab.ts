@@ -6,9 +6,15 @@
  * (the order flipped every round). Prints each round's b ÷ a throughput, CPU per request and
  * time in garbage collection per request (a proxy for what each allocates), then the medians.
  * Clients are named as in drivers.ts. `--processes=N` repeats the whole comparison in N fresh
- * processes and reports the median over them.
+ * processes and reports the median over them. `--ref=<commit>` compiles lib/ as it was at that
+ * commit, with this bench, and names its clients `ref:<name>`: `--a=ref:rxconn-json
+ * --b=rxconn-json --ref=HEAD~1` weighs one change in one process.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { arg, tlsFixtures } from './common.js';
 import type { HttpClient } from './common.js';
@@ -19,7 +25,7 @@ import { runLoad } from './load.js';
 import type { Sample } from './load.js';
 import { hasTaskset, pinSelf, startServer } from './server-control.js';
 import { bundle } from './bundle.js';
-import { bundled, compiled } from './paths.js';
+import { benchDir, buildDir, bundled, compiled, repoRoot } from './paths.js';
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((x, y) => x - y);
@@ -40,9 +46,12 @@ async function compare(): Promise<void> {
     const port = section === 'h2c' ? server.ports.h2c : section === 'tls' ? server.ports.h2tls : server.ports.http1;
     const origin = `${section === 'tls' ? 'https' : 'http'}://127.0.0.1:${port}`;
     const available = drivers(section);
+    const atRef = names.some((name) => name.startsWith('ref:'))
+      ? ((await import(pathToFileURL(join(refDir(), 'bench', 'drivers.js')).href)) as { drivers: typeof drivers }).drivers(section)
+      : {};
     for (const name of names) {
-      const driver = available[name];
-      if (!driver) throw new Error(`unknown client ${name}; one of ${Object.keys(available).join(', ')}`);
+      const driver = name.startsWith('ref:') ? atRef[name.slice(4)] : available[name];
+      if (!driver) throw new Error(`unknown client ${name}; one of ${Object.keys(available).join(', ')} (ref:<name> with --ref)`);
       clients.push(await driver.setup({ origin, ca: tlsFixtures().ca }));
     }
     let gcMs = 0;
@@ -119,6 +128,23 @@ async function interleaved(names: readonly [string, string], clients: HttpClient
   console.log(`throughput b ÷ a (from latency): median ${(a.median / b.median).toFixed(3)}×, trimmed mean ${(a.trimmed / b.trimmed).toFixed(3)}×`);
 }
 
+const refDir = (): string => join(buildDir(), 'ref');
+
+/** `--ref`: lib/ at `ref` and this bench, compiled into bench/.build/ref. */
+async function buildRef(ref: string): Promise<void> {
+  const src = mkdtempSync(join(tmpdir(), 'rxconn-ref-'));
+  try {
+    const archive = execFileSync('git', ['archive', ref, 'lib'], { cwd: repoRoot(), maxBuffer: 64 << 20 });
+    execFileSync('tar', ['-x', '-C', src], { input: archive });
+    cpSync(benchDir(), join(src, 'bench'), { recursive: true, filter: (path) => !/\/bench\/(\.build|results)(\/|$)/.test(path) });
+    rmSync(refDir(), { recursive: true, force: true });
+    const built = await bundle({ root: src, out: refDir() });
+    if ('error' in built) throw new Error(`could not compile lib/ at ${ref}: ${built.error}`);
+  } finally {
+    rmSync(src, { recursive: true, force: true });
+  }
+}
+
 /** Runs the built copy once; resolves with its exit code and what it printed. */
 function runBuilt(args: readonly string[], echo: boolean): Promise<{ code: number; out: string }> {
   const proc = spawn(process.execPath, [compiled('ab'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -138,6 +164,8 @@ function runBuilt(args: readonly string[], echo: boolean): Promise<{ code: numbe
 async function relaunch(): Promise<number> {
   const built = await bundle();
   if ('error' in built) throw new Error(`could not bundle the bench: ${built.error}`);
+  const ref = arg('ref', '');
+  if (ref) await buildRef(ref);
   const processes = Number(arg('processes', '1'));
   const args = process.argv.slice(2).filter((a) => !a.startsWith('--processes='));
   if (processes <= 1) return (await runBuilt(args, true)).code;

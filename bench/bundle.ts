@@ -17,12 +17,16 @@ function sources(dir: string): string[] {
   });
 }
 
-/** Compiles; resolves with the build directory, or with the reason it could not. */
-export async function bundle(): Promise<{ dir: string } | { error: string }> {
+/**
+ * Compiles; resolves with the build directory, or with the reason it could not. `from` compiles
+ * another tree (a directory holding `lib/` and `bench/`, e.g. an earlier commit's lib/ with
+ * this bench: `--ref` in ab.ts) into `out`.
+ */
+export async function bundle(from?: { root: string; out: string }): Promise<{ dir: string } | { error: string }> {
   try {
     const esbuild = await import('esbuild');
-    const root = repoRoot();
-    const out = buildDir();
+    const root = from?.root ?? repoRoot();
+    const out = from?.out ?? buildDir();
     await esbuild.build({
       entryPoints: [...sources(join(root, 'lib')), ...sources(join(root, 'bench'))],
       outbase: root,

@@ -11,7 +11,8 @@ import { ConnectionClosedError, ConnectionDownError, KeepaliveTimeoutError, Unsu
 import type { RxconnError } from '../core/errors.js';
 import type { Protocol } from '../core/events.js';
 import type { PreparedRequest } from '../core/request-init.js';
-import type { Endpoint, Session, SessionListener, StreamSink, UpgradeSink } from '../core/session.js';
+import { NOT_STARTED } from '../core/session.js';
+import type { Endpoint, Session, SessionListener, StreamHandle, StreamSink, UpgradeSink } from '../core/session.js';
 import { forbiddenInRequest } from './forbidden.js';
 import type { Losable, Monitor } from './monitor.js';
 import { probeOnce } from './probe.js';
@@ -81,11 +82,11 @@ export class FetchSession implements Session, Losable {
     return !this.#closed && !this.#draining;
   }
 
-  start(request: PreparedRequest, sink: StreamSink): () => void {
+  start(request: PreparedRequest, sink: StreamSink): StreamHandle {
     const refusal = forbiddenInRequest(request.method, request.headers) ?? this.#bodyRefusal(request);
     if (refusal) {
       sink.error(refusal);
-      return () => {};
+      return NOT_STARTED;
     }
     const controller = new AbortController();
     this.#active.add(controller);
@@ -112,17 +113,19 @@ export class FetchSession implements Session, Losable {
       if (isNetworkError(error)) this.#lost(new ConnectionDownError(`a request failed on the network: ${describe(error)}`, { cause: error }));
       else sink.error(error instanceof Error ? error : new Error(String(error)));
     });
-    return () => {
-      this.#active.delete(controller);
-      controller.abort();
-      this.#maybeDrained();
+    return {
+      cancel: () => {
+        this.#active.delete(controller);
+        controller.abort();
+        this.#maybeDrained();
+      },
     };
   }
 
   /** `upgrade()` cannot exist in a browser: a page never holds the connection. */
-  upgrade(_request: PreparedRequest, _protocol: string, sink: UpgradeSink): () => void {
+  upgrade(_request: PreparedRequest, _protocol: string, sink: UpgradeSink): StreamHandle {
     sink.error(new UnsupportedError('upgrade() cannot work in a browser: a page cannot take over a connection (use websocket() for a WebSocket)'));
-    return () => {};
+    return NOT_STARTED;
   }
 
   /** The round-trip time of one probe exchange, in ms (a browser has no protocol ping). */

@@ -24,7 +24,8 @@ export interface CollectOptions {
   maxBytes?: number;
 }
 
-type Decode<T> = (bytes: Uint8Array, head: { status: number; headers: Headers }) => T;
+/** Turns the collected bytes into the body; status and headers are for error messages. */
+type Decode<T> = (bytes: Uint8Array, status: number, headers: Headers) => T;
 
 /**
  * One collecting subscription: the response as it arrives. One object per request whose
@@ -79,7 +80,7 @@ class Collector<T> implements ResponseObserver {
     const bytes = first === undefined ? new Uint8Array(0) : this.#rest === undefined ? first : concatBytes([first, ...this.#rest], this.#size);
     let body: T;
     try {
-      body = this.decode(bytes, { status, headers });
+      body = this.decode(bytes, status, headers);
     } catch (error) {
       this.subscriber.error(error);
       return;
@@ -129,7 +130,7 @@ export function text(options?: CollectOptions): OperatorFunction<ResponseEvent, 
  * @example conn.get('/items').pipe(json<Item[]>()).subscribe(({ body }) => render(body));
  */
 export function json<T = unknown>(options?: CollectOptions): OperatorFunction<ResponseEvent, CollectedResponse<T>> {
-  return collect((bytes, { status, headers }) => {
+  return collect((bytes, status, headers) => {
     if (bytes.byteLength === 0) return undefined as T;
     let source = decodeUtf8(bytes);
     if (source.charCodeAt(0) === 0xfeff) source = source.slice(1); // a UTF-8 byte order mark, as fetch() strips it

@@ -89,7 +89,9 @@ export class Lifecycle extends Signals implements SessionHooks, StreamTableHooks
 
   /** What is kept of `session` while it is open. */
   held(session: Session): HeldSession | undefined {
-    return this.sessions.find(held => held.session === session);
+    // A loop rather than find(): called twice per request, and a closure each time shows.
+    for (const held of this.sessions) if (held.session === session) return held;
+    return undefined;
   }
 
   /** The protocol the socket of `session` was upgraded to, if it was. */

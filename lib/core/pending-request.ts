@@ -10,7 +10,7 @@ import type { PreparedRequest } from './request-init.js';
 import type { ResponseObserver } from './request-observable.js';
 import { UnsupportedError } from './errors.js';
 import type { RxconnError } from './errors.js';
-import type { Session, StreamFlow, Switched, UpgradeSink } from './session.js';
+import type { Session, StreamFlow, StreamHandle, Switched, UpgradeSink } from './session.js';
 
 /** Set for a protocol upgrade instead of a plain request. */
 export interface UpgradeIntent {
@@ -38,7 +38,12 @@ export class PendingRequest implements UpgradeSink, Unsubscribable {
   startMark = 0;
   /** The `request.timeout` timer, if any. */
   deadline: Subscription | undefined;
-  #cancel: (() => void) | undefined;
+  /** Whether it is in its table's list of active streams, and its neighbours there (see stream-table.ts). */
+  listed = false;
+  older: PendingRequest | undefined;
+  newer: PendingRequest | undefined;
+  /** The stream on the wire, while it is in flight. */
+  #stream: StreamHandle | undefined;
   /** Unbinds `request.flow` from the current stream. */
   #unbind: (() => void) | undefined;
   #settled = false;
@@ -67,18 +72,18 @@ export class PendingRequest implements UpgradeSink, Unsubscribable {
   start(session: Session): void {
     this.session = session;
     this.trace?.sent(session.protocol, session.socket);
-    let cancel: () => void;
+    let stream: StreamHandle;
     if (!this.upgrade) {
-      cancel = session.start(this.request, this);
+      stream = session.start(this.request, this);
     } else if (session.upgrade) {
-      cancel = session.upgrade(this.request, this.upgrade.protocol, this);
+      stream = session.upgrade(this.request, this.upgrade.protocol, this);
     } else {
       this.error(new UnsupportedError(`a protocol upgrade needs HTTP/1.1; this connection speaks ${session.protocol === 'http2' ? 'HTTP/2' : session.protocol}`));
       return;
     }
     // A session may settle (or hand back) the stream synchronously, e.g. an immediate write failure.
-    if (this.#settled || this.session !== session) cancel();
-    else this.#cancel = cancel;
+    if (this.#settled || this.session !== session) stream.cancel();
+    else this.#stream = stream;
   }
 
   flow(control: StreamFlow): void {
@@ -95,12 +100,12 @@ export class PendingRequest implements UpgradeSink, Unsubscribable {
 
   error(error: Error): void {
     if (this.#settle(false, error)) this.subscriber.error(error);
-    this.#cancel = undefined;
+    this.#stream = undefined;
   }
 
   complete(): void {
     if (this.#settle(true)) this.subscriber.complete();
-    this.#cancel = undefined;
+    this.#stream = undefined;
   }
 
   unprocessed(error: RxconnError, certain: boolean): void {
@@ -111,14 +116,14 @@ export class PendingRequest implements UpgradeSink, Unsubscribable {
   /** Back to the queued state, to be started again on another (or the same) session. */
   requeue(): void {
     this.session = undefined;
-    this.#cancel = undefined;
+    this.#stream = undefined;
     this.#unbind?.();
     this.#unbind = undefined;
     this.handedBack++;
   }
 
   switched(switched: Switched): void {
-    this.#cancel = undefined;
+    this.#stream = undefined;
     if (this.#settle(true)) this.upgrade?.onSwitched(switched);
     else switched.socket.destroy();
   }
@@ -129,14 +134,14 @@ export class PendingRequest implements UpgradeSink, Unsubscribable {
    */
   fail(error: Error, cancel: boolean): void {
     if (!this.#settle(false, error)) return;
-    if (cancel) this.#cancel?.();
+    if (cancel) this.#stream?.cancel();
     this.subscriber.error(error);
   }
 
   /** The subscriber unsubscribed (or it settled): stop its timer, and cancel it on the wire if it is in flight. */
   unsubscribe(): void {
     this.deadline?.unsubscribe();
-    if (this.#settle(false)) this.#cancel?.();
+    if (this.#settle(false)) this.#stream?.cancel();
   }
 
   #settle(completed: boolean, error?: Error): boolean {

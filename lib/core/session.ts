@@ -122,6 +122,18 @@ export interface SessionListener {
   onClose(error: RxconnError): void;
 }
 
+/** What a session returns for a stream it started: how the core stops it. */
+export interface StreamHandle {
+  /**
+   * Called only while the stream is still in flight (after the core has settled it): stops it
+   * on the wire (HTTP/2: RST_STREAM(CANCEL)) and keeps the session usable.
+   */
+  cancel(): void;
+}
+
+/** The handle of a stream that did not start (it was refused or failed at once): nothing to stop. */
+export const NOT_STARTED: StreamHandle = Object.freeze({ cancel: () => undefined });
+
 /** One protocol session over one socket. */
 export interface Session {
   readonly protocol: Protocol;
@@ -131,11 +143,10 @@ export interface Session {
   canStart(): boolean;
   /**
    * Starts one stream for a validated request; its events go to `sink`. Only called when
-   * {@link canStart} is true. Returns the cancel function: called only while the stream is
-   * still in flight (after the core has settled it), it must stop the stream on the wire
-   * (HTTP/2: RST_STREAM(CANCEL)) and keep the session usable.
+   * {@link canStart} is true. Returns the stream's handle (an object the session has anyway,
+   * such as its stream: no closure per request).
    */
-  start(request: PreparedRequest, sink: StreamSink): () => void;
+  start(request: PreparedRequest, sink: StreamSink): StreamHandle;
   /** Graceful close: refuse new streams, let active ones finish, then close (HTTP/2: GOAWAY(NO_ERROR)). The core bounds it with `closeTimeout`. */
   shutdown(): void;
   /** Abrupt close: the socket is destroyed now; `onClose(error)` follows. Idempotent. */
@@ -144,9 +155,9 @@ export interface Session {
    * HTTP/1.1 only: sends `request` with `connection: upgrade` and `upgrade: <protocol>`. On a
    * 101 it stops reading the socket and hands it to `sink.switched`; from then on it starts no
    * stream and reports `onClose` when the socket closes. Any other response is delivered as a
-   * normal stream and the session stays usable. Returns the cancel function, as `start` does.
+   * normal stream and the session stays usable. Returns the stream's handle, as `start` does.
    */
-  upgrade?(request: PreparedRequest, protocol: string, sink: UpgradeSink): () => void;
+  upgrade?(request: PreparedRequest, protocol: string, sink: UpgradeSink): StreamHandle;
   /** Round-trip time of one keepalive ping, in ms, where the protocol has one. */
   ping?(): Observable<number>;
 }

@@ -41,14 +41,18 @@ const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRAC
 const NONE: ReadonlySet<PendingRequest> = new Set();
 
 export class StreamTable implements PendingHooks {
-  /*
-   * The queue and the active streams are Sets made on first use and let go when they empty: an
-   * idle connection (hours, by the thousand) holds neither.
-   */
+  /** Made on first use and let go when empty: an idle connection (hours, by the thousand) holds no queue. */
   #queue: Set<PendingRequest> | undefined;
   /** Requests handed back unprocessed: they go out again before the queue, in the order they first went out. */
   #resend: PendingRequest[] = [];
-  #active: Set<PendingRequest> | undefined;
+  /*
+   * The active streams, oldest first: a list linked through the requests themselves (`older`,
+   * `newer`), so that starting and settling one allocates nothing, and an idle connection holds
+   * nothing but two empty fields.
+   */
+  #oldest: PendingRequest | undefined;
+  #newest: PendingRequest | undefined;
+  #activeCount = 0;
   readonly #maxQueued: number;
   readonly #scheduler: SchedulerLike | undefined;
   readonly #hooks: StreamTableHooks;
@@ -63,7 +67,7 @@ export class StreamTable implements PendingHooks {
 
   /** Streams in flight. */
   get active(): number {
-    return this.#active?.size ?? 0;
+    return this.#activeCount;
   }
 
   /** Requests waiting for a stream. */
@@ -79,7 +83,7 @@ export class StreamTable implements PendingHooks {
   /** Streams in flight on `session`. */
   activeOn(session: Session): number {
     let n = 0;
-    for (const request of this.#active ?? NONE) if (request.session === session) n++;
+    for (let request = this.#oldest; request; request = request.newer) if (request.session === session) n++;
     return n;
   }
 
@@ -135,7 +139,13 @@ export class StreamTable implements PendingHooks {
   }
 
   #start(request: PendingRequest, session: Session): void {
-    (this.#active ??= new Set()).add(request);
+    const newest = this.#newest;
+    request.older = newest;
+    if (newest) newest.newer = request;
+    else this.#oldest = request;
+    this.#newest = request;
+    request.listed = true;
+    this.#activeCount++;
     request.startMark = this.#hooks.completions(session);
     request.start(session);
   }
@@ -150,13 +160,10 @@ export class StreamTable implements PendingHooks {
    * touching the wire: their session is gone. Returns how many it killed.
    */
   failActive(errorFor: () => RxconnError, session?: Session): number {
-    let killed = 0;
-    for (const request of [...(this.#active ?? NONE)]) {
-      if (session && request.session !== session) continue;
-      killed++;
-      request.fail(errorFor(), false);
-    }
-    return killed;
+    const doomed: PendingRequest[] = [];
+    for (let request = this.#oldest; request; request = request.newer) if (!session || request.session === session) doomed.push(request);
+    for (const request of doomed) request.fail(errorFor(), false);
+    return doomed.length;
   }
 
   /** Takes `request` out of the queue; the Set goes once empty (not while a pump walks it). */
@@ -167,11 +174,17 @@ export class StreamTable implements PendingHooks {
     return true;
   }
 
-  /** Takes `request` out of the active streams; the Set goes once empty. */
+  /** Takes `request` out of the active streams, if it is there. */
   #deactivate(request: PendingRequest): boolean {
-    const active = this.#active;
-    if (!active?.delete(request)) return false;
-    if (active.size === 0) this.#active = undefined;
+    if (!request.listed) return false;
+    const { older, newer } = request;
+    if (older) older.newer = newer;
+    else this.#oldest = newer;
+    if (newer) newer.older = older;
+    else this.#newest = older;
+    request.older = request.newer = undefined;
+    request.listed = false;
+    this.#activeCount--;
     return true;
   }
 

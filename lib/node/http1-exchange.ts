@@ -5,7 +5,7 @@
 import type { Subscription } from 'rxjs';
 import type { RxconnError } from '../core/errors.js';
 import type { Headers } from '../core/events.js';
-import type { StreamSink, UpgradeSink } from '../core/session.js';
+import type { StreamHandle, StreamSink, UpgradeSink } from '../core/session.js';
 import type { ResponseHandler } from './http1-parser.js';
 import { retireAfter } from './http1-keep-alive.js';
 import type { SendStallWatch } from './send-stall.js';
@@ -20,11 +20,13 @@ export interface ExchangeSession {
   bodyStalled(exchange: Exchange): void;
   /** `exchange`'s request body failed (its Observable errored) after part of the request was written. */
   bodyFailed(exchange: Exchange, error: Error): void;
+  /** The core gave up on `exchange` while it was in flight. */
+  cancel(exchange: Exchange): void;
   destroy(error: RxconnError): void;
 }
 
-/** One request/response on the socket. */
-export class Exchange implements ResponseHandler {
+/** One request/response on the socket; it is also the request's {@link StreamHandle}. */
+export class Exchange implements ResponseHandler, StreamHandle {
   body: Subscription | undefined;
   bodyDone = false;
   /** The bound on a request body the peer stopped taking (`sendTimeout`). */
@@ -41,6 +43,9 @@ export class Exchange implements ResponseHandler {
     /** Set for an upgrade request: where the socket goes on a 101. */
     readonly upgrade?: UpgradeSink,
   ) {}
+  cancel(): void {
+    this.session.cancel(this);
+  }
   onInform(status: number, headers: Headers): void {
     this.sink.next({ type: 'inform', status, headers });
   }

@@ -23,7 +23,7 @@ import { ConnectionClosedError, ConnectionDownError, NoResponseError, ProtocolEr
 import type { Headers } from '../core/events.js';
 import type { ResolvedOptions } from '../core/options.js';
 import type { PreparedRequest } from '../core/request-init.js';
-import type { Session, SessionListener, StreamSink, UpgradeSink } from '../core/session.js';
+import type { Session, SessionListener, StreamHandle, StreamSink, UpgradeSink } from '../core/session.js';
 import { DISCARD, DiscardHandler } from './http1-discard.js';
 import { Exchange } from './http1-exchange.js';
 import type { ExchangeSession } from './http1-exchange.js';
@@ -91,15 +91,15 @@ class Http1Session implements Session, ExchangeSession {
     return !this.#current && !this.#draining && !this.#closed && !this.#upgraded && !this.#reading;
   }
 
-  start(request: PreparedRequest, sink: StreamSink): () => void {
+  start(request: PreparedRequest, sink: StreamSink): StreamHandle {
     return this.#send(new Exchange(this, sink, this.#served > 0), request, this.#draining ? 'connection: close\r\n' : undefined);
   }
 
-  upgrade(request: PreparedRequest, protocol: string, sink: UpgradeSink): () => void {
+  upgrade(request: PreparedRequest, protocol: string, sink: UpgradeSink): StreamHandle {
     return this.#send(new Exchange(this, sink, this.#served > 0, sink), request, `connection: upgrade\r\nupgrade: ${protocol}\r\n`);
   }
 
-  #send(exchange: Exchange, request: PreparedRequest, connection: string | undefined): () => void {
+  #send(exchange: Exchange, request: PreparedRequest, connection: string | undefined): StreamHandle {
     clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
     this.#current = exchange;
@@ -107,7 +107,7 @@ class Http1Session implements Session, ExchangeSession {
     if (request.flow) exchange.sink.flow?.({ pause: () => this.#flow(exchange, true), resume: () => this.#flow(exchange, false) });
     this.#parser!.expect(request.method, exchange);
     writeRequest(this.socket, exchange, request, this.#host, connection, this.#sendTimeout);
-    return () => this.#cancel(exchange);
+    return exchange;
   }
 
   /** `exchange`'s request body stalled past `sendTimeout`: the request fails and takes the socket. */
@@ -176,7 +176,8 @@ class Http1Session implements Session, ExchangeSession {
     if (!this.#closed && !this.#upgraded) this.socket.resume();
   }
 
-  #cancel(exchange: Exchange): void {
+  /** The core gave up on `exchange` (its {@link Exchange.cancel}). */
+  cancel(exchange: Exchange): void {
     if (exchange !== this.#current || this.#closed) return;
     exchange.body?.unsubscribe();
     this.#unpause();

@@ -29,13 +29,13 @@ import { startHttp2Request } from './http2-stream.js';
 import type { Http2Request, Http2StreamOwner } from './http2-stream.js';
 import type { ResolvedOptions } from '../core/options.js';
 import type { PreparedRequest } from '../core/request-init.js';
-import type { Session, SessionListener, StreamSink, UpgradeSink } from '../core/session.js';
+import { NOT_STARTED } from '../core/session.js';
+import type { Session, SessionListener, StreamHandle, StreamSink, UpgradeSink } from '../core/session.js';
 import { startExtendedConnect } from './websocket/extended-connect.js';
 import type { SessionFactory } from './protocols.js';
 
 /** Client stream ids are odd and end at 2^31-1: past this many streams the session drains. */
 const MAX_STREAMS_PER_SESSION = 2 ** 30 - 1;
-const NO_CANCEL = (): void => {};
 /** SETTINGS_INITIAL_WINDOW_SIZE we advertise: how far ahead the server may send on one stream. */
 const STREAM_WINDOW = 1024 * 1024;
 /** Our connection-level receive window, across all streams. */
@@ -117,21 +117,21 @@ class Http2Session implements Session, Http2StreamOwner, PingPort {
     return this.#ready && !this.#draining && this.#streams.size + (this.#tunnels?.size ?? 0) < this.#maxStreams;
   }
 
-  start(request: PreparedRequest, sink: StreamSink): () => void {
+  start(request: PreparedRequest, sink: StreamSink): StreamHandle {
     if (!this.canStart()) {
       // The core only starts streams when canStart() is true; a slip goes back to it unsent.
       sink.unprocessed(new StreamRefusedError(`the HTTP/2 session cannot start a stream now (${this.#streams.size} of ${this.#maxStreams} active${this.#draining ? ', draining' : ''}): the request was not sent`), true);
-      return NO_CANCEL;
+      return NOT_STARTED;
     }
     const stream = startHttp2Request(this, request, sink);
-    if (stream === undefined) return NO_CANCEL;
+    if (stream === undefined) return NOT_STARTED;
     this.#streams.add(stream);
     if (++this.#started >= MAX_STREAMS_PER_SESSION) this.#drainOnOurSide('stream ids are running out on this session');
-    return () => stream.cancel();
+    return stream;
   }
 
   /** RFC 8441: an upgrade here is an extended CONNECT stream (see `websocket/extended-connect.ts`). */
-  upgrade(request: PreparedRequest, protocol: string, sink: UpgradeSink): () => void {
+  upgrade(request: PreparedRequest, protocol: string, sink: UpgradeSink): StreamHandle {
     return startExtendedConnect(this, request, protocol, sink);
   }
 

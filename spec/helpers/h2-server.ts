@@ -262,7 +262,7 @@ export function send(session: Session, init: RequestInit = {}): Started {
     const chunks = events.flatMap(e => (e.type === 'data' ? [Buffer.from(e.data)] : []));
     return { events, error, status: head?.type === 'response' ? head.status : undefined, text: Buffer.concat(chunks).toString('utf8') };
   };
-  const cancel = session.start(prepareRequest(init), {
+  const stream = session.start(prepareRequest(init), {
     next: event => {
       if (settled) throw new Error(`event after the end: ${event.type}`);
       events.push(event);
@@ -283,7 +283,7 @@ export function send(session: Session, init: RequestInit = {}): Started {
       finish({ ...outcome(error), unprocessed: true });
     },
   });
-  return { done, settled: () => settled, events, cancel };
+  return { done, settled: () => settled, events, cancel: () => stream.cancel() };
 }
 
 /** Writes `total` bytes in 16 KiB chunks, respecting backpressure, then ends (or keeps the stream open when `end` is false). */

@@ -10,7 +10,8 @@ import { constants } from 'node:http2';
 import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
 import { ConnectionDownError, ProtocolError, StreamResetError, UnsupportedError, describe } from '../../core/errors.js';
 import type { PreparedRequest } from '../../core/request-init.js';
-import type { Endpoint, UpgradeSink } from '../../core/session.js';
+import { NOT_STARTED } from '../../core/session.js';
+import type { Endpoint, StreamHandle, UpgradeSink } from '../../core/session.js';
 import { errorCodeName, requestHeaders, responseHeaders } from '../http2-headers.js';
 
 /** What the extended CONNECT needs of the HTTP/2 session. */
@@ -26,23 +27,22 @@ export interface ExtendedConnectOwner {
 /** Request headers RFC 8441 §5 leaves out (and HTTP/2 forbids `upgrade`/`connection` anyway). */
 const NOT_SENT = new Set(['sec-websocket-key']);
 
-const NO_CANCEL = (): void => {};
 const EMPTY = new Uint8Array(0);
 
 /**
  * Sends `request` as an extended CONNECT for `protocol` and reports to `sink`: `switched` with
  * the stream on a 2xx, or the response events of a refusal, or an error. Errors with
  * `RXCONN_UNSUPPORTED`, with nothing sent, when the server did not enable the extended CONNECT.
- * Returns the cancel function (RST_STREAM(CANCEL) while the handshake is in flight).
+ * Returns the stream's handle (cancel: RST_STREAM(CANCEL) while the handshake is in flight).
  */
-export function startExtendedConnect(owner: ExtendedConnectOwner, request: PreparedRequest, protocol: string, sink: UpgradeSink): () => void {
+export function startExtendedConnect(owner: ExtendedConnectOwner, request: PreparedRequest, protocol: string, sink: UpgradeSink): StreamHandle {
   if (owner.session.remoteSettings.enableConnectProtocol !== true) {
     sink.error(
       new UnsupportedError(
         `${protocol} over HTTP/2 needs the server to allow the extended CONNECT (RFC 8441 SETTINGS_ENABLE_CONNECT_PROTOCOL), and this server does not: nothing was sent; open the connection with protocols: ['http1']`,
       ),
     );
-    return NO_CANCEL;
+    return NOT_STARTED;
   }
   const headers = requestHeaders({ ...request, method: 'CONNECT', headers: request.headers.filter(([name]) => !NOT_SENT.has(name)) }, owner.scheme, owner.authority, undefined);
   headers[':protocol'] = protocol;
@@ -51,7 +51,7 @@ export function startExtendedConnect(owner: ExtendedConnectOwner, request: Prepa
     stream = owner.session.request(headers, { endStream: false });
   } catch (error) {
     sink.error(new ConnectionDownError(`the extended CONNECT could not be sent: ${describe(error)}`, { cause: error }));
-    return NO_CANCEL;
+    return NOT_STARTED;
   }
   let switched = false;
   let settled = false;
@@ -98,8 +98,10 @@ export function startExtendedConnect(owner: ExtendedConnectOwner, request: Prepa
   stream.once('response', onResponse);
   stream.on('error', onError);
   stream.on('close', onClose);
-  return () => {
-    settled = true;
-    if (!stream.closed && !stream.destroyed) stream.close(constants.NGHTTP2_CANCEL);
+  return {
+    cancel: () => {
+      settled = true;
+      if (!stream.closed && !stream.destroyed) stream.close(constants.NGHTTP2_CANCEL);
+    },
   };
 }

@@ -10,9 +10,7 @@
  * commit, with this bench, and names its clients `ref:<name>`: `--a=ref:rxconn-json
  * --b=rxconn-json --ref=HEAD~1` weighs one change in one process.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -25,7 +23,8 @@ import { runLoad } from './load.js';
 import type { Sample } from './load.js';
 import { hasTaskset, pinSelf, startServer } from './server-control.js';
 import { bundle } from './bundle.js';
-import { benchDir, buildDir, bundled, compiled, repoRoot } from './paths.js';
+import { bundled, compiled } from './paths.js';
+import { buildRef, refDir } from './ref.js';
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((x, y) => x - y);
@@ -126,23 +125,6 @@ async function interleaved(names: readonly [string, string], clients: HttpClient
   const us = (ms: number): string => `${(ms * 1000).toFixed(1)} µs`;
   console.log(`${names[1]} vs ${names[0]}, ${pairs} interleaved pairs: median ${us(b.median)} vs ${us(a.median)}, trimmed mean ${us(b.trimmed)} vs ${us(a.trimmed)}`);
   console.log(`throughput b ÷ a (from latency): median ${(a.median / b.median).toFixed(3)}×, trimmed mean ${(a.trimmed / b.trimmed).toFixed(3)}×`);
-}
-
-const refDir = (): string => join(buildDir(), 'ref');
-
-/** `--ref`: lib/ at `ref` and this bench, compiled into bench/.build/ref. */
-async function buildRef(ref: string): Promise<void> {
-  const src = mkdtempSync(join(tmpdir(), 'rxconn-ref-'));
-  try {
-    const archive = execFileSync('git', ['archive', ref, 'lib'], { cwd: repoRoot(), maxBuffer: 64 << 20 });
-    execFileSync('tar', ['-x', '-C', src], { input: archive });
-    cpSync(benchDir(), join(src, 'bench'), { recursive: true, filter: (path) => !/\/bench\/(\.build|results)(\/|$)/.test(path) });
-    rmSync(refDir(), { recursive: true, force: true });
-    const built = await bundle({ root: src, out: refDir() });
-    if ('error' in built) throw new Error(`could not compile lib/ at ${ref}: ${built.error}`);
-  } finally {
-    rmSync(src, { recursive: true, force: true });
-  }
 }
 
 /** Runs the built copy once; resolves with its exit code and what it printed. */

@@ -27,4 +27,4 @@ export function scriptArgs(name: 'main' | 'server' | 'memory' | 'profile' | 'ab'
 }
 
 /** The compiled copy of bench script `name`. */
-export const compiled = (name: 'main' | 'profile' | 'ab'): string => join(buildDir(), 'bench', `${name}.js`);
+export const compiled = (name: 'main' | 'profile' | 'ab' | 'alloc'): string => join(buildDir(), 'bench', `${name}.js`);

@@ -1,6 +1,6 @@
 /** The HTTP/2 floor: one raw `node:http2` ClientHttp2Session, one stream per request. */
 import { connect } from 'node:http2';
-import type { ClientHttp2Session } from 'node:http2';
+import type { ClientHttp2Session, OutgoingHttpHeaders } from 'node:http2';
 import type { Done, HttpClient, HttpDriver, HttpTarget } from '../common.js';
 
 /** Connects a session and waits for the server's SETTINGS (`connect`); `window` (bytes) raises the stream and connection flow-control windows. */
@@ -27,14 +27,23 @@ export function closeSession(session: ClientHttp2Session): Promise<void> {
 }
 
 /**
- * One GET on the raw session, in its fastest form: `session.request(headers)` without options.
- * Node ends a GET's stream itself (END_STREAM on the HEADERS frame, as `{ endStream: true }`
- * does: the frames are the same), but an options object costs ~20% more client CPU per request
- * at c=64 inside Node's `request()` (it copies the object and adds the priority defaults to the
- * copy); see bench/README.md, "The floor's request form".
+ * The HEADERS of one GET in the raw session's fastest form: all four pseudo-headers given, so
+ * that Node's `request()` adds none to its copy (see bench/README.md, "The floor's request form").
  */
-export function sessionRequest(session: ClientHttp2Session, path: string, done: Done): void {
-  const stream = session.request({ ':path': path });
+export function getHeaders(target: HttpTarget): (path: string) => OutgoingHttpHeaders {
+  const { protocol, host } = new URL(target.origin);
+  const scheme = protocol.slice(0, -1);
+  return (path) => ({ ':method': 'GET', ':scheme': scheme, ':authority': host, ':path': path });
+}
+
+/**
+ * One GET on the raw session, in its fastest form: `session.request(headers)` with the four
+ * pseudo-headers ({@link getHeaders}) and without options. Node ends a GET's stream itself
+ * (END_STREAM on the HEADERS frame, as `{ endStream: true }` does: the frames are the same), but
+ * an options object costs ~20% more client CPU per request at c=64 inside Node's `request()`.
+ */
+export function sessionRequest(session: ClientHttp2Session, headers: OutgoingHttpHeaders, done: Done): void {
+  const stream = session.request(headers);
   let bytes = 0;
   let status = 0;
   stream.on('response', (headers) => {
@@ -56,8 +65,9 @@ export const nodeHttp2BigWindow: HttpDriver = {
   name: 'node:http2 (1 MiB window)',
   async setup(target: HttpTarget): Promise<HttpClient> {
     const session = await connectSession(target, 1 << 20);
+    const headers = getHeaders(target);
     return {
-      request: (path, done) => sessionRequest(session, path, done),
+      request: (path, done) => sessionRequest(session, headers(path), done),
       close: () => closeSession(session),
     };
   },
@@ -67,8 +77,9 @@ export const nodeHttp2: HttpDriver = {
   name: 'node:http2',
   async setup(target: HttpTarget): Promise<HttpClient> {
     const session = await connectSession(target);
+    const headers = getHeaders(target);
     return {
-      request: (path, done) => sessionRequest(session, path, done),
+      request: (path, done) => sessionRequest(session, headers(path), done),
       close: () => closeSession(session),
     };
   },

@@ -16,14 +16,14 @@
  * is `d.length + 8`, which equals its byte length.
  */
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import type { ClientHttp2Session } from 'node:http2';
+import type { ClientHttp2Session, OutgoingHttpHeaders } from 'node:http2';
 import { lastValueFrom } from 'rxjs';
 import got from 'got';
 import http2wrapper from 'http2-wrapper';
 import { Client } from 'undici';
 import type { Done, HttpClient, HttpDriver, HttpTarget } from '../common.js';
 import { toError } from '../common.js';
-import { closeSession, connectSession } from './node-http2.js';
+import { closeSession, connectSession, getHeaders } from './node-http2.js';
 import { openConnected, shutdown } from './rxconn.js';
 import { rotating } from './rotate.js';
 
@@ -51,10 +51,10 @@ function settle(promise: Promise<{ status: number; body: unknown }>, decode: Dec
 const decodeBytes = (decode: Decode, bytes: Buffer): unknown => (decode === 'text' ? bytes.toString('utf8') : JSON.parse(bytes.toString('utf8')));
 
 /** The raw session as a user would wrap it: one Promise per request, chunks collected. */
-function http2Get(session: ClientHttp2Session, path: string): Promise<{ status: number; bytes: Buffer }> {
+function http2Get(session: ClientHttp2Session, headers: OutgoingHttpHeaders): Promise<{ status: number; bytes: Buffer }> {
   return new Promise((resolve, reject) => {
-    // Node ends a GET's stream itself (END_STREAM on HEADERS); see node-http2.ts for why no options are passed.
-    const stream = session.request({ ':path': path });
+    // Node ends a GET's stream itself (END_STREAM on HEADERS); see node-http2.ts for the form.
+    const stream = session.request(headers);
     const chunks: Buffer[] = [];
     let status = 0;
     stream.on('response', (headers) => {
@@ -72,8 +72,9 @@ export function nodeHttp2Promise(decode: Decode): HttpDriver {
     name: 'node:http2',
     async setup(target: HttpTarget): Promise<HttpClient> {
       const session = await connectSession(target);
+      const headers = getHeaders(target);
       return {
-        request: (path, done) => settle(http2Get(session, path).then(({ status, bytes }) => ({ status, body: decodeBytes(decode, bytes) })), decode, done),
+        request: (path, done) => settle(http2Get(session, headers(path)).then(({ status, bytes }) => ({ status, body: decodeBytes(decode, bytes) })), decode, done),
         close: () => closeSession(session),
       };
     },

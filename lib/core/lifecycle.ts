@@ -89,8 +89,10 @@ export class Lifecycle extends Signals implements SessionHooks, StreamTableHooks
 
   /** What is kept of `session` while it is open. */
   held(session: Session): HeldSession | undefined {
-    // A loop rather than find(): called twice per request, and a closure each time shows.
-    for (const held of this.sessions) if (held.session === session) return held;
+    // Called twice per request: an indexed loop allocates nothing (find() makes a closure, and
+    // for-of an iterator that V8 does not always optimize away).
+    const sessions = this.sessions;
+    for (let i = 0; i < sessions.length; i++) if (sessions[i]!.session === session) return sessions[i];
     return undefined;
   }
 

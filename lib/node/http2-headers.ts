@@ -33,7 +33,10 @@ export function requestHeaders(request: PreparedRequest, scheme: 'http' | 'https
     ':scheme': scheme,
     ':authority': authority,
   };
-  for (const [name, value] of request.headers) {
+  const fields = request.headers;
+  // Indexed: for-of's iterator is allocated per request here (measured with bench/alloc.ts).
+  for (let i = 0; i < fields.length; i++) {
+    const [name, value] = fields[i]!;
     const previous = headers[name];
     if (previous === undefined) headers[name] = value;
     else if (Array.isArray(previous)) previous.push(value);

@@ -26,6 +26,14 @@ const TEXT = { binary: false, compress: false } as const;
 const BINARY = { binary: true, compress: false } as const;
 /** The connection's error is not the link's: its end reaches the link through the socket. */
 const NOOP = (): void => {};
+/**
+ * Where the shared listeners below find their link: on the ws object (and the HTTP/2 stream).
+ * Listeners that are static methods rather than arrow fields make no closures per WebSocket,
+ * and idle WebSockets count by the thousand.
+ */
+const LINK = Symbol('rxconn.link');
+type Tagged = { [LINK]: Link };
+const linkOf = (emitter: object): Link => (emitter as Tagged)[LINK];
 
 
 /** The failure of a WebSocket whose socket failed with `error`. */
@@ -203,18 +211,20 @@ export class Link implements WebSocketLink, PingPort, UpgradeOwner {
       return;
     }
     this.#ws = ws;
-    ws.on('message', this.#onMessage);
-    ws.on('error', this.#onWsError);
-    ws.on('close', this.#onWsClose);
+    (ws as unknown as Tagged)[LINK] = this;
+    ws.on('message', Link.#onMessage);
+    ws.on('error', Link.#onWsError);
+    ws.on('close', Link.#onWsClose);
     if (switched.protocol === 'http2') {
       // A stream is not the connection's socket: the connection's shutdown and loss come as
       // events, a reset as the stream's error. (An HTTP/1.1 socket's come through onShutdown and onClosed.)
-      this.#events = this.#connection.subscribe({ next: this.#onConnectionEvent, error: NOOP });
-      socket.on('error', this.#onSocketError);
+      this.#events = this.#connection.subscribe({ next: event => this.#onConnectionEvent(event), error: NOOP });
+      (socket as unknown as Tagged)[LINK] = this;
+      socket.on('error', Link.#onSocketError);
     }
     const { keepalive } = this.#options;
     if (keepalive) {
-      ws.on('pong', this.#onPong);
+      ws.on('pong', Link.#onPong);
       this.#pingClock = new PingClock(keepalive.interval, keepalive.timeout, this);
     }
     socket.resume();
@@ -240,7 +250,9 @@ export class Link implements WebSocketLink, PingPort, UpgradeOwner {
     this.#socket?.destroy(error);
   }
 
-  readonly #onPong = (): void => this.#pingClock?.answered();
+  static #onPong(this: WebSocket): void {
+    linkOf(this).#pingClock?.answered();
+  }
 
   // ---- closing ----
 
@@ -278,49 +290,51 @@ export class Link implements WebSocketLink, PingPort, UpgradeOwner {
   }
 
   /** Over HTTP/2 (see #onSwitched). */
-  readonly #onConnectionEvent = (event: ConnectionEvent): void => {
+  #onConnectionEvent(event: ConnectionEvent): void {
     if (event.type === 'closing' && event.initiator === 'client') this.onShutdown();
     else if (event.type === 'disconnected') this.#connectionLost = true;
-  };
+  }
 
-  // ---- the WebSocket's events ----
+  // ---- the WebSocket's events (shared listeners: `this` is the ws object, or the HTTP/2 stream) ----
 
-  readonly #onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
+  static #onMessage(this: WebSocket, data: WebSocket.RawData, isBinary: boolean): void {
     // binaryType is ws's default, 'nodebuffer': `data` is one Buffer (fragments already joined).
     const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? Buffer.from(data) : data;
     // Binary: the Buffer itself (a Uint8Array), no copy, as the connection's `data` events do.
-    this.#sink.next(isBinary ? bytes : bytes.toString('utf8'));
-  };
+    linkOf(this).#sink.next(isBinary ? bytes : bytes.toString('utf8'));
+  }
 
-  readonly #onWsError = (error: Error): void => {
+  static #onWsError(this: WebSocket, error: Error): void {
+    const link = linkOf(this);
     const code = (error as { code?: unknown }).code;
     if (typeof code === 'string' && code.startsWith('WS_ERR_')) {
       // The server broke the protocol; ws answers with a close frame (1002, 1007, 1009...).
       const closeCode = closeCodeOf(code);
-      this.#failure ??= new WebSocketClosedError(closeCode, error.message, `websocket protocol error: ${error.message} (closed with ${closeCode})`);
-      this.#pingClock?.stop();
-      this.#armCloseTimer();
+      link.#failure ??= new WebSocketClosedError(closeCode, error.message, `websocket protocol error: ${error.message} (closed with ${closeCode})`);
+      link.#pingClock?.stop();
+      link.#armCloseTimer();
     } else {
-      this.#failure ??= connectionLost(error);
+      link.#failure ??= connectionLost(error);
     }
-  };
+  }
 
   /** The HTTP/2 stream's error (see #onSwitched). */
-  readonly #onSocketError = (error: Error): void => {
+  static #onSocketError(this: Socket, error: Error): void {
     // A reset of the WebSocket's stream (RST_STREAM) ends this WebSocket, not the connection.
     const reset = (error as { code?: unknown }).code === 'ERR_HTTP2_STREAM_ERROR';
-    this.#failure ??= reset ? new WebSocketClosedError(ABNORMAL_CLOSURE, '', `websocket closed abnormally (1006): the server reset its HTTP/2 stream: ${describe(error)}`) : connectionLost(error);
-  };
+    linkOf(this).#failure ??= reset ? new WebSocketClosedError(ABNORMAL_CLOSURE, '', `websocket closed abnormally (1006): the server reset its HTTP/2 stream: ${describe(error)}`) : connectionLost(error);
+  }
 
-  readonly #onWsClose = (code: number, reasonBytes: Buffer): void => {
+  static #onWsClose(this: WebSocket, code: number, reasonBytes: Buffer): void {
+    const link = linkOf(this);
     const reason = reasonBytes.toString('utf8');
-    if (code === ABNORMAL_CLOSURE && this.#initiator === undefined && !this.#connectionLost && this.#overHttp2()) {
+    if (code === ABNORMAL_CLOSURE && link.#initiator === undefined && !link.#connectionLost && link.#overHttp2()) {
       // The stream ended (END_STREAM, or RST_STREAM(CANCEL), which node reports without an error) before any close frame.
-      this.#failure ??= new WebSocketClosedError(code, '', 'websocket closed abnormally (1006): the server ended its HTTP/2 stream without a close frame');
+      link.#failure ??= new WebSocketClosedError(code, '', 'websocket closed abnormally (1006): the server ended its HTTP/2 stream without a close frame');
     }
-    const error = closeOutcome({ code, reason, initiator: this.#initiator, failure: this.#failure, connectionLost: this.#connectionLost });
-    this.#end(error, { code, reason, error });
-  };
+    const error = closeOutcome({ code, reason, initiator: link.#initiator, failure: link.#failure, connectionLost: link.#connectionLost });
+    link.#end(error, { code, reason, error });
+  }
 
   /** The link is over: release everything, tell the channel, then the subscribers. */
   #end(error: RxconnError | undefined, end?: LinkEnd): void {
@@ -330,7 +344,7 @@ export class Link implements WebSocketLink, PingPort, UpgradeOwner {
     clearTimeout(this.#closeTimer);
     this.#events?.unsubscribe();
     this.#upgrade?.unsubscribe();
-    this.#socket?.off('error', this.#onSocketError);
+    this.#socket?.off('error', Link.#onSocketError);
     this.#hooks.onEnd(this, end);
     if (error) this.#sink.error(error);
     else this.#sink.complete();

@@ -14,6 +14,7 @@ import { fork } from 'node:child_process';
 import { connect as h2connect } from 'node:http2';
 import type { ClientHttp2Session } from 'node:http2';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { WebSocket } from 'ws';
 import { reportResult, withTimeout } from './common.js';
 import { loadOpen, openConnected } from './clients/rxconn.js';
@@ -33,6 +34,10 @@ export interface ScalePoint {
   readonly rss: number;
   readonly heap: number;
   readonly external: number;
+  /** The young generation's committed memory (V8's new space): sized by the allocation rate, not by connections. */
+  readonly young?: number;
+  /** All of V8's heap spaces, committed and resident (`total_physical_size`). */
+  readonly heapPhysical?: number;
   /** Wall time to open this step's new connections, in ms. */
   readonly openMs: number;
 }
@@ -79,7 +84,8 @@ async function settle(count: number, openMs: number): Promise<ScalePoint> {
     gcFn();
   }
   const usage = process.memoryUsage();
-  return { count, rss: usage.rss, heap: usage.heapUsed, external: usage.external, openMs };
+  const young = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.physical_space_size ?? 0;
+  return { count, rss: usage.rss, heap: usage.heapUsed, external: usage.external, young, heapPhysical: getHeapStatistics().total_physical_size, openMs };
 }
 
 interface Server {

@@ -41,6 +41,14 @@ const STREAM_WINDOW = 1024 * 1024;
 /** Our connection-level receive window, across all streams. */
 const CONNECTION_WINDOW = 16 * 1024 * 1024;
 
+/**
+ * Where the node session's listeners find their session: they are static methods shared by every
+ * session (`this` is node's session), not closures made per connection.
+ */
+const SESSION = Symbol('rxconn.http2Session');
+type Tagged = { [SESSION]: Http2Session };
+const sessionOf = (session: ClientHttp2Session): Http2Session => (session as unknown as Tagged)[SESSION];
+
 class Http2Session implements Session, Http2StreamOwner, PingPort {
   readonly protocol = 'http2';
   readonly socket: Socket;
@@ -97,10 +105,11 @@ class Http2Session implements Session, Http2StreamOwner, PingPort {
       },
     });
     const session = this.session;
-    session.on('remoteSettings', this.#onRemoteSettings);
-    session.on('goaway', this.#onGoaway);
-    session.on('error', this.#onError);
-    session.on('close', this.#onSessionClose);
+    (session as unknown as Tagged)[SESSION] = this;
+    session.on('remoteSettings', Http2Session.#onRemoteSettings);
+    session.on('goaway', Http2Session.#onGoaway);
+    session.on('error', Http2Session.#onError);
+    session.on('close', Http2Session.#onSessionClose);
     this.#keepalive = options.keepalive;
     this.#lingerMs = Math.min(options.closeTimeout, 1_000);
     const settingsTimeout = options.connectTimeout;
@@ -195,7 +204,8 @@ class Http2Session implements Session, Http2StreamOwner, PingPort {
   /** Keepalive (see `ping-clock.ts`): one PING. */
   sendPing(): boolean {
     try {
-      sendPing(this.session, this.#onPingAck);
+      // A closure per ping (one every keepalive interval) rather than one held by every idle session.
+      sendPing(this.session, (error, _duration, foreign) => this.#pingAcked(error, foreign));
       return true;
     } catch {
       return false; // already destroyed: its close event reports why
@@ -210,14 +220,14 @@ class Http2Session implements Session, Http2StreamOwner, PingPort {
    * A keepalive PING's ACK. An error (ERR_HTTP2_PING_CANCEL) means the session is going away and
    * reports why itself; an ACK that does not echo our payload is a protocol violation.
    */
-  readonly #onPingAck = (error: Error | null, _duration: number, foreign: boolean): void => {
+  #pingAcked(error: Error | null, foreign: boolean): void {
     if (error) this.#pingClock?.stop();
     else if (!foreign) this.#pingClock?.answered();
     else {
       this.#pingClock?.stop();
       this.destroy(foreignAckError());
     }
-  };
+  }
 
   isGone(): boolean {
     return this.#closed || this.session.destroyed;
@@ -255,7 +265,11 @@ class Http2Session implements Session, Http2StreamOwner, PingPort {
     this.#listener.onDraining({ reason });
   }
 
-  readonly #onRemoteSettings = (settings: Settings): void => {
+  static #onRemoteSettings(this: ClientHttp2Session, settings: Settings): void {
+    sessionOf(this).#remoteSettings(settings);
+  }
+
+  #remoteSettings(settings: Settings): void {
     const previous = this.#maxStreams;
     this.#maxStreams = settings.maxConcurrentStreams ?? 2 ** 32 - 1;
     if (this.#closed) return;
@@ -270,9 +284,13 @@ class Http2Session implements Session, Http2StreamOwner, PingPort {
     } else if (this.#maxStreams > previous && this.canStart()) {
       this.#listener.onCapacity();
     }
-  };
+  }
 
-  readonly #onGoaway = (errorCode: number, lastStreamId: number, data?: Buffer): void => {
+  static #onGoaway(this: ClientHttp2Session, errorCode: number, lastStreamId: number, data?: Buffer): void {
+    sessionOf(this).#goawayReceived(errorCode, lastStreamId, data);
+  }
+
+  #goawayReceived(errorCode: number, lastStreamId: number, data?: Buffer): void {
     if (this.#closed) return;
     this.#draining = true;
     // node closes the streams above lastStreamId itself (REFUSED_STREAM) right after this
@@ -290,9 +308,13 @@ class Http2Session implements Session, Http2StreamOwner, PingPort {
     const reason = `the server sent GOAWAY with ${errorCodeName(errorCode)}, last stream id ${lastStreamId}${goaway.debugData ? ` (${JSON.stringify(goaway.debugData)})` : ''}`;
     this.#reason ??= new ConnectionDownError(`the server closed the connection: ${reason}`);
     this.#listener.onDraining({ goaway, reason });
-  };
+  }
 
-  readonly #onError = (error: Error): void => {
+  static #onError(this: ClientHttp2Session, error: Error): void {
+    sessionOf(this).#failed(error);
+  }
+
+  #failed(error: Error): void {
     const code = (error as { code?: unknown }).code;
     if (code === 'ERR_HTTP2_ERROR') {
       this.#reason ??= new ProtocolError(
@@ -304,12 +326,16 @@ class Http2Session implements Session, Http2StreamOwner, PingPort {
     } else {
       this.#reason ??= new ConnectionDownError(`the connection was lost: ${describe(error)}`, { cause: error });
     }
-  };
+  }
 
-  readonly #onSessionClose = (): void => {
+  static #onSessionClose(this: ClientHttp2Session): void {
+    sessionOf(this).#closedByNode();
+  }
+
+  #closedByNode(): void {
     this.#reason ??= new ConnectionDownError('the server closed the connection');
     this.#finish();
-  };
+  }
 
   #finish(): void {
     if (this.#closed) return;

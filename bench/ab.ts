@@ -8,7 +8,9 @@
  * Clients are named as in drivers.ts. `--processes=N` repeats the whole comparison in N fresh
  * processes and reports the median over them. `--ref=<commit>` compiles lib/ as it was at that
  * commit, with this bench, and names its clients `ref:<name>`: `--a=ref:rxconn-json
- * --b=rxconn-json --ref=HEAD~1` weighs one change in one process.
+ * --b=rxconn-json --ref=HEAD~1` weighs one change in one process. `AB_NODE_FLAGS` passes node
+ * flags to the measuring processes (`AB_NODE_FLAGS=--min-semi-space-size=16` fixes the young
+ * generation's size, to tell GC-state effects from the code's own cost).
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -129,7 +131,7 @@ async function interleaved(names: readonly [string, string], clients: HttpClient
 
 /** Runs the built copy once; resolves with its exit code and what it printed. */
 function runBuilt(args: readonly string[], echo: boolean): Promise<{ code: number; out: string }> {
-  const proc = spawn(process.execPath, [compiled('ab'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [...(process.env.AB_NODE_FLAGS ? process.env.AB_NODE_FLAGS.split(' ') : []), compiled('ab'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   proc.stdout.on('data', (chunk: Buffer) => {
     out += chunk.toString();

@@ -2,8 +2,8 @@
  * The clock of a keepalive (HTTP/2 PING, WebSocket ping): a ping `interval` ms after the start
  * and after each answer, so at most one is out, and `timeout` ms for its answer. Whoever owns it
  * sends the pings and reports the answers. One object per connection and no closure: the timer
- * calls one shared function with the clock as its argument (an idle connection carries it for hours). (A socket-level timer inside a protocol
- * module: the exception STYLE.md allows.)
+ * calls one shared function with the clock as its argument (an idle connection carries it for
+ * hours). (A socket-level timer inside a protocol module: the exception STYLE.md allows.)
  */
 
 /** What the clock asks of its owner. */

@@ -60,6 +60,32 @@ describe.skipIf(skip)('websocketd', () => {
     await conn.shutdown();
   });
 
+  /**
+   * The connection's graceful shutdown with a WebSocket open and subscribed: the link, as its
+   * socket's owner, is told of the shutdown by the connection itself (no subscription to the
+   * connection's events): it sends close 1001, the real server echoes it, the channel completes
+   * and the connection closes, directly and through nginx's WebSocket proxy.
+   */
+  async function shutdownWithWebSocketOpen(origin: string, path: string): Promise<void> {
+    const leaks = leakCheck();
+    const conn = open(origin, { retry: { initialDelay: 5, maxDelay: 20 } });
+    const channel = conn.websocket(path);
+    const closes = firstValueFrom(channel.events.pipe(filter(event => event.type === 'close')));
+    const ended = new Promise<unknown>(resolve => channel.subscribe({ error: resolve, complete: () => resolve('completed') }));
+    const first = firstValueFrom(channel);
+    channel.send('open');
+    expect(await first).toBe('open');
+    await conn.shutdown();
+    expect(await ended).toBe('completed');
+    expect(await closes).toMatchObject({ type: 'close', code: 1001 });
+    expect(conn.state).toBe('closed');
+    await leaks.check();
+  }
+
+  it('shutdown() with a WebSocket open: close 1001 echoed, the channel completes, directly', () => shutdownWithWebSocketOpen(`http://127.0.0.1:${port}`, '/'));
+
+  it.skipIf(skipProxy)('shutdown() with a WebSocket open: close 1001 echoed, the channel completes, through nginx', () => shutdownWithWebSocketOpen(nginx!.origin('h1'), '/ws'));
+
   it('websocketd killed -9 mid-session: the channel errors typed; after the restart a new channel works', async () => {
     const conn = open(`http://127.0.0.1:${port}`, { retry: { initialDelay: 5, maxDelay: 20, maxRetries: Infinity } });
     const channel = conn.websocket('/');

@@ -38,8 +38,7 @@ export class PendingRequest implements UpgradeSink, Unsubscribable {
   startMark = 0;
   /** The `request.timeout` timer, if any. */
   deadline: Subscription | undefined;
-  /** Whether it is in its table's list of active streams, and its neighbours there (see stream-table.ts). */
-  listed = false;
+  /** Its neighbours in its table's list of active streams (see stream-table.ts). */
   older: PendingRequest | undefined;
   newer: PendingRequest | undefined;
   /** The stream on the wire, while it is in flight. */

@@ -14,12 +14,11 @@ const TERMINAL: ReadonlySet<ConnectionState> = new Set(['closed', 'failed']);
 export class Signals {
   /** Who watches the events: made when first watched, let go when nobody does. */
   #events: Subject<ConnectionEvent> | undefined;
-  /** The events have ended: completed, or errored with `error`. */
+  /** Everything has ended: the events completed (or errored with `error`), and the state completed. */
   #eventsEnd: { readonly error: RxconnError | undefined } | undefined;
   #state: ConnectionState = 'connecting';
   /** Who watches the state (`state$`), as {@link #events}: most connections are only read. */
   #stateWatch: BehaviorSubject<ConnectionState> | undefined;
-  #stateDone = false;
 
   /** The current state. */
   get state(): ConnectionState {
@@ -28,7 +27,7 @@ export class Signals {
 
   /** The state, then its changes, until everything is closed (after that: the final state, and complete). */
   watchState(subscriber: Subscriber<ConnectionState>): TeardownLogic {
-    if (this.#stateDone) {
+    if (this.#eventsEnd) {
       subscriber.next(this.#state);
       subscriber.complete();
       return undefined;
@@ -71,7 +70,6 @@ export class Signals {
     else events?.complete();
     const state = this.#stateWatch;
     this.#stateWatch = undefined;
-    this.#stateDone = true;
     state?.complete();
   }
 }

@@ -144,7 +144,6 @@ export class StreamTable implements PendingHooks {
     if (newest) newest.newer = request;
     else this.#oldest = request;
     this.#newest = request;
-    request.listed = true;
     this.#activeCount++;
     request.startMark = this.#hooks.completions(session);
     request.start(session);
@@ -174,16 +173,15 @@ export class StreamTable implements PendingHooks {
     return true;
   }
 
-  /** Takes `request` out of the active streams, if it is there. */
+  /** Takes `request` out of the active streams, if it is there (listed: it has an older one, or is the oldest). */
   #deactivate(request: PendingRequest): boolean {
-    if (!request.listed) return false;
     const { older, newer } = request;
+    if (older === undefined && this.#oldest !== request) return false;
     if (older) older.newer = newer;
     else this.#oldest = newer;
     if (newer) newer.older = older;
     else this.#newest = older;
     request.older = request.newer = undefined;
-    request.listed = false;
     this.#activeCount--;
     return true;
   }

@@ -31,14 +31,10 @@ import { IDLE_CLOSE_PLANNED_AFTER } from './http1-keep-alive.js';
 import { ResponseParser } from './http1-parser.js';
 import { writeRequest } from './http1-request.js';
 import type { SessionFactory } from './protocols.js';
+import { OwnerTag } from './owner-tag.js';
 
-/**
- * Where the socket's listeners find their session: they are static methods shared by every
- * session (`this` is the socket), not closures made per connection.
- */
-const SESSION = Symbol('rxconn.http1Session');
-type Tagged = { [SESSION]: Http1Session };
-const sessionOf = (socket: Socket): Http1Session => (socket as unknown as Tagged)[SESSION];
+/** Where the socket's listeners, static methods shared by every session, find their session. */
+const SESSION = new OwnerTag<Http1Session>('rxconn.http1Session');
 
 class Http1Session implements Session, ExchangeSession {
   readonly protocol = 'http1' as const;
@@ -82,7 +78,7 @@ class Http1Session implements Session, ExchangeSession {
     // A request can be several writes (a streamed body): no Nagle wait between them. (HTTP/2 needs
     // no call: node's Http2Session turns Nagle off on any socket it runs on, ours included.)
     socket.setNoDelay(true);
-    (socket as unknown as Tagged)[SESSION] = this;
+    SESSION.set(socket, this);
     socket.on('data', Http1Session.#onData);
     socket.on('end', Http1Session.#onEnd);
     socket.on('error', Http1Session.#onError);
@@ -298,19 +294,19 @@ class Http1Session implements Session, ExchangeSession {
   }
 
   static #onData(this: Socket, chunk: Buffer): void {
-    sessionOf(this).#read(chunk);
+    SESSION.of(this).#read(chunk);
   }
 
   static #onEnd(this: Socket): void {
-    sessionOf(this).#ended();
+    SESSION.of(this).#ended();
   }
 
   static #onError(this: Socket, error: Error): void {
-    sessionOf(this).#peerClosed(new ConnectionDownError(`socket error: ${describe(error)}`, { cause: error }));
+    SESSION.of(this).#peerClosed(new ConnectionDownError(`socket error: ${describe(error)}`, { cause: error }));
   }
 
   static #onSocketClose(this: Socket): void {
-    sessionOf(this).#peerClosed(new ConnectionDownError('the connection closed'));
+    SESSION.of(this).#peerClosed(new ConnectionDownError('the connection closed'));
   }
 
   /**

@@ -33,6 +33,7 @@ import { NOT_STARTED } from '../core/session.js';
 import type { Session, SessionListener, StreamHandle, StreamSink, UpgradeSink } from '../core/session.js';
 import { startExtendedConnect } from './websocket/extended-connect.js';
 import type { SessionFactory } from './protocols.js';
+import { OwnerTag } from './owner-tag.js';
 
 /** Client stream ids are odd and end at 2^31-1: past this many streams the session drains. */
 const MAX_STREAMS_PER_SESSION = 2 ** 30 - 1;
@@ -41,13 +42,8 @@ const STREAM_WINDOW = 1024 * 1024;
 /** Our connection-level receive window, across all streams. */
 const CONNECTION_WINDOW = 16 * 1024 * 1024;
 
-/**
- * Where the node session's listeners find their session: they are static methods shared by every
- * session (`this` is node's session), not closures made per connection.
- */
-const SESSION = Symbol('rxconn.http2Session');
-type Tagged = { [SESSION]: Http2Session };
-const sessionOf = (session: ClientHttp2Session): Http2Session => (session as unknown as Tagged)[SESSION];
+/** Where node's session's listeners, static methods shared by every session, find their session. */
+const SESSION = new OwnerTag<Http2Session>('rxconn.http2Session');
 
 class Http2Session implements Session, Http2StreamOwner, PingPort {
   readonly protocol = 'http2';
@@ -105,7 +101,7 @@ class Http2Session implements Session, Http2StreamOwner, PingPort {
       },
     });
     const session = this.session;
-    (session as unknown as Tagged)[SESSION] = this;
+    SESSION.set(session, this);
     session.on('remoteSettings', Http2Session.#onRemoteSettings);
     session.on('goaway', Http2Session.#onGoaway);
     session.on('error', Http2Session.#onError);
@@ -266,7 +262,7 @@ class Http2Session implements Session, Http2StreamOwner, PingPort {
   }
 
   static #onRemoteSettings(this: ClientHttp2Session, settings: Settings): void {
-    sessionOf(this).#remoteSettings(settings);
+    SESSION.of(this).#remoteSettings(settings);
   }
 
   #remoteSettings(settings: Settings): void {
@@ -287,7 +283,7 @@ class Http2Session implements Session, Http2StreamOwner, PingPort {
   }
 
   static #onGoaway(this: ClientHttp2Session, errorCode: number, lastStreamId: number, data?: Buffer): void {
-    sessionOf(this).#goawayReceived(errorCode, lastStreamId, data);
+    SESSION.of(this).#goawayReceived(errorCode, lastStreamId, data);
   }
 
   #goawayReceived(errorCode: number, lastStreamId: number, data?: Buffer): void {
@@ -311,7 +307,7 @@ class Http2Session implements Session, Http2StreamOwner, PingPort {
   }
 
   static #onError(this: ClientHttp2Session, error: Error): void {
-    sessionOf(this).#failed(error);
+    SESSION.of(this).#failed(error);
   }
 
   #failed(error: Error): void {
@@ -329,7 +325,7 @@ class Http2Session implements Session, Http2StreamOwner, PingPort {
   }
 
   static #onSessionClose(this: ClientHttp2Session): void {
-    sessionOf(this).#closedByNode();
+    SESSION.of(this).#closedByNode();
   }
 
   #closedByNode(): void {

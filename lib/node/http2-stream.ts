@@ -31,6 +31,7 @@ import {
   StreamResetError,
   describe,
 } from '../core/errors.js';
+import { OwnerTag } from './owner-tag.js';
 import { watchSendStall } from './send-stall.js';
 import type { SendStallWatch } from './send-stall.js';
 import { errorCodeName, headerListSize, requestHeaders, responseHeaders } from './http2-headers.js';
@@ -50,9 +51,8 @@ const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_ENHANCE_YOUR_CALM } = co
  */
 const ENDS_BY_DEFAULT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'DELETE']);
 
-/** Where a stream's shared listeners find their request. */
-const REQUEST = Symbol('rxconn.http2Request');
-type TaggedStream = ClientHttp2Stream & { [REQUEST]: Http2Request };
+/** Where a stream's listeners, static methods shared by every request, find their request. */
+const REQUEST = new OwnerTag<Http2Request>('rxconn.http2Request');
 
 /** What a stream needs from its session. */
 export interface Http2StreamOwner {
@@ -99,7 +99,7 @@ export class Http2Request {
     this.#stream = stream;
     this.#sink = sink;
     // Shared listeners that find their request on the stream: no closures per request (hot path).
-    (stream as TaggedStream)[REQUEST] = this;
+    REQUEST.set(stream, this);
     stream.on('headers', Http2Request.#onInform);
     stream.on('response', Http2Request.#onResponse);
     stream.on('data', Http2Request.#onData);
@@ -207,15 +207,15 @@ export class Http2Request {
     return headers;
   }
 
-  static #onInform(this: TaggedStream, raw: IncomingHttpHeaders): void {
-    const request = this[REQUEST];
+  static #onInform(this: ClientHttp2Stream, raw: IncomingHttpHeaders): void {
+    const request = REQUEST.of(this);
     if (request.#settled) return;
     const headers = request.#headers(raw, 'informational response headers');
     if (headers) request.#sink.next({ type: 'inform', status: Number(raw[':status']), headers });
   }
 
-  static #onResponse(this: TaggedStream, raw: IncomingHttpHeaders): void {
-    const request = this[REQUEST];
+  static #onResponse(this: ClientHttp2Stream, raw: IncomingHttpHeaders): void {
+    const request = REQUEST.of(this);
     if (request.#settled) return;
     const headers = request.#headers(raw, 'response headers');
     if (!headers) return;
@@ -223,20 +223,20 @@ export class Http2Request {
     request.#sink.next({ type: 'response', status: Number(raw[':status']), headers });
   }
 
-  static #onData(this: TaggedStream, data: Buffer): void {
-    const request = this[REQUEST];
+  static #onData(this: ClientHttp2Stream, data: Buffer): void {
+    const request = REQUEST.of(this);
     if (!request.#settled) request.#sink.next({ type: 'data', data });
   }
 
-  static #onTrailers(this: TaggedStream, raw: IncomingHttpHeaders): void {
-    const request = this[REQUEST];
+  static #onTrailers(this: ClientHttp2Stream, raw: IncomingHttpHeaders): void {
+    const request = REQUEST.of(this);
     if (request.#settled) return;
     const headers = request.#headers(raw, 'trailers');
     if (headers) request.#sink.next({ type: 'trailers', headers });
   }
 
-  static #onEnd(this: TaggedStream): void {
-    const request = this[REQUEST];
+  static #onEnd(this: ClientHttp2Stream): void {
+    const request = REQUEST.of(this);
     // node also ends the readable side of every stream when the session is destroyed, with or
     // without END_STREAM: such an end is not a complete response (see completeIfEnded).
     if (request.#owner.isGone()) return;
@@ -256,12 +256,12 @@ export class Http2Request {
     request.#sink.complete();
   }
 
-  static #onError(this: TaggedStream, error: Error): void {
-    this[REQUEST].#error ??= error;
+  static #onError(this: ClientHttp2Stream, error: Error): void {
+    REQUEST.of(this).#error ??= error;
   }
 
-  static #onClose(this: TaggedStream): void {
-    const request = this[REQUEST];
+  static #onClose(this: ClientHttp2Stream): void {
+    const request = REQUEST.of(this);
     request.#stopBody();
     if (!request.#settled) {
       request.#settled = true;

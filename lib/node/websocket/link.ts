@@ -17,6 +17,7 @@ import type { CloseInitiator } from '../../core/websocket/close-outcome.js';
 import { checkNegotiated, checkSwitched, createKey, handshakeHeaders } from './handshake.js';
 import { MAX_REFUSAL_BODY, WebSocketHandshakeError } from '../../core/websocket/handshake-error.js';
 import { PingClock } from '../ping-clock.js';
+import { OwnerTag } from '../owner-tag.js';
 import type { PingPort } from '../ping-clock.js';
 import type { ResolvedWebSocketOptions } from '../../core/websocket/options.js';
 
@@ -26,14 +27,8 @@ const TEXT = { binary: false, compress: false } as const;
 const BINARY = { binary: true, compress: false } as const;
 /** The connection's error is not the link's: its end reaches the link through the socket. */
 const NOOP = (): void => {};
-/**
- * Where the shared listeners below find their link: on the ws object (and the HTTP/2 stream).
- * Listeners that are static methods rather than arrow fields make no closures per WebSocket,
- * and idle WebSockets count by the thousand.
- */
-const LINK = Symbol('rxconn.link');
-type Tagged = { [LINK]: Link };
-const linkOf = (emitter: object): Link => (emitter as Tagged)[LINK];
+/** Where ws's (and the HTTP/2 stream's) listeners, static methods shared by every link, find their link. */
+const LINK = new OwnerTag<Link>('rxconn.link');
 
 
 /** The failure of a WebSocket whose socket failed with `error`. */
@@ -211,7 +206,7 @@ export class Link implements WebSocketLink, PingPort, UpgradeOwner {
       return;
     }
     this.#ws = ws;
-    (ws as unknown as Tagged)[LINK] = this;
+    LINK.set(ws, this);
     ws.on('message', Link.#onMessage);
     ws.on('error', Link.#onWsError);
     ws.on('close', Link.#onWsClose);
@@ -219,7 +214,7 @@ export class Link implements WebSocketLink, PingPort, UpgradeOwner {
       // A stream is not the connection's socket: the connection's shutdown and loss come as
       // events, a reset as the stream's error. (An HTTP/1.1 socket's come through onShutdown and onClosed.)
       this.#events = this.#connection.subscribe({ next: event => this.#onConnectionEvent(event), error: NOOP });
-      (socket as unknown as Tagged)[LINK] = this;
+      LINK.set(socket, this);
       socket.on('error', Link.#onSocketError);
     }
     const { keepalive } = this.#options;
@@ -251,7 +246,7 @@ export class Link implements WebSocketLink, PingPort, UpgradeOwner {
   }
 
   static #onPong(this: WebSocket): void {
-    linkOf(this).#pingClock?.answered();
+    LINK.of(this).#pingClock?.answered();
   }
 
   // ---- closing ----
@@ -301,11 +296,11 @@ export class Link implements WebSocketLink, PingPort, UpgradeOwner {
     // binaryType is ws's default, 'nodebuffer': `data` is one Buffer (fragments already joined).
     const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? Buffer.from(data) : data;
     // Binary: the Buffer itself (a Uint8Array), no copy, as the connection's `data` events do.
-    linkOf(this).#sink.next(isBinary ? bytes : bytes.toString('utf8'));
+    LINK.of(this).#sink.next(isBinary ? bytes : bytes.toString('utf8'));
   }
 
   static #onWsError(this: WebSocket, error: Error): void {
-    const link = linkOf(this);
+    const link = LINK.of(this);
     const code = (error as { code?: unknown }).code;
     if (typeof code === 'string' && code.startsWith('WS_ERR_')) {
       // The server broke the protocol; ws answers with a close frame (1002, 1007, 1009...).
@@ -322,11 +317,11 @@ export class Link implements WebSocketLink, PingPort, UpgradeOwner {
   static #onSocketError(this: Socket, error: Error): void {
     // A reset of the WebSocket's stream (RST_STREAM) ends this WebSocket, not the connection.
     const reset = (error as { code?: unknown }).code === 'ERR_HTTP2_STREAM_ERROR';
-    linkOf(this).#failure ??= reset ? new WebSocketClosedError(ABNORMAL_CLOSURE, '', `websocket closed abnormally (1006): the server reset its HTTP/2 stream: ${describe(error)}`) : connectionLost(error);
+    LINK.of(this).#failure ??= reset ? new WebSocketClosedError(ABNORMAL_CLOSURE, '', `websocket closed abnormally (1006): the server reset its HTTP/2 stream: ${describe(error)}`) : connectionLost(error);
   }
 
   static #onWsClose(this: WebSocket, code: number, reasonBytes: Buffer): void {
-    const link = linkOf(this);
+    const link = LINK.of(this);
     const reason = reasonBytes.toString('utf8');
     if (code === ABNORMAL_CLOSURE && link.#initiator === undefined && !link.#connectionLost && link.#overHttp2()) {
       // The stream ended (END_STREAM, or RST_STREAM(CANCEL), which node reports without an error) before any close frame.

@@ -4,6 +4,11 @@
  * kind and name, per connection. A developer's tool (not part of `npm run bench`):
  *
  *   npx tsx bench/heap.ts --client=rxconn-http2 --count=1000      # or raw-http2, rxconn-websocket, raw-ws
+ *
+ * `--client=rxconn-inflight` / `raw-inflight` count what one request *in flight* keeps alive
+ * instead: N GETs sent as users write them (`lastValueFrom(conn.get(path).pipe(json()))`, or the
+ * raw session wrapped in a Promise that collects the chunks), held unanswered by the server. What
+ * each of them keeps is what a scavenge copies at high concurrency.
  */
 import { createServer as createH2cServer } from 'node:http2';
 import { connect as h2connect } from 'node:http2';
@@ -12,7 +17,9 @@ import type { AddressInfo } from 'node:net';
 import { writeHeapSnapshot } from 'node:v8';
 import { readFileSync, rmSync } from 'node:fs';
 import { WebSocket, WebSocketServer } from 'ws';
-import { open } from '../lib/index.js';
+import type { ClientHttp2Session, ServerHttp2Stream } from 'node:http2';
+import { filter, firstValueFrom, lastValueFrom } from 'rxjs';
+import { json, open } from '../lib/index.js';
 
 const args = new Map(process.argv.slice(2).map(a => a.replace(/^--/, '').split('=') as [string, string]));
 const client = args.get('client') ?? 'rxconn-http2';
@@ -180,7 +187,18 @@ function histogram(): Map<string, { count: number; size: number }> {
 
 async function main(): Promise<void> {
   const h2 = createH2cServer();
-  h2.on('stream', s => { s.respond({ ':status': 200 }); s.end('ok'); });
+  /** Streams of `/hold`, unanswered, and who waits for the next one. */
+  const held: ServerHttp2Stream[] = [];
+  const holding: (() => void)[] = [];
+  const hold = (): Promise<() => void> => new Promise(resolve => holding.push(() => {
+    const stream = held.shift()!;
+    resolve(() => { stream.respond({ ':status': 200 }); stream.end('{"d":"ok"}'); });
+  }));
+  h2.on('stream', (s, headers) => {
+    if (headers[':path'] !== '/hold') { s.respond({ ':status': 200 }); s.end('ok'); return; }
+    held.push(s);
+    holding.shift()?.();
+  });
   h2.on('session', s => s.on('error', () => undefined));
   const http = createHttpServer();
   const wss = new WebSocketServer({ server: http });
@@ -214,6 +232,42 @@ async function main(): Promise<void> {
       });
     }),
   };
+  let h2conn: ReturnType<typeof open> | undefined;
+  let h2session: ClientHttp2Session | undefined;
+  /** Their outcome does not matter: the last ones are cut off by the close at the end. */
+  const settled = (promise: Promise<unknown>): void => void promise.catch(() => undefined);
+  openers['rxconn-inflight'] = async () => {
+    if (!h2conn) {
+      h2conn = open(h2c, { protocols: ['http2'] });
+      await firstValueFrom(h2conn.pipe(filter(e => e.type === 'connected')));
+    }
+    const answered = hold();
+    settled(lastValueFrom(h2conn.get('/hold').pipe(json())));
+    return answered;
+  };
+  openers['raw-inflight'] = async () => {
+    if (!h2session) {
+      const s = h2session = h2connect(h2c);
+      await new Promise(r => s.once('remoteSettings', r));
+    }
+    const answered = hold();
+    const stream = h2session.request({ ':method': 'GET', ':scheme': 'http', ':authority': h2c.slice(7), ':path': '/hold' });
+    settled(new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let status = 0;
+      stream.on('response', headers => { status = Number(headers[':status']); });
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        try {
+          resolve({ status, body: JSON.parse((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8')) as unknown });
+        } catch (error) {
+          reject(error);
+        }
+      });
+      stream.on('error', reject);
+    }));
+    return answered;
+  };
   const opener = openers[client];
   if (!opener) throw new Error(`unknown client ${client}`);
   for (const close of await Promise.all(Array.from({ length: 20 }, opener))) close();
@@ -232,6 +286,8 @@ async function main(): Promise<void> {
   console.log(`${client}: ${(total / 1024).toFixed(1)} KiB of heap per connection (${count} connections)`);
   for (const r of rows.slice(0, Number(args.get('top') ?? 60))) console.log(`${r.size.toFixed(0).padStart(7)} B ${r.count.toFixed(2).padStart(6)} × ${r.key}`);
   for (const close of closers) close();
+  h2conn?.close();
+  h2session?.destroy();
   h2.close(); http.close();
   setTimeout(() => process.exit(0), 500).unref();
 }

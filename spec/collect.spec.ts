@@ -107,9 +107,30 @@ describe('body()', () => {
     expect(run(collected).values[0].body).toBe('x');
     expect(subscriptions).toBe(2);
   });
+
+  it('makes nothing per call without options: one shared operator each, used by many requests at once', () => {
+    expect(body()).toBe(body());
+    expect(text()).toBe(text({}));
+    expect(json()).toBe(json({ maxBytes: undefined }));
+    expect(json<{ a: number }>()).toBe(json());
+    const shared = json();
+    const one = new Subject<ResponseEvent>();
+    const two = new Subject<ResponseEvent>();
+    const first = run(one.pipe(shared));
+    const second = run(two.pipe(shared));
+    two.next(response(201));
+    two.next(data('{"a":2}'));
+    one.next(response(200));
+    one.next(data('{"a":1}'));
+    one.complete();
+    two.complete();
+    expect(first.values.map(r => [r.status, r.body])).toEqual([[200, { a: 1 }]]);
+    expect(second.values.map(r => [r.status, r.body])).toEqual([[201, { a: 2 }]]);
+  });
 });
 
 describe('maxBytes', () => {
+
   it('accepts a body of exactly maxBytes', () => {
     const [r] = run(of(response(200), data('12345'), data('67890')).pipe(body({ maxBytes: 10 }))).values;
     expect(r.body.byteLength).toBe(10);

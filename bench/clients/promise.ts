@@ -117,9 +117,12 @@ export function rxconnPromise(protocol: 'http1' | 'http2', decode: Decode): Http
     async setup(target: HttpTarget): Promise<HttpClient> {
       const { text, json } = await import('../../lib/index.js');
       const conn = await openConnected(target.origin, { protocols: [protocol], tls: { ca: target.ca } });
-      const operator = decode === 'text' ? text() : json();
+      // As users write it: the operator made inline, per request.
+      const request = decode === 'text'
+        ? (path: string) => lastValueFrom(conn.get(path).pipe(text()))
+        : (path: string) => lastValueFrom(conn.get(path).pipe(json()));
       return {
-        request: (path, done) => settle(lastValueFrom(conn.get(path).pipe(operator)), decode, done),
+        request: (path, done) => settle(request(path), decode, done),
         close: () => shutdown(conn),
       };
     },

@@ -2,7 +2,7 @@
  * Operators that collect a response into one value: `body()`, `text()`, `json()`.
  */
 import { Observable } from 'rxjs';
-import type { OperatorFunction, Subscriber } from 'rxjs';
+import type { OperatorFunction, Subscriber, TeardownLogic } from 'rxjs';
 import { InvalidBodyError, ProtocolError } from './errors.js';
 import { concatBytes, decodeUtf8 } from './utf8.js';
 import type { Headers, ResponseEvent } from './events.js';
@@ -90,18 +90,60 @@ class Collector<T> implements ResponseObserver {
   }
 }
 
-/**
- * The operator. Piped straight onto a request (a {@link RequestObservable}), it sends the request
- * with the collector as its receiver: the same events, teardown and errors as subscribing to it,
- * without a second subscription in between.
- */
-function collect<T>(decode: Decode<T>, options: CollectOptions = {}): OperatorFunction<ResponseEvent, CollectedResponse<T>> {
-  const maxBytes = options.maxBytes ?? Infinity;
-  return source =>
-    source instanceof RequestObservable
-      ? new Observable<CollectedResponse<T>>(subscriber => source.send(new Collector(subscriber, decode, maxBytes)))
-      : new Observable<CollectedResponse<T>>(subscriber => source.subscribe(new Collector(subscriber, decode, maxBytes)));
+/** Every collecting Observable's subscribe function; RxJS calls it as a method of the Observable. */
+function subscribeCollecting(this: Observable<unknown>, subscriber: Subscriber<unknown>): TeardownLogic {
+  return (this as Collecting<unknown>).start(subscriber as Subscriber<CollectedResponse<unknown>>);
 }
+
+/**
+ * What the operator returns: the source, collected. Piped straight onto a request (a
+ * {@link RequestObservable}), it sends the request with the collector as its receiver: the same
+ * events, teardown and errors as subscribing to it, without a second subscription in between.
+ * Fields and one shared subscribe function, not a closure: it stays alive while its request is
+ * in flight.
+ */
+class Collecting<T> extends Observable<CollectedResponse<T>> {
+  readonly #source: Observable<ResponseEvent>;
+  readonly #decode: Decode<T>;
+  readonly #maxBytes: number;
+
+  constructor(source: Observable<ResponseEvent>, decode: Decode<T>, maxBytes: number) {
+    super(subscribeCollecting);
+    this.#source = source;
+    this.#decode = decode;
+    this.#maxBytes = maxBytes;
+  }
+
+  start(subscriber: Subscriber<CollectedResponse<T>>): TeardownLogic {
+    const collector = new Collector(subscriber, this.#decode, this.#maxBytes);
+    const source = this.#source;
+    return source instanceof RequestObservable ? source.send(collector) : source.subscribe(collector);
+  }
+}
+
+/** The operator. Without a `maxBytes` it is one shared function per decoder: nothing is made per call. */
+function collector<T>(decode: Decode<T>): (options?: CollectOptions) => OperatorFunction<ResponseEvent, CollectedResponse<T>> {
+  const unlimited: OperatorFunction<ResponseEvent, CollectedResponse<T>> = source => new Collecting(source, decode, Infinity);
+  return options => {
+    const maxBytes = options?.maxBytes ?? Infinity;
+    return maxBytes === Infinity ? unlimited : source => new Collecting(source, decode, maxBytes);
+  };
+}
+
+const collectBytes = collector(bytes => bytes);
+const collectText = collector(bytes => decodeUtf8(bytes));
+const collectJson = collector<unknown>((bytes, status, headers) => {
+  if (bytes.byteLength === 0) return undefined;
+  let source = decodeUtf8(bytes);
+  if (source.charCodeAt(0) === 0xfeff) source = source.slice(1); // a UTF-8 byte order mark, as fetch() strips it
+  try {
+    return JSON.parse(source) as unknown;
+  } catch (error) {
+    if (source.trim() === '') return undefined; // only white space: no document, as an empty body
+    const type = headers['content-type'] ? `, content-type ${String(headers['content-type'])}` : '';
+    throw new InvalidBodyError(`response body is not valid JSON (status ${status}${type}): ${(error as Error).message}`, { cause: error });
+  }
+});
 
 /**
  * Collects a response into one `{ status, headers, trailers, body }` with the body as bytes.
@@ -110,7 +152,7 @@ function collect<T>(decode: Decode<T>, options: CollectOptions = {}): OperatorFu
  * @example conn.get('/logo.png').pipe(body()).subscribe(r => save(r.body));
  */
 export function body(options?: CollectOptions): OperatorFunction<ResponseEvent, CollectedResponse<Uint8Array>> {
-  return collect(bytes => bytes, options);
+  return collectBytes(options);
 }
 
 /**
@@ -119,7 +161,7 @@ export function body(options?: CollectOptions): OperatorFunction<ResponseEvent, 
  * @example conn.get('/health').pipe(text()).subscribe(r => console.log(r.status, r.body));
  */
 export function text(options?: CollectOptions): OperatorFunction<ResponseEvent, CollectedResponse<string>> {
-  return collect(bytes => decodeUtf8(bytes), options);
+  return collectText(options);
 }
 
 /**
@@ -130,16 +172,5 @@ export function text(options?: CollectOptions): OperatorFunction<ResponseEvent, 
  * @example conn.get('/items').pipe(json<Item[]>()).subscribe(({ body }) => render(body));
  */
 export function json<T = unknown>(options?: CollectOptions): OperatorFunction<ResponseEvent, CollectedResponse<T>> {
-  return collect((bytes, status, headers) => {
-    if (bytes.byteLength === 0) return undefined as T;
-    let source = decodeUtf8(bytes);
-    if (source.charCodeAt(0) === 0xfeff) source = source.slice(1); // a UTF-8 byte order mark, as fetch() strips it
-    try {
-      return JSON.parse(source) as T;
-    } catch (error) {
-      if (source.trim() === '') return undefined as T; // only white space: no document, as an empty body
-      const type = headers['content-type'] ? `, content-type ${String(headers['content-type'])}` : '';
-      throw new InvalidBodyError(`response body is not valid JSON (status ${status}${type}): ${(error as Error).message}`, { cause: error });
-    }
-  }, options);
+  return collectJson(options) as OperatorFunction<ResponseEvent, CollectedResponse<T>>;
 }

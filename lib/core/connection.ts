@@ -4,7 +4,7 @@
  * is `lifecycle.ts`; the requests are `stream-table.ts`'s; the wire is the runtime's.
  */
 import { Observable, defer, throwError } from 'rxjs';
-import type { Subscriber, TeardownLogic, Unsubscribable } from 'rxjs';
+import type { Subscriber, TeardownLogic } from 'rxjs';
 import { ConnectionDownError, InvalidArgumentError, UnsupportedError } from './errors.js';
 import type { ConnectionEvent, ConnectionState, Intermediary, Protocol, ResponseEvent } from './events.js';
 import { isToken } from './http-syntax.js';
@@ -12,9 +12,7 @@ import { Lifecycle } from './lifecycle.js';
 import { OwnedObservable } from './watched.js';
 import type { ResolvedOptions } from './options.js';
 import type { UpgradeIntent } from './pending-request.js';
-import { prepareRequest } from './request-init.js';
-import { RequestObservable } from './request-observable.js';
-import type { ResponseObserver } from './request-observable.js';
+import { RequestObservable, submitRequest } from './request-observable.js';
 import type { RequestBody, RequestInit } from './request-init.js';
 import type { Endpoint, Switched, UpgradeOwner } from './session.js';
 import { checkTime } from './time.js';
@@ -125,7 +123,7 @@ export class Connection extends Observable<ConnectionEvent> {
    * conn.request({ method: 'PUT', path: '/items/1', body: JSON.stringify(item) }).pipe(json()).subscribe();
    */
   request(init: RequestInit): Observable<ResponseEvent> {
-    return new RequestObservable(observer => this.#submit(init, observer));
+    return new RequestObservable(this.#life, init);
   }
 
   /**
@@ -160,7 +158,7 @@ export class Connection extends Observable<ConnectionEvent> {
         return undefined;
       }
       let socket: Endpoint | undefined;
-      let teardown = this.#submit({ ...init, method: 'GET' }, subscriber, {
+      let teardown = submitRequest(this.#life, { ...init, method: 'GET' }, subscriber, {
         protocol,
         onSwitched: switched => {
           const upgraded = switched.socket;
@@ -206,26 +204,6 @@ export class Connection extends Observable<ConnectionEvent> {
   /** A shared, reconnecting Server-Sent Events source; see {@link ReconnectingEventSource}. */
   eventSource(path: string, options?: EventSourceOptions): ReconnectingEventSource {
     return new ReconnectingEventSource(this, path, options, this.#life.options.scheduler);
-  }
-
-  /** Validates one request and hands it to the stream table; returns its teardown. */
-  #submit(init: RequestInit, subscriber: ResponseObserver, upgrade?: UpgradeIntent): Unsubscribable | undefined {
-    let request;
-    try {
-      request = prepareRequest(init, this.#life.options.headers);
-    } catch (error) {
-      subscriber.error(error);
-      return undefined;
-    }
-    const trace = this.#life.diagnostics?.request(request);
-    if (trace) request = trace.request;
-    const refusal = this.#life.refusal();
-    if (refusal) {
-      trace?.settled(false, refusal);
-      subscriber.error(refusal);
-      return undefined;
-    }
-    return this.#life.streams.submit(request, subscriber, upgrade, trace);
   }
 
   /** `GET path`. See {@link request}. */

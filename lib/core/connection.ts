@@ -11,7 +11,6 @@ import { isToken } from './http-syntax.js';
 import { Lifecycle } from './lifecycle.js';
 import { OwnedObservable } from './watched.js';
 import type { ResolvedOptions } from './options.js';
-import type { UpgradeIntent } from './pending-request.js';
 import { RequestObservable, submitRequest } from './request-observable.js';
 import type { RequestBody, RequestInit } from './request-init.js';
 import type { Endpoint, Switched, UpgradeOwner } from './session.js';

@@ -131,6 +131,17 @@ describe('event-stream decoder', () => {
     it('an id of an event that was never completed is not taken', () => {
       const { cursor } = parse(['id: 1\ndata: a\n\nid: 2\ndata: b\n']);
       expect(cursor.lastEventId).toBe('1');
+      expect(parse(['id: 1\n\nid: 2\n']).cursor.lastEventId).toBe('1');
+    });
+
+    it('a block with an id and no data moves the last event ID without dispatching an event', () => {
+      const text = 'id: 1\ndata: a\n\nid: 5\n\n: keep-alive\nid: 6\nevent: tick\n\ndata: b\n\n';
+      for (const events of everySplit(text)) expect(events.map(e => [e.data, e.id])).toEqual([['a', '1'], ['b', '6']]);
+      const { events, cursor } = parse(['data: a\n\nid: 9\r\n\r\n']);
+      expect(events.map(e => e.id)).toEqual(['']);
+      expect(cursor.lastEventId).toBe('9');
+      expect(parse(['id: 3\n\nid\n\n']).cursor.lastEventId).toBe('');
+      expect(parse(['id: 3\n\nid: x\0\n\n']).cursor.lastEventId).toBe('3');
     });
   });
 
@@ -162,6 +173,12 @@ describe('event-stream decoder', () => {
     });
   });
 
+  it('a line split over many chunks, and lines ending in every way within one chunk', () => {
+    expect(parse(['da', 'ta', ': ', 'x', 'y\n', '\n']).events).toEqual([message('xy')]);
+    expect(parse(['data: a\rdata: b\ndata: c\r\ndata: d\r\r\n']).events).toEqual([message('a\nb\nc\nd')]);
+    for (const events of everySplit('data: a\r\r\ndata: b\n\r\r\n\r')) expect(events).toEqual([message('a'), message('b')]);
+  });
+
   it('maxEventSize: an event or a line over it throws RXCONN_INVALID_BODY', () => {
     const decoder = new EventStreamDecoder({ lastEventId: '', retry: undefined }, 8, () => {});
     decoder.push(bytes('data: 12\n\n'));
@@ -170,5 +187,8 @@ describe('event-stream decoder', () => {
     expect(overflow).toThrow('an event-stream line or event exceeds maxEventSize (8 characters)');
     const many = new EventStreamDecoder({ lastEventId: '', retry: undefined }, 8, () => {});
     expect(() => many.push(bytes('data: 1234\ndata: 5678\n'))).toThrow('exceeds maxEventSize (8 characters)');
+    expect(() => many.push(bytes('\n'))).toThrow('exceeds maxEventSize (8 characters)'); // it stays failed
+    const whole = new EventStreamDecoder({ lastEventId: '', retry: undefined }, 8, () => {});
+    expect(() => whole.push(bytes('data: 123456789\n\n'))).toThrow('exceeds maxEventSize (8 characters)'); // also within one chunk
   });
 });

@@ -145,6 +145,21 @@ describe.each<Protocol>(['http1', 'http2'])('SSE over %s', protocol => {
       await leaks.check();
     });
 
+    it('resumes from an id sent in a block without data (no event, but the resume point moves)', async () => {
+      const leaks = leakCheck();
+      const { server, seen } = await serve(protocol, (req, res, n) => {
+        res.writeHead(200, SSE);
+        res.end(n === 1 ? 'retry: 0\nid: 1\ndata: first\n\nid: 2\n\n' : `data: last=${String(req.headers['last-event-id'] ?? '')}\n\n`);
+      });
+      const conn = connect(server, protocol);
+      const source = conn.eventSource('/sse', { minReconnectDelay: 0 });
+      const events = await lastValueFrom(source.pipe(take(2), toArray()));
+      expect(events.map(e => [e.data, e.id])).toEqual([['first', '1'], ['last=2', '2']]);
+      expect(seen.map(s => s.lastEventId)).toEqual([undefined, '2']);
+      await conn.shutdown();
+      await leaks.check();
+    });
+
     it('after a lost connection: requests again on the next connection with Last-Event-ID', async () => {
       let killed = false;
       const { server, seen } = await serve(protocol, (_req, res, n) => {

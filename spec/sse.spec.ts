@@ -160,6 +160,20 @@ describe.each<Protocol>(['http1', 'http2'])('SSE over %s', protocol => {
       await leaks.check();
     });
 
+    it('sends a non-ASCII last event ID as UTF-8 (as WHATWG asks), not as latin1 or not at all', async () => {
+      const { server, seen } = await serve(protocol, (_req, res, n) => {
+        res.writeHead(200, SSE);
+        res.end(n === 1 ? 'retry: 0\nid: é€😀\ndata: a\n\n' : 'data: b\n\n');
+      });
+      const conn = connect(server, protocol);
+      const source = conn.eventSource('/sse', { minReconnectDelay: 0 });
+      await lastValueFrom(source.pipe(take(2)));
+      expect(source.lastEventId).toBe('é€😀');
+      // node gives the header's bytes as latin1 characters.
+      expect(seen.map(s => s.lastEventId && Buffer.from(s.lastEventId, 'latin1').toString('utf8'))).toEqual([undefined, 'é€😀']);
+      await conn.shutdown();
+    });
+
     it('after a lost connection: requests again on the next connection with Last-Event-ID', async () => {
       let killed = false;
       const { server, seen } = await serve(protocol, (_req, res, n) => {

@@ -75,9 +75,25 @@ export function resolveEventSourceOptions(path: unknown, options: unknown, recon
 }
 
 /**
+ * `text` encoded as UTF-8, one character per byte: header values go on the wire one byte per
+ * character (latin1, in node:http, node:http2 and fetch alike), so this sends its UTF-8 bytes, as
+ * WHATWG asks of Last-Event-ID. Printable ASCII comes back as it is.
+ */
+function utf8Octets(text: string): string {
+  if (PRINTABLE_ASCII.test(text)) return text;
+  const bytes = new TextEncoder().encode(text);
+  let octets = '';
+  for (let i = 0; i < bytes.length; i++) octets += String.fromCharCode(bytes[i]!);
+  return octets;
+}
+
+/** Printable ASCII: the same in latin1 and UTF-8. */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+/**
  * The request of one attempt: the caller's, with `accept: text/event-stream` unless the caller
- * set an `accept`, and `last-event-id` when there is one (replacing the caller's). An id that is
- * not a valid header value (a control character) is not sent.
+ * set an `accept`, and `last-event-id` when there is one (replacing the caller's), in UTF-8. An id
+ * that is not a valid header value (a control character) is not sent.
  */
 export function eventStreamRequest(options: ResolvedEventSourceOptions, lastEventId: string): RequestInit {
   const given = options.request.headers ?? {};
@@ -93,6 +109,7 @@ export function eventStreamRequest(options: ResolvedEventSourceOptions, lastEven
     headers[name] = value;
   }
   if (!accept) headers.accept = 'text/event-stream';
-  if (lastEventId !== '' && isFieldValue(lastEventId)) headers['last-event-id'] = lastEventId;
+  const id = utf8Octets(lastEventId);
+  if (id !== '' && isFieldValue(id)) headers['last-event-id'] = id;
   return { ...options.request, path: options.path, headers };
 }

@@ -117,6 +117,16 @@ function handler(origin: () => Origin) {
         res.on('close', () => clearInterval(timer));
         return;
       }
+      case '/sse': {
+        // An event stream of the given bytes (base64url), whole, then the end; the log keeps the
+        // Last-Event-ID each request carried (a browser's EventSource reconnects after the end),
+        // read as the UTF-8 it is sent in (node gives header bytes as latin1 characters).
+        const id = req.headers['last-event-id'];
+        o.log.push(`sse last-event-id=${typeof id === 'string' ? Buffer.from(id, 'latin1').toString('utf8') : '(none)'}`);
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+        res.end(Buffer.from(url.searchParams.get('body') ?? '', 'base64url'));
+        return;
+      }
       case '/die':
         // Headers and one chunk, then the connection dies mid-body.
         res.writeHead(200, { 'content-type': 'text/plain' });

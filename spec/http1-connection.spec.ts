@@ -53,10 +53,10 @@ describe('HTTP/1.1 connection', () => {
     await server.close();
   });
 
-  it('reopens the socket when a cancelled response is too large to drain', async () => {
+  it('reopens the socket when a cancelled chunked response grows too large to drain', async () => {
     const server = await startServer('http1', (req, res) => {
       if (req.url === '/huge') {
-        res.writeHead(200, { 'content-length': String(4 * 1024 * 1024) });
+        res.writeHead(200); // chunked: its size is not known ahead
         res.write(Buffer.alloc(1024));
         res.end(Buffer.alloc(4 * 1024 * 1024 - 1024));
         return;
@@ -71,6 +71,69 @@ describe('HTTP/1.1 connection', () => {
     expect(server.connections).toBe(2);
     await conn.shutdown();
     await server.close();
+  });
+
+  describe('closes the socket at once, without draining, when the rest of a cancelled response cannot keep it', () => {
+    // Each first response stalls after its first bytes: a drain would wait DRAIN_TIMEOUT for the rest.
+    it('its content-length leaves more than DRAIN_LIMIT', async () => {
+      const peer = await firstThenOk(`HTTP/1.1 200 OK\r\ncontent-length: ${4 * 1024 * 1024}\r\n\r\n0123456789`);
+      const conn = open(peer.origin, fast);
+      const down = next(conn, 'disconnected');
+      await lastValueFrom(conn.get('/huge').pipe(take(2)));
+      expect(await down).toMatchObject({ killedStreams: 0, error: { code: 'RXCONN_CONNECTION_DOWN', message: `a cancelled response has ${4 * 1024 * 1024 - 10} bytes left, more than the 65536 read to keep the socket: the socket was closed` } });
+      expect(await firstValueFrom(conn.get('/after').pipe(text()))).toMatchObject({ body: 'ok' });
+      expect(peer.sockets()).toBe(2);
+      await conn.shutdown();
+      await peer.close();
+    });
+
+    it('its head comes after the cancel', async () => {
+      const peer = await firstThenOk(`HTTP/1.1 200 OK\r\ncontent-length: ${4 * 1024 * 1024}\r\n\r\n0123456789`, 30);
+      const conn = open(peer.origin, fast);
+      await connected(conn);
+      const down = next(conn, 'disconnected');
+      await expect(firstValueFrom(conn.get('/huge', { timeout: 5 }))).rejects.toMatchObject({ code: 'RXCONN_TIMEOUT' });
+      expect(await down).toMatchObject({ killedStreams: 0, error: { message: `a cancelled response has ${4 * 1024 * 1024} bytes left, more than the 65536 read to keep the socket: the socket was closed` } });
+      expect(await firstValueFrom(conn.get('/after').pipe(text()))).toMatchObject({ body: 'ok' });
+      await conn.shutdown();
+      await peer.close();
+    });
+
+    it.each([
+      ['connection: close', 'content-length: 10\r\nconnection: close'],
+      ['read until the close', 'x-framing: none'],
+    ])('the server closes the socket after it (%s): its planned close, reported as such (closing, a rotation)', async (_name, fields) => {
+      const peer = await firstThenOk(`HTTP/1.1 200 OK\r\n${fields}\r\n\r\nab`);
+      const conn = open(peer.origin, fast);
+      const log = record(conn);
+      await lastValueFrom(conn.get('/closing').pipe(take(2)));
+      expect(await firstValueFrom(conn.get('/after').pipe(text()))).toMatchObject({ body: 'ok' });
+      expect(peer.sockets()).toBe(2);
+      expect(log.types().slice(0, 5)).toEqual(['connecting', 'connected', 'closing', 'connecting', 'connected']);
+      expect(log.events[2]).toMatchObject({ type: 'closing', initiator: 'server', rotation: true });
+      expect(log.states).not.toContain('disconnected');
+      await conn.shutdown();
+      await peer.close();
+    });
+
+    it('an event stream, which does not end by itself', async () => {
+      const server = await startServer('http1', (req, res) => {
+        if (req.url === '/events') {
+          res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' });
+          res.write('data: one\n\n'); // and nothing more, never ending
+          return;
+        }
+        res.end('next');
+      });
+      const conn = open(server.origin, fast);
+      const down = next(conn, 'disconnected');
+      expect(await firstValueFrom(conn.sse('/events'))).toMatchObject({ data: 'one' });
+      expect(await down).toMatchObject({ killedStreams: 0, error: { code: 'RXCONN_CONNECTION_DOWN', message: 'a cancelled event stream does not end by itself: the socket was closed' } });
+      expect(await firstValueFrom(conn.get('/after').pipe(text()))).toMatchObject({ body: 'next' });
+      expect(server.connections).toBe(2);
+      await conn.shutdown();
+      await server.close();
+    });
   });
 
   it('reconnects after a connection: close response and serves the next request at once', async () => {

@@ -22,6 +22,8 @@ export interface ExchangeSession {
   bodyFailed(exchange: Exchange, error: Error): void;
   /** The core gave up on `exchange` while it was in flight. */
   cancel(exchange: Exchange): void;
+  /** Closes the socket now when the rest of a cancelled response cannot be drained within bounds; returns whether it did. */
+  weighDrain(headers: Headers | undefined): boolean;
   destroy(error: RxconnError): void;
 }
 
@@ -35,6 +37,8 @@ export class Exchange implements ResponseHandler, StreamHandle {
   answered = false;
   /** The idle time after which the server said it closes the socket (keep-alive hint), in ms. */
   retireAfter: number | undefined;
+  /** The response head, once it came (a cancel looks at its content-type). */
+  headers: Headers | undefined;
   constructor(
     readonly session: ExchangeSession,
     public sink: StreamSink,
@@ -55,6 +59,7 @@ export class Exchange implements ResponseHandler, StreamHandle {
       return;
     }
     this.retireAfter = retireAfter(headers['keep-alive']);
+    this.headers = headers;
     this.sink.next({ type: 'response', status, headers });
   }
   onData(chunk: Buffer): void {

@@ -76,6 +76,28 @@ export class ResponseParser {
     return this.#state === 'until-close';
   }
 
+  /**
+   * What is left of the body being read, once its head is known: the bytes its content-length
+   * still announces; `Infinity` when the socket cannot outlive this response (it is read until
+   * the close, or the connection closes after it); `undefined` for a chunked body (not known)
+   * and before the head.
+   */
+  get bodyLeft(): number | undefined {
+    switch (this.#state) {
+      case 'until-close':
+        return Infinity;
+      case 'length':
+        return this.#keepAlive ? this.#remaining : Infinity;
+      case 'chunk-size':
+      case 'chunk-data':
+      case 'chunk-end':
+      case 'trailers':
+        return this.#keepAlive ? undefined : Infinity;
+      default:
+        return undefined;
+    }
+  }
+
   /** Expects the response to a request with `method`, reported to `handler`. */
   expect(method: string, handler: ResponseHandler): void {
     this.#method = method;

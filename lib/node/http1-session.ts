@@ -24,7 +24,7 @@ import type { Headers } from '../core/events.js';
 import type { ResolvedOptions } from '../core/options.js';
 import type { PreparedRequest } from '../core/request-init.js';
 import type { Session, SessionListener, StreamHandle, StreamSink, UpgradeSink } from '../core/session.js';
-import { DISCARD, DiscardHandler } from './http1-discard.js';
+import { DISCARD, DiscardHandler, undrainable } from './http1-discard.js';
 import { Exchange } from './http1-exchange.js';
 import type { ExchangeSession } from './http1-exchange.js';
 import { IDLE_CLOSE_PLANNED_AFTER } from './http1-keep-alive.js';
@@ -186,9 +186,30 @@ class Http1Session implements Session, ExchangeSession {
       this.destroy(new ConnectionDownError('a request was cancelled while its body was being sent: the socket was closed'));
       return;
     }
+    if (this.weighDrain(exchange.headers)) return;
     // Read and drop the rest of the response, within bounds, to keep the socket.
     this.#discard = new DiscardHandler(exchange, this);
     this.#parser!.redirect(this.#discard);
+  }
+
+  weighDrain(headers: Headers | undefined): boolean {
+    const parser = this.#parser!;
+    const left = parser.bodyLeft;
+    const refusal = undrainable(left, headers);
+    if (!refusal) return false;
+    if (left === Infinity && !this.#draining) {
+      // The server closes the socket after this response anyway: its planned close, reported as
+      // at the end of the response (a rotation stays a rotation), only sooner.
+      this.#draining = true;
+      this.#listener.onDraining({ reason: Http1Session.#closeReason(parser.closeDelimited) });
+    }
+    this.destroy(refusal);
+    return true;
+  }
+
+  /** Why the server closes the socket after a response: it ends the response that way, or it said so. */
+  static #closeReason(closeDelimited: boolean): string {
+    return closeDelimited ? 'the server closed the connection to end a response' : 'the server asked to close the connection after the response (connection: close)';
   }
 
   /** The current response ended (delivered or discarded). */
@@ -208,9 +229,7 @@ class Http1Session implements Session, ExchangeSession {
     }
     if (!reusable && !this.#draining) {
       this.#draining = true;
-      this.#listener.onDraining({
-        reason: this.#eof ? 'the server closed the connection to end a response' : 'the server asked to close the connection after the response (connection: close)',
-      });
+      this.#listener.onDraining({ reason: Http1Session.#closeReason(this.#eof) });
     }
     if (this.#draining) {
       this.#end();

@@ -3,7 +3,7 @@
  * plus `send()` and `close()`.
  */
 import { Observable, Subject, filter, take } from 'rxjs';
-import type { Observer, Subscriber, Subscription, TeardownLogic } from 'rxjs';
+import type { Observer, Subscriber, Subscription, TeardownLogic, Unsubscribable } from 'rxjs';
 import { ConnectionClosedError, InvalidArgumentError, QueueFullError } from '../errors.js';
 import type { RxconnError } from '../errors.js';
 import type { Headers } from '../events.js';
@@ -112,6 +112,30 @@ let linkOpened: (channel: WebSocketChannel, link: WebSocketLink, headers: Header
 let linkEnded: (channel: WebSocketChannel, link: WebSocketLink, end: LinkEnd | undefined) => void;
 /** {@link WebSocketChannel.events}'s subscribe, shared by every channel (set in the same static block). */
 let watchChannelEvents: (channel: WebSocketChannel, subscriber: Subscriber<WebSocketChannelEvent>) => TeardownLogic;
+/** What a {@link Membership} tells its channel, set in the same static block. */
+let leaveChannel: (channel: WebSocketChannel, subscribers: Set<Subscriber<WebSocketMessage>>, subscriber: Subscriber<WebSocketMessage>, link: WebSocketLink) => void;
+
+/**
+ * One subscriber's place among a link's subscribers, and its teardown: an object rather than a
+ * closure and its scope (half the size), as the subscriber holds it for the WebSocket's life.
+ */
+class Membership implements Unsubscribable {
+  readonly #channel: WebSocketChannel;
+  readonly #subscribers: Set<Subscriber<WebSocketMessage>>;
+  readonly #subscriber: Subscriber<WebSocketMessage>;
+  readonly #link: WebSocketLink;
+
+  constructor(channel: WebSocketChannel, subscribers: Set<Subscriber<WebSocketMessage>>, subscriber: Subscriber<WebSocketMessage>, link: WebSocketLink) {
+    this.#channel = channel;
+    this.#subscribers = subscribers;
+    this.#subscriber = subscriber;
+    this.#link = link;
+  }
+
+  unsubscribe(): void {
+    leaveChannel(this.#channel, this.#subscribers, this.#subscriber, this.#link);
+  }
+}
 
 /**
  * A WebSocket on a connection (`conn.websocket(path, options)`): an Observable of incoming
@@ -149,6 +173,7 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
     linkOpened = (channel, link, headers) => channel.#onOpen(link, headers);
     linkEnded = (channel, link, end) => channel.#onEnd(link, end);
     watchChannelEvents = (channel, subscriber) => channel.#watchEvents(subscriber);
+    leaveChannel = (channel, subscribers, subscriber, link) => channel.#leave(subscribers, subscriber, link);
   }
 
   readonly #connection: ChannelConnection;
@@ -310,12 +335,15 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
       if (this.#closing) this.#startNext = () => link.start();
       else link.start();
     }
-    return () => {
-      if (!subscribers.delete(subscriber) || subscribers.size > 0 || this.#link !== link) return;
-      this.#link = undefined;
-      link.release();
-      if (!link.done) this.#closing = link;
-    };
+    return new Membership(this, subscribers, subscriber, link);
+  }
+
+  /** `subscriber` left the `subscribers` of `link` (see {@link Membership}). */
+  #leave(subscribers: Set<Subscriber<WebSocketMessage>>, subscriber: Subscriber<WebSocketMessage>, link: WebSocketLink): void {
+    if (!subscribers.delete(subscriber) || subscribers.size > 0 || this.#link !== link) return;
+    this.#link = undefined;
+    link.release();
+    if (!link.done) this.#closing = link;
   }
 
   #onOpen(link: WebSocketLink, headers: Headers): void {

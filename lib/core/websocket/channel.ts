@@ -67,11 +67,41 @@ export interface ChannelConnection extends LinkConnection {
  * link); the link's open and end go to the channel.
  */
 class LinkSink implements Observer<WebSocketMessage>, LinkHooks {
-  readonly subscribers = new Set<Subscriber<WebSocketMessage>>();
   readonly #channel: WebSocketChannel;
+  /**
+   * The subscribers: alone in `#one` (most channels have one), and all in `#many` from the time a
+   * second joins (a Set weighs ~150 B). Either way, a message goes to them as a Set being iterated
+   * delivers it: in the order they joined, to those who join during the delivery, not to those
+   * who left.
+   */
+  #one: Subscriber<WebSocketMessage> | undefined;
+  #many: Set<Subscriber<WebSocketMessage>> | undefined;
+  /** A message is being delivered to `#one`: whoever joins now goes in `#many`, delivered to after it. */
+  #delivering = false;
 
   constructor(channel: WebSocketChannel) {
     this.#channel = channel;
+  }
+
+  get size(): number {
+    return this.#many ? this.#many.size : this.#one ? 1 : 0;
+  }
+
+  add(subscriber: Subscriber<WebSocketMessage>): void {
+    if (this.#many) this.#many.add(subscriber);
+    else if (!this.#one && !this.#delivering) this.#one = subscriber;
+    else {
+      this.#many = new Set(this.#one ? [this.#one, subscriber] : [subscriber]);
+      this.#one = undefined;
+    }
+  }
+
+  /** Whether `subscriber` was one of them. */
+  delete(subscriber: Subscriber<WebSocketMessage>): boolean {
+    if (this.#many) return this.#many.delete(subscriber);
+    if (this.#one !== subscriber) return false;
+    this.#one = undefined;
+    return true;
   }
 
   onOpen(link: WebSocketLink, headers: Headers): void {
@@ -83,7 +113,20 @@ class LinkSink implements Observer<WebSocketMessage>, LinkHooks {
   }
 
   next(message: WebSocketMessage): void {
-    for (const subscriber of this.subscribers) subscriber.next(message);
+    const many = this.#many;
+    if (many) {
+      for (const subscriber of many) subscriber.next(message);
+      return;
+    }
+    const one = this.#one;
+    if (!one) return;
+    const outer = this.#delivering;
+    this.#delivering = true;
+    one.next(message);
+    this.#delivering = outer;
+    // Who joined meanwhile made `#many` (with `one` first, if it stayed): they come after it.
+    const joined = this.#many as Set<Subscriber<WebSocketMessage>> | undefined;
+    if (joined) for (const subscriber of joined) if (subscriber !== one) subscriber.next(message);
   }
 
   error(error: unknown): void {
@@ -95,8 +138,9 @@ class LinkSink implements Observer<WebSocketMessage>, LinkHooks {
   }
 
   #drain(): Array<Subscriber<WebSocketMessage>> {
-    const all = [...this.subscribers];
-    this.subscribers.clear();
+    const all = this.#many ? [...this.#many] : this.#one ? [this.#one] : [];
+    this.#many?.clear();
+    this.#one = undefined;
     return all;
   }
 }
@@ -113,7 +157,7 @@ let linkEnded: (channel: WebSocketChannel, link: WebSocketLink, end: LinkEnd | u
 /** {@link WebSocketChannel.events}'s subscribe, shared by every channel (set in the same static block). */
 let watchChannelEvents: (channel: WebSocketChannel, subscriber: Subscriber<WebSocketChannelEvent>) => TeardownLogic;
 /** What a {@link Membership} tells its channel, set in the same static block. */
-let leaveChannel: (channel: WebSocketChannel, subscribers: Set<Subscriber<WebSocketMessage>>, subscriber: Subscriber<WebSocketMessage>, link: WebSocketLink) => void;
+let leaveChannel: (channel: WebSocketChannel, sink: LinkSink, subscriber: Subscriber<WebSocketMessage>, link: WebSocketLink) => void;
 
 /**
  * One subscriber's place among a link's subscribers, and its teardown: an object rather than a
@@ -121,19 +165,19 @@ let leaveChannel: (channel: WebSocketChannel, subscribers: Set<Subscriber<WebSoc
  */
 class Membership implements Unsubscribable {
   readonly #channel: WebSocketChannel;
-  readonly #subscribers: Set<Subscriber<WebSocketMessage>>;
+  readonly #sink: LinkSink;
   readonly #subscriber: Subscriber<WebSocketMessage>;
   readonly #link: WebSocketLink;
 
-  constructor(channel: WebSocketChannel, subscribers: Set<Subscriber<WebSocketMessage>>, subscriber: Subscriber<WebSocketMessage>, link: WebSocketLink) {
+  constructor(channel: WebSocketChannel, sink: LinkSink, subscriber: Subscriber<WebSocketMessage>, link: WebSocketLink) {
     this.#channel = channel;
-    this.#subscribers = subscribers;
+    this.#sink = sink;
     this.#subscriber = subscriber;
     this.#link = link;
   }
 
   unsubscribe(): void {
-    leaveChannel(this.#channel, this.#subscribers, this.#subscriber, this.#link);
+    leaveChannel(this.#channel, this.#sink, this.#subscriber, this.#link);
   }
 }
 
@@ -173,7 +217,7 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
     linkOpened = (channel, link, headers) => channel.#onOpen(link, headers);
     linkEnded = (channel, link, end) => channel.#onEnd(link, end);
     watchChannelEvents = (channel, subscriber) => channel.#watchEvents(subscriber);
-    leaveChannel = (channel, subscribers, subscriber, link) => channel.#leave(subscribers, subscriber, link);
+    leaveChannel = (channel, sink, subscriber, link) => channel.#leave(sink, subscriber, link);
   }
 
   readonly #connection: ChannelConnection;
@@ -323,9 +367,8 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
   #join(subscriber: Subscriber<WebSocketMessage>): TeardownLogic {
     const existing = this.#link;
     const sink = existing ? this.#sink! : (this.#sink = new LinkSink(this));
-    const subscribers = sink.subscribers;
     // Joined before the link starts: a start that fails at once must reach this subscriber.
-    subscribers.add(subscriber);
+    sink.add(subscriber);
     const link = existing ?? this.#runtime.createLink(this.#connection, this.#options, sink, sink);
     if (!existing) {
       this.#link = link;
@@ -335,12 +378,12 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
       if (this.#closing) this.#startNext = () => link.start();
       else link.start();
     }
-    return new Membership(this, subscribers, subscriber, link);
+    return new Membership(this, sink, subscriber, link);
   }
 
-  /** `subscriber` left the `subscribers` of `link` (see {@link Membership}). */
-  #leave(subscribers: Set<Subscriber<WebSocketMessage>>, subscriber: Subscriber<WebSocketMessage>, link: WebSocketLink): void {
-    if (!subscribers.delete(subscriber) || subscribers.size > 0 || this.#link !== link) return;
+  /** `subscriber` left the subscribers of `link`, in `sink` (see {@link Membership}). */
+  #leave(sink: LinkSink, subscriber: Subscriber<WebSocketMessage>, link: WebSocketLink): void {
+    if (!sink.delete(subscriber) || sink.size > 0 || this.#link !== link) return;
     this.#link = undefined;
     link.release();
     if (!link.done) this.#closing = link;

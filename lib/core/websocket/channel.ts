@@ -226,8 +226,8 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
   /** Made when {@link events} is watched, let go when nobody does (see `watched.ts`). */
   #events: Subject<WebSocketChannelEvent> | undefined;
   #eventsView: Observable<WebSocketChannelEvent> | undefined;
-  /** Messages waiting for the WebSocket to open, in order. */
-  readonly #queue: WebSocketMessage[] = [];
+  /** Messages waiting for the WebSocket to open, in order; none (rather than an empty array) when none waits. */
+  #queue: WebSocketMessage[] | undefined;
   /** The WebSocket of the current shared subscription. */
   #link: WebSocketLink | undefined;
   /** Where {@link #link} delivers, with the subscribers sharing it (a new one for each link). */
@@ -284,7 +284,7 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
 
   /** How many messages wait for the WebSocket to open. */
   get queued(): number {
-    return this.#queue.length;
+    return this.#queue?.length ?? 0;
   }
 
   /** The subprotocol the server chose for the open WebSocket (`''` if none, or none open). */
@@ -305,20 +305,21 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
   send(data: WebSocketMessage): void {
     if (!isMessage(data)) throw new InvalidArgumentError('websocket send() takes a string (text frame) or a Uint8Array (binary frame)');
     const link = this.#link;
-    if (this.#queue.length === 0 && link?.send(data)) return;
+    if (!this.#queue && link?.send(data)) return;
     if (ENDED.has(this.#connection.state)) throw new ConnectionClosedError(`the connection is ${this.#connection.state}: the message cannot be sent`);
-    if (this.#queue.length >= this.#options.maxQueued) {
+    if (this.queued >= this.#options.maxQueued) {
       throw new QueueFullError(`the websocket send queue is full (websocket options.maxQueued = ${this.#options.maxQueued}): the message was not queued`);
     }
-    this.#queue.push(data);
+    (this.#queue ??= []).push(data);
     // Should the connection end before a WebSocket opens, the queue is handed back as `unsent`.
     this.#watch ??= this.#connection.state$.pipe(filter(state => state === 'closed' || state === 'failed'), take(1)).subscribe(state => this.#unsent(state));
   }
 
   #unsent(state: ConnectionState): void {
     this.#watch = undefined;
-    const messages = this.#queue.splice(0);
-    if (messages.length === 0) return;
+    const messages = this.#queue;
+    this.#queue = undefined;
+    if (!messages) return;
     const error = new ConnectionClosedError(`the connection ${state === 'failed' ? 'failed' : 'closed'} before ${messages.length} queued message${messages.length === 1 ? ' was' : 's were'} sent`);
     this.#events?.next({ type: 'unsent', messages, error });
   }
@@ -392,9 +393,10 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
   #onOpen(link: WebSocketLink, headers: Headers): void {
     const queue = this.#queue;
     let sent = 0;
-    while (sent < queue.length && link.send(queue[sent]!)) sent++;
-    queue.splice(0, sent);
-    if (queue.length === 0) {
+    while (queue && sent < queue.length && link.send(queue[sent]!)) sent++;
+    queue?.splice(0, sent);
+    if (queue?.length === 0) this.#queue = undefined;
+    if (!this.#queue) {
       this.#watch?.unsubscribe();
       this.#watch = undefined;
     }

@@ -217,7 +217,7 @@ export class Connection extends Observable<ConnectionEvent> {
       subscriber.error(error);
       return undefined;
     }
-    const trace = this.#life.diagnostics?.request(this.#life.options.origin, request);
+    const trace = this.#life.diagnostics?.request(request);
     if (trace) request = trace.request;
     const refusal = this.#life.refusal();
     if (refusal) {

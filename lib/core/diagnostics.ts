@@ -86,7 +86,7 @@ interface RequestChannels {
   readonly error: DiagnosticsChannel;
 }
 
-/** The channels of one publisher, resolved once. */
+/** The channels of one publisher, resolved once and shared by every connection it serves. */
 class PublisherChannels {
   readonly #publisher: DiagnosticsPublisher;
   readonly #events = new Map<string, DiagnosticsChannel>();
@@ -105,41 +105,35 @@ class PublisherChannels {
   }
 }
 
-const diagnosticsOf = new WeakMap<DiagnosticsPublisher, ConnectionDiagnostics>();
+const channelsOf = new WeakMap<DiagnosticsPublisher, PublisherChannels>();
 
-/**
- * What connections publish, on one publisher's channels: one object for all of them (each call
- * names its connection's origin), rather than one that every idle connection would carry.
- */
+/** The diagnostics of one connection: its origin, and its publisher's channels. */
 export class ConnectionDiagnostics {
   readonly #channels: PublisherChannels;
+  readonly #origin: string;
 
-  /** The diagnostics of `publisher`'s connections, made once. */
-  static of(publisher: DiagnosticsPublisher): ConnectionDiagnostics {
-    let diagnostics = diagnosticsOf.get(publisher);
-    if (!diagnostics) diagnosticsOf.set(publisher, (diagnostics = new ConnectionDiagnostics(publisher)));
-    return diagnostics;
+  constructor(publisher: DiagnosticsPublisher, origin: string) {
+    let channels = channelsOf.get(publisher);
+    if (!channels) channelsOf.set(publisher, (channels = new PublisherChannels(publisher)));
+    this.#channels = channels;
+    this.#origin = origin;
   }
 
-  private constructor(publisher: DiagnosticsPublisher) {
-    this.#channels = new PublisherChannels(publisher);
-  }
-
-  /** Publishes an event of the connection to `origin` on `rxconn:connection:<type>`, if anyone listens. */
-  event(origin: string, event: ConnectionEvent): void {
+  /** Publishes a connection event on `rxconn:connection:<type>`, if anyone listens. */
+  event(event: ConnectionEvent): void {
     const channel = this.#channels.event(event.type);
-    if (channel.hasSubscribers) deliver(channel, { origin, event } satisfies ConnectionMessage);
+    if (channel.hasSubscribers) deliver(channel, { origin: this.#origin, event } satisfies ConnectionMessage);
   }
 
   /**
-   * A trace for a new request to `origin`, publishing `rxconn:request:create` now (a subscriber
-   * may add headers: read {@link RequestTrace.request} back); `undefined`, with nothing built,
-   * when no request channel has a subscriber.
+   * A trace for a new request, publishing `rxconn:request:create` now (a subscriber may add
+   * headers: read {@link RequestTrace.request} back); `undefined`, with nothing built, when no
+   * request channel has a subscriber.
    */
-  request(origin: string, prepared: PreparedRequest): RequestTrace | undefined {
+  request(prepared: PreparedRequest): RequestTrace | undefined {
     const c = this.#channels.requests;
     if (!(c.create.hasSubscribers || c.headers.hasSubscribers || c.response.hasSubscribers || c.end.hasSubscribers || c.error.hasSubscribers)) return undefined;
-    return new RequestTrace(c, origin, prepared);
+    return new RequestTrace(c, this.#origin, prepared);
   }
 }
 

@@ -28,7 +28,7 @@ import { ConnectionDiagnostics } from './diagnostics.js';
 export class Lifecycle extends Signals implements SessionHooks, StreamTableHooks {
   readonly streams: StreamTable;
   readonly options: ResolvedOptions;
-  /** The instrumentation channels, when the runtime has a publisher (shared by its connections). */
+  /** The instrumentation channels, when the runtime has a publisher. */
   readonly diagnostics: ConnectionDiagnostics | undefined;
   /** The session new requests go to. */
   session: Session | undefined;
@@ -77,7 +77,7 @@ export class Lifecycle extends Signals implements SessionHooks, StreamTableHooks
   constructor(options: ResolvedOptions) {
     super();
     this.options = options;
-    this.diagnostics = options.runtime.diagnostics && ConnectionDiagnostics.of(options.runtime.diagnostics);
+    this.diagnostics = options.runtime.diagnostics && new ConnectionDiagnostics(options.runtime.diagnostics, options.origin);
     this.streams = new StreamTable(options.maxQueued, options.scheduler, this);
     queueMicrotask(() => this.#run());
   }
@@ -485,7 +485,7 @@ export class Lifecycle extends Signals implements SessionHooks, StreamTableHooks
   }
 
   #emit(event: ConnectionEvent): void {
-    this.diagnostics?.event(this.options.origin, event);
+    this.diagnostics?.event(event);
     this.emit(event);
   }
 }

@@ -159,7 +159,7 @@ function owners(snap: Snapshot, which: number): void {
 
 function histogram(): Map<string, { count: number; size: number }> {
   for (let i = 0; i < 3; i++) gc?.();
-  const file = writeHeapSnapshot('/tmp/heap-breakdown.heapsnapshot');
+  const file = writeHeapSnapshot(`/tmp/heap-breakdown-${process.pid}.heapsnapshot`);
   const snap = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
   rmSync(file);
   const wanted = args.get('retainers');

@@ -247,6 +247,40 @@ describe('resolveOptions: bad options', () => {
   });
 });
 
+describe('resolveOptions: connections opened alike share their resolved options', () => {
+  it('resolves the same origin with the same plain options to one frozen object', () => {
+    const options = { protocols: ['http1'], keepalive: { interval: 5_000, timeout: 1_000 }, retry: { maxRetries: 3, jitter: 'none' }, connectTimeout: Infinity } as const;
+    const first = resolveOptions('http://shared.example:8080', options);
+    expect(resolveOptions('http://shared.example:8080', { ...options, keepalive: { ...options.keepalive } })).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(resolveOptions('http://shared.example:8080', undefined)).toBe(resolveOptions('http://shared.example:8080', undefined));
+    // Anything different is resolved anew.
+    expect(resolveOptions('http://shared.example:8081', options)).not.toBe(first);
+    expect(resolveOptions('http://shared.example:8080', { ...options, connectTimeout: 5 })).not.toBe(first);
+    expect(resolveOptions('http://shared.example:8080', { ...options, keepalive: { interval: 5_000, timeout: 2_000 } })).not.toBe(first);
+    expect(resolveOptions('http://shared.example:8080', { ...options, protocols: ['http2'] })).not.toBe(first);
+  });
+
+  it('does not share options with an identity the connection keeps (headers, tls, scheduler, functions), nor a URL origin', () => {
+    const headers = { 'x-app': 'a' };
+    expect(resolveOptions('http://shared.example', { headers })).not.toBe(resolveOptions('http://shared.example', { headers }));
+    expect(resolveOptions('http://shared.example', { headers }).headers).toBe(headers);
+    expect(resolveOptions('http://shared.example', { scheduler: asyncScheduler })).not.toBe(resolveOptions('http://shared.example', { scheduler: asyncScheduler }));
+    const random = (): number => 0.5;
+    expect(resolveOptions('http://shared.example', { retry: { random } })).not.toBe(resolveOptions('http://shared.example', { retry: { random } }));
+    expect(resolveOptions('https://shared.example', { tls: {} })).not.toBe(resolveOptions('https://shared.example', { tls: {} }));
+    const url = new URL('http://shared.example');
+    expect(resolveOptions(url, undefined)).not.toBe(resolveOptions(url, undefined));
+  });
+
+  it('still validates what only looks like options resolved before', () => {
+    resolveOptions('http://shared.example', { maxQueued: 1, protocols: ['http1'] });
+    expect(failure('http://shared.example', { maxQueued: '1', protocols: ['http1'] }).message).toBe('options.maxQueued must be a number ≥ 0 (got "1")');
+    // eslint-disable-next-line no-sparse-arrays
+    expect(failure('http://shared.example', { maxQueued: 1, protocols: ['http1', , ] }).message).toMatch(/^options.protocols/);
+  });
+});
+
 describe('open()', () => {
   it.each<[unknown, unknown, string]>([
     ['ftp://example.com', {}, 'origin must use http: or https: (got "ftp:")'],

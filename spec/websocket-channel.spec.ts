@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { filter, firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
-import type { Observable } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
 import { WebSocketHandshakeError, open, text } from '../lib/index.js';
 import type { Connection, WebSocketChannelEvent, WebSocketMessage } from '../lib/index.js';
 import { connected, leakCheck, next, record } from './helpers/lifecycle.js';
@@ -24,6 +24,11 @@ function watch(channel: Observable<WebSocketMessage>): { messages: WebSocketMess
 
 function nextEvent<T extends WebSocketChannelEvent['type']>(events: Observable<WebSocketChannelEvent>, type: T): Promise<Extract<WebSocketChannelEvent, { type: T }>> {
   return firstValueFrom(events.pipe(filter((e): e is Extract<WebSocketChannelEvent, { type: T }> => e.type === type)));
+}
+
+/** Resolves once `done()` holds, looking every 2 ms. */
+async function until(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise(resolve => setTimeout(resolve, 2));
 }
 
 async function end(conn: Connection, ...closers: Array<{ close(): Promise<void> }>): Promise<void> {
@@ -101,6 +106,61 @@ describe('conn.websocket() messages', () => {
     expect(server.peers).toHaveLength(1);
     subB.unsubscribe();
     expect(await peer.closed).toEqual({ code: 1000, reason: '' });
+    await end(conn, server);
+    await leaks.check();
+  });
+
+  it('a subscriber who joins while a message is delivered gets it too, after those before it; one who left during it does not', async () => {
+    const leaks = leakCheck();
+    const server = await startWsServer();
+    const conn = open(server.origin, fast);
+    const chat = conn.websocket('/');
+    const log: string[] = [];
+    const subs: Subscription[] = [];
+    subs[1] = chat.subscribe(m => {
+      log.push(`1:${String(m)}`);
+      // The one subscriber of the channel: a second joins from its handler, a third from the second's.
+      if (m === 'x') subs[2] = chat.subscribe(m2 => {
+        log.push(`2:${String(m2)}`);
+        if (m2 === 'x') subs[3] = chat.subscribe(m3 => log.push(`3:${String(m3)}`));
+      });
+      if (m === 'y') subs[2]!.unsubscribe();
+    });
+    await nextEvent(chat.events, 'open');
+    const peer = await server.nextPeer();
+    // No other subscriber meanwhile: the first message finds the first subscriber alone.
+    // (A delivery is synchronous: once the first has its message, the others had theirs.)
+    chat.send('x');
+    await until(() => log.includes('1:x'));
+    chat.send('y');
+    await until(() => log.includes('1:y'));
+    await peer.received(2);
+    expect(log).toEqual(['1:x', '2:x', '3:x', '1:y', '3:y']);
+    for (const sub of subs) sub?.unsubscribe();
+    await end(conn, server);
+    await leaks.check();
+  });
+
+  it('one subscriber who leaves after another joined, while a message is delivered to it: the other gets that message and the next', async () => {
+    const leaks = leakCheck();
+    const server = await startWsServer();
+    const conn = open(server.origin, fast);
+    const chat = conn.websocket('/');
+    const log: string[] = [];
+    let second: Subscription | undefined;
+    const first: Subscription = chat.subscribe(m => {
+      log.push(`1:${String(m)}`);
+      second ??= chat.subscribe(m2 => log.push(`2:${String(m2)}`));
+      first.unsubscribe();
+    });
+    await nextEvent(chat.events, 'open');
+    chat.send('x');
+    await until(() => log.includes('1:x'));
+    chat.send('y');
+    await until(() => log.includes('2:y'));
+    expect(log).toEqual(['1:x', '2:x', '2:y']);
+    expect(server.peers).toHaveLength(1);
+    second?.unsubscribe();
     await end(conn, server);
     await leaks.check();
   });

@@ -3,9 +3,11 @@
  * `keepalive.timeout` is dead: RXCONN_KEEPALIVE_TIMEOUT, the socket is destroyed, the
  * connection reports the loss and reconnects.
  */
+import { filter, firstValueFrom } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { open } from '../lib/index.js';
 import { KeepaliveTimeoutError } from '../lib/index.js';
+import type { Peer } from './websocket-helpers.js';
 import { leakCheck, next } from './helpers/lifecycle.js';
 import { startWsServer } from './websocket-helpers.js';
 
@@ -30,6 +32,48 @@ describe('websocket keepalive', () => {
     expect(server.peers).toHaveLength(1);
     sub.unsubscribe();
     await conn.shutdown();
+    await server.close();
+    await leaks.check();
+  });
+
+  it('pings each WebSocket interval ms after its own open and answer, so that WebSockets opened apart ping apart; one closing leaves the other pinging', async () => {
+    // The clocks of one interval share a timer (lib/node/ping-clock.ts): a clock must not fire
+    // with another that is due earlier. Lower bounds only, which a loaded machine cannot break.
+    const leaks = leakCheck();
+    const interval = 60;
+    const pings = new Map<Peer, number[]>();
+    const server = await startWsServer({}, peer => {
+      pings.set(peer, []);
+      peer.ws.on('ping', () => pings.get(peer)!.push(performance.now()));
+    });
+    const keepalive = { interval, timeout: 1_000 };
+    const openOne = async (): Promise<{ opened: number; peer: Peer; close: () => Promise<void> }> => {
+      const conn = open(server.origin, { retry, keepalive });
+      const channel = conn.websocket('/');
+      const opening = firstValueFrom(channel.events.pipe(filter(event => event.type === 'open')));
+      const sub = channel.subscribe({ error: () => undefined });
+      await opening;
+      const opened = performance.now();
+      return { opened, peer: await server.nextPeer(), close: () => (sub.unsubscribe(), conn.shutdown()) };
+    };
+    const pinged = async (peer: Peer, n: number): Promise<number[]> => {
+      while (pings.get(peer)!.length < n) await new Promise(resolve => setTimeout(resolve, 5));
+      return pings.get(peer)!.slice(0, n);
+    };
+    const first = await openOne();
+    // Half an interval later: the first clock's ping falls halfway through the second's wait.
+    await new Promise(resolve => setTimeout(resolve, interval / 2));
+    const second = await openOne();
+    for (const { opened, peer } of [first, second]) {
+      const times = await pinged(peer, 3);
+      // The clock starts a moment before `open` is seen, and counts whole ms: 3 ms of slack.
+      expect(times[0]! - opened).toBeGreaterThanOrEqual(interval - 3);
+      for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(interval - 3);
+    }
+    await first.close();
+    const count = pings.get(second.peer)!.length;
+    await pinged(second.peer, count + 2);
+    await second.close();
     await server.close();
     await leaks.check();
   });

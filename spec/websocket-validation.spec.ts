@@ -79,6 +79,17 @@ describe('websocket options', () => {
     });
   });
 
+  it('shares the resolved options of channels without options on the same path and connection settings, frozen', () => {
+    const shared = resolveWebSocketOptions('/shared', undefined, CONN);
+    expect(resolveWebSocketOptions('/shared', undefined, { ...CONN })).toBe(shared);
+    expect(Object.isFrozen(shared)).toBe(true);
+    expect(resolveWebSocketOptions('/other', undefined, CONN)).not.toBe(shared);
+    expect(resolveWebSocketOptions('/shared', {}, CONN)).not.toBe(shared);
+    expect(resolveWebSocketOptions('/shared', undefined, { ...CONN, closeTimeout: 1 })).toMatchObject({ closeTimeout: 1 });
+    expect(resolveWebSocketOptions('/shared', undefined, { ...CONN, keepalive: { interval: 1, timeout: 1 } })).toMatchObject({ keepalive: { interval: 1, timeout: 1 } });
+    expect(resolveWebSocketOptions('/shared', undefined, { ...CONN, keepalive: false })).toMatchObject({ keepalive: false });
+  });
+
   it.each([
     ['chat', undefined, 'websocket path must be a string starting with "/" (got "chat")'],
     ['/a b', undefined, 'request.path "/a b" must start with "/" and contain no spaces or control characters'],

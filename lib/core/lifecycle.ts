@@ -60,7 +60,8 @@ export class Lifecycle extends Signals implements SessionHooks, StreamTableHooks
   #dialing = false;
   /** The session whose planned close is being replaced; set until the replacement is up (or fails). */
   #rotating: Session | undefined;
-  readonly #rotations = new RotationRule();
+  /** Made at the first planned close: most connections never see one. */
+  #rotations: RotationRule | undefined;
   /** The reconnect loop, while it runs: from a loss (or `open()`) until a session proves itself. */
   #loop: Subscription | undefined;
   /** `#run` has happened (the first attempt started, or the connection ended before it). */
@@ -350,7 +351,7 @@ export class Lifecycle extends Signals implements SessionHooks, StreamTableHooks
     const unproven = this.#unproven;
     if (!unproven) return;
     this.#unproven = undefined;
-    this.#rotations.proved();
+    this.#rotations?.proved();
     unproven.subscriber.next(unproven.session);
     unproven.subscriber.complete();
   }
@@ -409,7 +410,7 @@ export class Lifecycle extends Signals implements SessionHooks, StreamTableHooks
   #isRotation(session: Session, goaway: GoawayInfo | undefined): boolean {
     const now = this.#now();
     const lived = now - (this.held(session)?.adoptedAt ?? now) >= PROVEN_AFTER;
-    return this.#rotations.isRotation(goaway, lived, this.streams.served(session));
+    return (this.#rotations ??= new RotationRule()).isRotation(goaway, lived, this.streams.served(session));
   }
 
   #adopt(session: Session, attempt: number): void {

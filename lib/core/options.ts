@@ -274,8 +274,56 @@ function resolveRoute(runtime: Runtime, options: Record<string, unknown>, origin
   return runtime.resolveRoute(options.proxy, options.socketPath, origin);
 }
 
+/*
+ * The options of recent `open()`s, resolved, by origin and options: connections opened alike
+ * (thousands of WebSockets to one origin) share one frozen copy, rather than each carrying its own
+ * (~0.3 KiB with the origin's strings, for the connection's whole life). Only options of plain
+ * values are looked up: nothing that has an identity the connection would keep (`headers`, `tls`,
+ * a scheduler, a function), so sharing cannot be told from copying. A few entries, oldest out.
+ */
+const SHAREABLE_OPTIONS = new Set(['protocols', 'connectTimeout', 'retry', 'keepalive', 'closeTimeout', 'sendTimeout', 'maxQueued', 'maxHeaderSize']);
+const RESOLVED_KEPT = 16;
+const resolvedLately = new Map<string, { readonly runtime: Runtime; readonly options: ResolvedOptions }>();
+
+/** A key that tells `value` apart from any other, if it is a number, string, boolean, or an array or plain object of them (`depth` levels). */
+function plainKey(value: unknown, depth: number): string | undefined {
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (depth === 0 || typeof value !== 'object' || value === null) return undefined;
+  const array = Array.isArray(value);
+  if (!array && Object.getPrototypeOf(value) !== Object.prototype) return undefined;
+  if (array && Object.keys(value).length !== value.length) return undefined; // holes, or extra properties
+  let key = array ? '[' : '{';
+  for (const [name, item] of Object.entries(value)) {
+    const itemKey = plainKey(item, depth - 1);
+    if (itemKey === undefined) return undefined;
+    key += array ? `${itemKey},` : `${JSON.stringify(name)}:${itemKey},`;
+  }
+  return `${key}${array ? ']' : '}'}`;
+}
+
+/** The key of `open(origin, options)` among the options resolved lately; none when they cannot be shared. */
+function sharedKey(origin: unknown, options: unknown): string | undefined {
+  if (typeof origin !== 'string') return undefined;
+  if (options === undefined) return origin;
+  if (typeof options !== 'object' || options === null || Object.keys(options).some(name => !SHAREABLE_OPTIONS.has(name))) return undefined;
+  const key = plainKey(options, 2);
+  return key === undefined ? undefined : `${origin} ${key}`;
+}
+
 /** Validates `open()`'s arguments and applies the defaults. Throws {@link InvalidArgumentError}. */
 export function resolveOptions(originArg: unknown, optionsArg: unknown, runtime: Runtime): ResolvedOptions {
+  const key = sharedKey(originArg, optionsArg);
+  if (key === undefined) return resolveNew(originArg, optionsArg, runtime);
+  const kept = resolvedLately.get(key);
+  if (kept?.runtime === runtime) return kept.options;
+  const options = Object.freeze(resolveNew(originArg, optionsArg, runtime));
+  if (resolvedLately.size >= RESOLVED_KEPT) resolvedLately.delete(resolvedLately.keys().next().value!);
+  resolvedLately.set(key, { runtime, options });
+  return options;
+}
+
+function resolveNew(originArg: unknown, optionsArg: unknown, runtime: Runtime): ResolvedOptions {
   const origin = parseOrigin(originArg);
   const options = optionsArg === undefined ? {} : plainObject('options', optionsArg);
   checkKeys('options', options, KNOWN_OPTIONS);

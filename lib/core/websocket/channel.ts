@@ -3,7 +3,7 @@
  * plus `send()` and `close()`.
  */
 import { Observable, Subject, filter, take } from 'rxjs';
-import type { Observer, Subscriber, Subscription, TeardownLogic } from 'rxjs';
+import type { Observer, Subscriber, Subscription, TeardownLogic, Unsubscribable } from 'rxjs';
 import { ConnectionClosedError, InvalidArgumentError, QueueFullError } from '../errors.js';
 import type { RxconnError } from '../errors.js';
 import type { Headers } from '../events.js';
@@ -67,11 +67,41 @@ export interface ChannelConnection extends LinkConnection {
  * link); the link's open and end go to the channel.
  */
 class LinkSink implements Observer<WebSocketMessage>, LinkHooks {
-  readonly subscribers = new Set<Subscriber<WebSocketMessage>>();
   readonly #channel: WebSocketChannel;
+  /**
+   * The subscribers: alone in `#one` (most channels have one), and all in `#many` from the time a
+   * second joins (a Set weighs ~150 B). Either way, a message goes to them as a Set being iterated
+   * delivers it: in the order they joined, to those who join during the delivery, not to those
+   * who left.
+   */
+  #one: Subscriber<WebSocketMessage> | undefined;
+  #many: Set<Subscriber<WebSocketMessage>> | undefined;
+  /** A message is being delivered to `#one`: whoever joins now goes in `#many`, delivered to after it. */
+  #delivering = false;
 
   constructor(channel: WebSocketChannel) {
     this.#channel = channel;
+  }
+
+  get size(): number {
+    return this.#many ? this.#many.size : this.#one ? 1 : 0;
+  }
+
+  add(subscriber: Subscriber<WebSocketMessage>): void {
+    if (this.#many) this.#many.add(subscriber);
+    else if (!this.#one && !this.#delivering) this.#one = subscriber;
+    else {
+      this.#many = new Set(this.#one ? [this.#one, subscriber] : [subscriber]);
+      this.#one = undefined;
+    }
+  }
+
+  /** Whether `subscriber` was one of them. */
+  delete(subscriber: Subscriber<WebSocketMessage>): boolean {
+    if (this.#many) return this.#many.delete(subscriber);
+    if (this.#one !== subscriber) return false;
+    this.#one = undefined;
+    return true;
   }
 
   onOpen(link: WebSocketLink, headers: Headers): void {
@@ -83,7 +113,20 @@ class LinkSink implements Observer<WebSocketMessage>, LinkHooks {
   }
 
   next(message: WebSocketMessage): void {
-    for (const subscriber of this.subscribers) subscriber.next(message);
+    const many = this.#many;
+    if (many) {
+      for (const subscriber of many) subscriber.next(message);
+      return;
+    }
+    const one = this.#one;
+    if (!one) return;
+    const outer = this.#delivering;
+    this.#delivering = true;
+    one.next(message);
+    this.#delivering = outer;
+    // Who joined meanwhile made `#many` (with `one` first, if it stayed): they come after it.
+    const joined = this.#many as Set<Subscriber<WebSocketMessage>> | undefined;
+    if (joined) for (const subscriber of joined) if (subscriber !== one) subscriber.next(message);
   }
 
   error(error: unknown): void {
@@ -95,8 +138,9 @@ class LinkSink implements Observer<WebSocketMessage>, LinkHooks {
   }
 
   #drain(): Array<Subscriber<WebSocketMessage>> {
-    const all = [...this.subscribers];
-    this.subscribers.clear();
+    const all = this.#many ? [...this.#many] : this.#one ? [this.#one] : [];
+    this.#many?.clear();
+    this.#one = undefined;
     return all;
   }
 }
@@ -112,6 +156,30 @@ let linkOpened: (channel: WebSocketChannel, link: WebSocketLink, headers: Header
 let linkEnded: (channel: WebSocketChannel, link: WebSocketLink, end: LinkEnd | undefined) => void;
 /** {@link WebSocketChannel.events}'s subscribe, shared by every channel (set in the same static block). */
 let watchChannelEvents: (channel: WebSocketChannel, subscriber: Subscriber<WebSocketChannelEvent>) => TeardownLogic;
+/** What a {@link Membership} tells its channel, set in the same static block. */
+let leaveChannel: (channel: WebSocketChannel, sink: LinkSink, subscriber: Subscriber<WebSocketMessage>, link: WebSocketLink) => void;
+
+/**
+ * One subscriber's place among a link's subscribers, and its teardown: an object rather than a
+ * closure and its scope (half the size), as the subscriber holds it for the WebSocket's life.
+ */
+class Membership implements Unsubscribable {
+  readonly #channel: WebSocketChannel;
+  readonly #sink: LinkSink;
+  readonly #subscriber: Subscriber<WebSocketMessage>;
+  readonly #link: WebSocketLink;
+
+  constructor(channel: WebSocketChannel, sink: LinkSink, subscriber: Subscriber<WebSocketMessage>, link: WebSocketLink) {
+    this.#channel = channel;
+    this.#sink = sink;
+    this.#subscriber = subscriber;
+    this.#link = link;
+  }
+
+  unsubscribe(): void {
+    leaveChannel(this.#channel, this.#sink, this.#subscriber, this.#link);
+  }
+}
 
 /**
  * A WebSocket on a connection (`conn.websocket(path, options)`): an Observable of incoming
@@ -149,6 +217,7 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
     linkOpened = (channel, link, headers) => channel.#onOpen(link, headers);
     linkEnded = (channel, link, end) => channel.#onEnd(link, end);
     watchChannelEvents = (channel, subscriber) => channel.#watchEvents(subscriber);
+    leaveChannel = (channel, sink, subscriber, link) => channel.#leave(sink, subscriber, link);
   }
 
   readonly #connection: ChannelConnection;
@@ -157,8 +226,8 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
   /** Made when {@link events} is watched, let go when nobody does (see `watched.ts`). */
   #events: Subject<WebSocketChannelEvent> | undefined;
   #eventsView: Observable<WebSocketChannelEvent> | undefined;
-  /** Messages waiting for the WebSocket to open, in order. */
-  readonly #queue: WebSocketMessage[] = [];
+  /** Messages waiting for the WebSocket to open, in order; none (rather than an empty array) when none waits. */
+  #queue: WebSocketMessage[] | undefined;
   /** The WebSocket of the current shared subscription. */
   #link: WebSocketLink | undefined;
   /** Where {@link #link} delivers, with the subscribers sharing it (a new one for each link). */
@@ -215,7 +284,7 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
 
   /** How many messages wait for the WebSocket to open. */
   get queued(): number {
-    return this.#queue.length;
+    return this.#queue?.length ?? 0;
   }
 
   /** The subprotocol the server chose for the open WebSocket (`''` if none, or none open). */
@@ -236,20 +305,21 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
   send(data: WebSocketMessage): void {
     if (!isMessage(data)) throw new InvalidArgumentError('websocket send() takes a string (text frame) or a Uint8Array (binary frame)');
     const link = this.#link;
-    if (this.#queue.length === 0 && link?.send(data)) return;
+    if (!this.#queue && link?.send(data)) return;
     if (ENDED.has(this.#connection.state)) throw new ConnectionClosedError(`the connection is ${this.#connection.state}: the message cannot be sent`);
-    if (this.#queue.length >= this.#options.maxQueued) {
+    if (this.queued >= this.#options.maxQueued) {
       throw new QueueFullError(`the websocket send queue is full (websocket options.maxQueued = ${this.#options.maxQueued}): the message was not queued`);
     }
-    this.#queue.push(data);
+    (this.#queue ??= []).push(data);
     // Should the connection end before a WebSocket opens, the queue is handed back as `unsent`.
     this.#watch ??= this.#connection.state$.pipe(filter(state => state === 'closed' || state === 'failed'), take(1)).subscribe(state => this.#unsent(state));
   }
 
   #unsent(state: ConnectionState): void {
     this.#watch = undefined;
-    const messages = this.#queue.splice(0);
-    if (messages.length === 0) return;
+    const messages = this.#queue;
+    this.#queue = undefined;
+    if (!messages) return;
     const error = new ConnectionClosedError(`the connection ${state === 'failed' ? 'failed' : 'closed'} before ${messages.length} queued message${messages.length === 1 ? ' was' : 's were'} sent`);
     this.#events?.next({ type: 'unsent', messages, error });
   }
@@ -298,9 +368,8 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
   #join(subscriber: Subscriber<WebSocketMessage>): TeardownLogic {
     const existing = this.#link;
     const sink = existing ? this.#sink! : (this.#sink = new LinkSink(this));
-    const subscribers = sink.subscribers;
     // Joined before the link starts: a start that fails at once must reach this subscriber.
-    subscribers.add(subscriber);
+    sink.add(subscriber);
     const link = existing ?? this.#runtime.createLink(this.#connection, this.#options, sink, sink);
     if (!existing) {
       this.#link = link;
@@ -310,20 +379,24 @@ export class WebSocketChannel extends Observable<WebSocketMessage> {
       if (this.#closing) this.#startNext = () => link.start();
       else link.start();
     }
-    return () => {
-      if (!subscribers.delete(subscriber) || subscribers.size > 0 || this.#link !== link) return;
-      this.#link = undefined;
-      link.release();
-      if (!link.done) this.#closing = link;
-    };
+    return new Membership(this, sink, subscriber, link);
+  }
+
+  /** `subscriber` left the subscribers of `link`, in `sink` (see {@link Membership}). */
+  #leave(sink: LinkSink, subscriber: Subscriber<WebSocketMessage>, link: WebSocketLink): void {
+    if (!sink.delete(subscriber) || sink.size > 0 || this.#link !== link) return;
+    this.#link = undefined;
+    link.release();
+    if (!link.done) this.#closing = link;
   }
 
   #onOpen(link: WebSocketLink, headers: Headers): void {
     const queue = this.#queue;
     let sent = 0;
-    while (sent < queue.length && link.send(queue[sent]!)) sent++;
-    queue.splice(0, sent);
-    if (queue.length === 0) {
+    while (queue && sent < queue.length && link.send(queue[sent]!)) sent++;
+    queue?.splice(0, sent);
+    if (queue?.length === 0) this.#queue = undefined;
+    if (!this.#queue) {
       this.#watch?.unsubscribe();
       this.#watch = undefined;
     }

@@ -56,12 +56,31 @@ function count(name: string, value: unknown, fallback: number): number {
   return value;
 }
 
+/*
+ * Channels without options share their resolved options when they have the same path and the
+ * same connection settings (connections opened alike share theirs, see `lib/core/options.ts`):
+ * thousands of WebSockets opened alike carry one frozen copy. A few paths, oldest out.
+ */
+const DEFAULTS_KEPT = 16;
+const defaultsByPath = new Map<string, ResolvedWebSocketOptions>();
+
 /** Validates `conn.websocket()`'s arguments. Throws {@link InvalidArgumentError} naming the option at fault. */
 export function resolveWebSocketOptions(
   path: unknown,
   optionsArg: unknown,
   connection: Pick<ResolvedOptions, 'keepalive' | 'closeTimeout'>,
 ): ResolvedWebSocketOptions {
+  if (optionsArg !== undefined || typeof path !== 'string') return resolveNew(path, optionsArg, connection);
+  const kept = defaultsByPath.get(path);
+  if (kept && kept.keepalive === connection.keepalive && Object.is(kept.closeTimeout, connection.closeTimeout)) return kept;
+  const resolved = Object.freeze(resolveNew(path, optionsArg, connection));
+  defaultsByPath.delete(path);
+  if (defaultsByPath.size >= DEFAULTS_KEPT) defaultsByPath.delete(defaultsByPath.keys().next().value!);
+  defaultsByPath.set(path, resolved);
+  return resolved;
+}
+
+function resolveNew(path: unknown, optionsArg: unknown, connection: Pick<ResolvedOptions, 'keepalive' | 'closeTimeout'>): ResolvedWebSocketOptions {
   if (typeof path !== 'string' || !path.startsWith('/')) fail(`websocket path must be a string starting with "/" (got ${JSON.stringify(path)})`);
   if (optionsArg !== undefined && (typeof optionsArg !== 'object' || optionsArg === null || Array.isArray(optionsArg))) {
     fail('websocket options must be an object');

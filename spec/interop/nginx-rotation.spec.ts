@@ -76,6 +76,21 @@ describe.skipIf(skip)('nginx keepalive_requests 25: every rotation is invisible 
     expect(rotations(log)).toBeGreaterThanOrEqual(Math.floor(total / PER_CONNECTION) - 1);
     expect(log.events.filter(e => e.type === 'closing').every(e => e.type === 'closing' && e.rotation === true && e.initiator === 'server')).toBe(true);
   });
+
+  it('HTTP/1.1: the last request nginx takes on a connection (connection: close), cancelled mid-body, is a rotation too: closed at once, no outage', async () => {
+    const conn = connect(nginx.origin('h1'), H1);
+    const log = record(conn);
+    for (let i = 1; i < PER_CONNECTION; i++) expect((await firstValueFrom(conn.get('/files/1.bin').pipe(text()))).status).toBe(200);
+    // The 25th: nginx answers it with connection: close; 1 MiB at 1 MiB/s is still coming when it is cancelled.
+    const last = watch(conn.get('/slow/1048576.bin'));
+    await last.head;
+    last.unsubscribe();
+    expect((await firstValueFrom(conn.get('/files/1.bin').pipe(text()))).status).toBe(200);
+    expect(log.events.filter(e => e.type === 'connected')).toHaveLength(2);
+    expect(log.events.find(e => e.type === 'closing')).toMatchObject({ initiator: 'server', rotation: true });
+    expect(log.states).not.toContain('disconnected');
+    expect(log.types()).not.toContain('retrying');
+  });
 });
 
 describe.skipIf(skip)('nginx keepalive_timeout 1s: idle closes are rotations', () => {

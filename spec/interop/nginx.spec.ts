@@ -125,6 +125,25 @@ describe.skipIf(skip)('nginx', () => {
       await leaks.check();
     });
 
+    it('cancelling a download mid-body: HTTP/1.1 closes the socket at once (more than 64 KiB left), HTTP/2 resets only the stream; the next request is served', async () => {
+      const leaks = leakCheck();
+      const conn = connect();
+      const log = record(conn);
+      expect((await outcome(conn.get('/files/1.bin'))).status).toBe(200);
+      const download = watch(conn.get(`/slow/${MiB}.bin`));
+      await download.firstData;
+      const lost = variant.speaks === 'http1' ? next(conn, 'disconnected') : undefined;
+      download.unsubscribe();
+      if (lost) {
+        // The 1 MiB comes at 1 MiB/s: reading up to the drain limit first would take 64 ms; it is not read at all.
+        expect(await lost).toMatchObject({ killedStreams: 0, error: { code: 'RXCONN_CONNECTION_DOWN', message: expect.stringMatching(/^a cancelled response has \d+ bytes left, more than the 65536 read to keep the socket: the socket was closed$/) } });
+      }
+      expect((await outcome(conn.get('/files/16385.bin'))).status).toBe(200);
+      if (!lost) expect(log.types()).not.toContain('disconnected');
+      await conn.shutdown();
+      await leaks.check();
+    });
+
     it('nginx -s quit with a slow download in flight: the download completes, then the connection reconnects to the next nginx', async () => {
       const conn = connect();
       const log = record(conn);

@@ -4,6 +4,7 @@
 import type { SchedulerLike } from 'rxjs';
 import { InvalidArgumentError, UnsupportedError } from './errors.js';
 import { isFieldValue, isToken } from './http-syntax.js';
+import { Recent } from './recent.js';
 import { CONNECTION_HEADERS } from './request-init.js';
 import type { RxconnError } from './errors.js';
 import type { Protocol } from './events.js';
@@ -282,8 +283,7 @@ function resolveRoute(runtime: Runtime, options: Record<string, unknown>, origin
  * a scheduler, a function), so sharing cannot be told from copying. A few entries, oldest out.
  */
 const SHAREABLE_OPTIONS = new Set(['protocols', 'connectTimeout', 'retry', 'keepalive', 'closeTimeout', 'sendTimeout', 'maxQueued', 'maxHeaderSize']);
-const RESOLVED_KEPT = 16;
-const resolvedLately = new Map<string, { readonly runtime: Runtime; readonly options: ResolvedOptions }>();
+const resolvedLately = new Recent<string, { readonly runtime: Runtime; readonly options: ResolvedOptions }>(16);
 
 /** A key that tells `value` apart from any other, if it is a number, string, boolean, or an array or plain object of them (`depth` levels). */
 function plainKey(value: unknown, depth: number): string | undefined {
@@ -317,10 +317,7 @@ export function resolveOptions(originArg: unknown, optionsArg: unknown, runtime:
   if (key === undefined) return resolveNew(originArg, optionsArg, runtime);
   const kept = resolvedLately.get(key);
   if (kept?.runtime === runtime) return kept.options;
-  const options = Object.freeze(resolveNew(originArg, optionsArg, runtime));
-  if (resolvedLately.size >= RESOLVED_KEPT) resolvedLately.delete(resolvedLately.keys().next().value!);
-  resolvedLately.set(key, { runtime, options });
-  return options;
+  return resolvedLately.set(key, { runtime, options: Object.freeze(resolveNew(originArg, optionsArg, runtime)) }).options;
 }
 
 function resolveNew(originArg: unknown, optionsArg: unknown, runtime: Runtime): ResolvedOptions {

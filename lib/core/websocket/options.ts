@@ -2,6 +2,7 @@
  * The options of `conn.websocket()`, their defaults and their synchronous validation.
  */
 import { InvalidArgumentError } from '../errors.js';
+import { Recent } from '../recent.js';
 import { checkTime } from '../time.js';
 import type { ResolvedOptions } from '../options.js';
 import { prepareRequest } from '../request-init.js';
@@ -61,8 +62,7 @@ function count(name: string, value: unknown, fallback: number): number {
  * same connection settings (connections opened alike share theirs, see `lib/core/options.ts`):
  * thousands of WebSockets opened alike carry one frozen copy. A few paths, oldest out.
  */
-const DEFAULTS_KEPT = 16;
-const defaultsByPath = new Map<string, ResolvedWebSocketOptions>();
+const defaultsByPath = new Recent<string, ResolvedWebSocketOptions>(16);
 
 /** Validates `conn.websocket()`'s arguments. Throws {@link InvalidArgumentError} naming the option at fault. */
 export function resolveWebSocketOptions(
@@ -73,11 +73,7 @@ export function resolveWebSocketOptions(
   if (optionsArg !== undefined || typeof path !== 'string') return resolveNew(path, optionsArg, connection);
   const kept = defaultsByPath.get(path);
   if (kept && kept.keepalive === connection.keepalive && Object.is(kept.closeTimeout, connection.closeTimeout)) return kept;
-  const resolved = Object.freeze(resolveNew(path, optionsArg, connection));
-  defaultsByPath.delete(path);
-  if (defaultsByPath.size >= DEFAULTS_KEPT) defaultsByPath.delete(defaultsByPath.keys().next().value!);
-  defaultsByPath.set(path, resolved);
-  return resolved;
+  return defaultsByPath.set(path, Object.freeze(resolveNew(path, optionsArg, connection)));
 }
 
 function resolveNew(path: unknown, optionsArg: unknown, connection: Pick<ResolvedOptions, 'keepalive' | 'closeTimeout'>): ResolvedWebSocketOptions {

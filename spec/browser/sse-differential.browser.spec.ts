@@ -7,9 +7,11 @@
  */
 import { commands } from 'vitest/browser';
 import { describe, expect, test } from 'vitest';
+import { firstValueFrom, take, toArray } from 'rxjs';
+import { open } from '../../lib/browser/index.js';
 import { EventStreamDecoder } from '../../lib/core/sse/decoder.js';
 import type { SseCursor } from '../../lib/core/sse/decoder.js';
-import { origin } from './helpers.js';
+import { origin, track } from './helpers.js';
 
 /** Every case starts with this line, so that Chromium reconnects (and shows its last event ID) at once. */
 const RECONNECT_SOON = 'retry: 10\n';
@@ -32,6 +34,9 @@ const CASES: Record<string, string> = {
   'non-ASCII text': 'data: é€😀\nid: ü\n\n',
 };
 
+/** `bytes` for the origin's `/sse?body=`. */
+const base64url = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+
 interface Outcome {
   readonly events: Array<[type: string, data: string, lastEventId: string]>;
   /**
@@ -44,8 +49,7 @@ interface Outcome {
 /** Chromium's EventSource on `bytes`: its events until it has reconnected once, and the Last-Event-ID it reconnected with. */
 async function chromium(bytes: Uint8Array): Promise<Outcome> {
   const o = await origin('http1');
-  const body = btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-  const source = new EventSource(`${o.url}/sse?body=${body}`);
+  const source = new EventSource(`${o.url}/sse?body=${base64url(bytes)}`);
   const events: Outcome['events'] = [];
   for (const type of TYPES) source.addEventListener(type, event => events.push([event.type, String(event.data), event.lastEventId]));
   try {
@@ -80,6 +84,22 @@ describe('event-stream parsing: rxconn against Chromium’s EventSource', () => 
     const reference = await chromium(bytes);
     expect(rxconn(bytes)).toEqual(reference);
     expect(rxconn(bytes, 1)).toEqual(reference);
+  });
+
+  test('rxconn’s eventSource() in the browser runtime resumes from an id-only block, and sends a non-ASCII id as UTF-8, as Chromium does', async () => {
+    const text = 'id: 1\ndata: a\n\nid: é€😀\n\n';
+    const bytes = new TextEncoder().encode(RECONNECT_SOON + text);
+    const reference = await chromium(bytes);
+    expect(reference.resumesFrom).toBe('é€😀');
+    const o = await origin('http1');
+    const conn = track(open(o.url, { retry: { initialDelay: 20, maxDelay: 100 } }));
+    const source = conn.eventSource(`/sse?body=${base64url(bytes)}`, { minReconnectDelay: 0 });
+    // The same one event per response; the second request carries the id the first left.
+    const events = await firstValueFrom(source.pipe(take(2), toArray()));
+    expect(events.map(e => [e.data, e.id])).toEqual([['a', '1'], ['a', '1']]);
+    const heard = (await commands.originState(o.id)).log.filter(line => line.startsWith('sse '));
+    expect(heard.slice(0, 2)).toEqual(['sse last-event-id=(none)', `sse last-event-id=${reference.resumesFrom}`]);
+    await conn.shutdown();
   });
 
   test('a leading BOM is removed', async () => {

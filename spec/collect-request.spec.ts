@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
-import { lastValueFrom, map } from 'rxjs';
+import { lastValueFrom, map, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { body, json, open, text } from '../lib/index.js';
 import type { Connection } from '../lib/index.js';
@@ -59,6 +59,7 @@ describe.each(['http2', 'http1'] as const)('collecting operators on a request ov
           });
           return;
         }
+        if (path === '/early') stream.additionalHeaders({ ':status': 103, link: '</a.css>; rel=preload' });
         respond(path, (status, type, chunk) => {
           stream.respond({ ':status': status, 'content-type': type });
           stream.end(chunk);
@@ -77,6 +78,7 @@ describe.each(['http2', 'http1'] as const)('collecting operators on a request ov
           });
           return;
         }
+        if (path === '/early') res.writeEarlyHints({ link: '</a.css>; rel=preload' });
         respond(path, (status, type, chunk) => {
           res.writeHead(status, { 'content-type': type });
           res.end(chunk);
@@ -111,6 +113,15 @@ describe.each(['http2', 'http1'] as const)('collecting operators on a request ov
     const through = await lastValueFrom(conn.get('/text').pipe(map(event => event), text()));
     expect(direct).toEqual(through);
     expect(direct.body).toBe('héllo');
+  });
+
+  it('collects past an informational response (103), which the events carry and the collector does not listen for', async () => {
+    const events = await lastValueFrom(conn.get('/early').pipe(toArray()));
+    expect(events.map(event => event.type)).toEqual(['inform', 'response', 'data']);
+    expect(events[0]).toMatchObject({ status: 103, headers: { link: '</a.css>; rel=preload' } });
+    const response = await lastValueFrom(conn.get('/early').pipe(text()));
+    expect(response).toMatchObject({ status: 200, body: 'héllo', trailers: {} });
+    expect(response.headers['content-type']).toBe('text/plain');
   });
 
   it('is cold: each subscription sends the request again', async () => {

@@ -85,6 +85,16 @@ describe.each([
     expect(s.sessions).toHaveLength(1);
   });
 
+  it('does not listen for informational responses when the sink hears none (informs: false): the same response, without its 103', async () => {
+    const s = await server({ tls });
+    const { session } = await connect(s);
+    const out = await send(session, { path: '/hello' }, { informs: false }).done;
+    expect(out.error).toBeUndefined();
+    expect(types(out.events)).toEqual(['response', 'data', 'trailers']);
+    expect(out.text).toBe('hello');
+    expect(types((await send(session, { path: '/hello' }, { informs: true }).done).events)).toEqual(['inform', 'response', 'data', 'trailers']);
+  });
+
   it('sends string, byte and streamed (Observable) bodies', async () => {
     const s = await server({ tls });
     const { session } = await connect(s);

@@ -47,6 +47,11 @@ class Collector<T> implements ResponseObserver {
     private readonly maxBytes: number,
   ) {}
 
+  /** A collected response has no room for informational ones (1xx): they are not listened for. */
+  get informs(): boolean {
+    return false;
+  }
+
   next(event: ResponseEvent): void {
     switch (event.type) {
       case 'response':

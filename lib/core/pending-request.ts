@@ -62,6 +62,11 @@ export class PendingRequest implements UpgradeSink, Unsubscribable {
     return this.#settled;
   }
 
+  /** Whether its subscriber hears informational responses (the diagnostics channels publish none). */
+  get informs(): boolean {
+    return this.subscriber.informs !== false;
+  }
+
   /** Whether anything of the response reached the subscriber. */
   get responded(): boolean {
     return this.#responded;

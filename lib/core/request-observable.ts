@@ -19,6 +19,8 @@ import type { RequestInit } from './request-init.js';
 
 /** What receives one request's events: its subscriber, or a fused collector. */
 export interface ResponseObserver {
+  /** `false` when it drops `inform` events (1xx); absent means it takes them. */
+  readonly informs?: boolean;
   next(event: ResponseEvent): void;
   error(error: unknown): void;
   complete(): void;

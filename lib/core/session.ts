@@ -47,6 +47,12 @@ export interface StreamSink {
    * would use it). Sessions that cannot pause never call it.
    */
   flow?(control: StreamFlow): void;
+  /**
+   * Optional: `false` when nobody hears informational responses (1xx, `inform` events), as
+   * when a collecting operator receives the stream. A session may then not listen for them at
+   * all; absent means they are heard.
+   */
+  readonly informs?: boolean;
   next(event: ResponseEvent): void;
   /** A stream-level failure (reset, refused, protocol error of this response), or the request body Observable's own error, passed through unchanged. */
   error(error: Error): void;

@@ -251,8 +251,8 @@ export interface Started {
   readonly cancel: () => void;
 }
 
-/** Starts `init` on `session` (which must be able to start) and collects its events. */
-export function send(session: Session, init: RequestInit = {}): Started {
+/** Starts `init` on `session` (which must be able to start) and collects its events; `sink.informs` as `StreamSink.informs`. */
+export function send(session: Session, init: RequestInit = {}, sink: { informs?: boolean } = {}): Started {
   const events: ResponseEvent[] = [];
   let settled = false;
   let finish!: (outcome: Outcome) => void;
@@ -263,6 +263,7 @@ export function send(session: Session, init: RequestInit = {}): Started {
     return { events, error, status: head?.type === 'response' ? head.status : undefined, text: Buffer.concat(chunks).toString('utf8') };
   };
   const stream = session.start(prepareRequest(init), {
+    ...sink,
     next: event => {
       if (settled) throw new Error(`event after the end: ${event.type}`);
       events.push(event);

@@ -1,7 +1,7 @@
 /**
  * The collecting operators `body()`, `text()` and `json()`, on plain event sequences.
  */
-import { Subject, concat, defer, of, throwError } from 'rxjs';
+import { Subject, concat, defer, of, retry, throwError } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { body, json, text } from '../lib/core/collect.js';
@@ -106,6 +106,33 @@ describe('body()', () => {
     expect(run(collected).values[0].body).toBe('x');
     expect(run(collected).values[0].body).toBe('x');
     expect(subscriptions).toBe(2);
+  });
+
+  it('collects each subscription on its own: two at once, and a retry after a failure midway', () => {
+    const one = new Subject<ResponseEvent>();
+    const two = new Subject<ResponseEvent>();
+    let subscriptions = 0;
+    const collected = defer(() => (++subscriptions === 1 ? one : two)).pipe(text());
+    const first = run(collected);
+    const second = run(collected);
+    two.next(response(201, { b: '2' }));
+    one.next(response(200, { a: '1' }));
+    one.next(data('one'));
+    two.next(data('two'));
+    two.next(trailers({ t: '2' }));
+    one.complete();
+    two.complete();
+    expect(first.values).toEqual([{ status: 200, headers: { a: '1' }, trailers: {}, body: 'one' }]);
+    expect(second.values).toEqual([{ status: 201, headers: { b: '2' }, trailers: { t: '2' }, body: 'two' }]);
+
+    // The first attempt fails after its head and some data: the retry's response has none of them.
+    let attempts = 0;
+    const flaky = defer(() =>
+      ++attempts === 1 ? concat(of(response(500, { x: 'first' }), data('partial'), trailers({ t: '1' })), throwError(() => new ConnectionDownError('lost'))) : of(response(200), data('whole')),
+    );
+    const retried = run(flaky.pipe(text(), retry(1)));
+    expect(retried.values).toEqual([{ status: 200, headers: {}, trailers: {}, body: 'whole' }]);
+    expect(retried.completed).toBe(true);
   });
 
   it('makes nothing per call without options: one shared operator each, used by many requests at once', () => {

@@ -27,12 +27,29 @@ export interface CollectOptions {
 /** Turns the collected bytes into the body; status and headers are for error messages. */
 type Decode<T> = (bytes: Uint8Array, status: number, headers: Headers) => T;
 
+/** Every collecting Observable's subscribe function; RxJS calls it as a method of the Observable. */
+function subscribeCollecting(this: Observable<unknown>, subscriber: Subscriber<unknown>): TeardownLogic {
+  return (this as Collecting<unknown>).start(subscriber as Subscriber<CollectedResponse<unknown>>);
+}
+
 /**
- * One collecting subscription: the response as it arrives. One object per request whose
- * methods are the observer (no closures, no chunk array for a one-chunk body): the operators sit
- * on every user's request path.
+ * What the operator returns: the source, collected. Piped straight onto a request (a
+ * {@link RequestObservable}), it sends the request with itself as the receiver of the events:
+ * the same events, teardown and errors as subscribing to it, without a second subscription in
+ * between.
+ *
+ * It is also the collector of its first subscription. Users pipe the operator onto each request
+ * and subscribe once (`lastValueFrom(conn.get(path).pipe(json()))`), so one object per request
+ * stays alive while it is in flight, instead of an Observable and a collector; it holds fields
+ * and its methods are the observer (no closures, no chunk array for a one-chunk body). Every
+ * later subscription (a second subscriber, a `retry`) collects into a fresh copy of it.
  */
-class Collector<T> implements ResponseObserver {
+class Collecting<T> extends Observable<CollectedResponse<T>> implements ResponseObserver {
+  readonly #source: Observable<ResponseEvent>;
+  readonly #decode: Decode<T>;
+  readonly #maxBytes: number;
+  /** Whom this object collects for: its first subscriber, kept once set (later ones get a copy). */
+  #subscriber: Subscriber<CollectedResponse<T>> | undefined;
   #status = 0;
   #headers: Headers | undefined;
   #trailers: Headers | undefined;
@@ -41,11 +58,19 @@ class Collector<T> implements ResponseObserver {
   #rest: Uint8Array[] | undefined;
   #size = 0;
 
-  constructor(
-    private readonly subscriber: Subscriber<CollectedResponse<T>>,
-    private readonly decode: Decode<T>,
-    private readonly maxBytes: number,
-  ) {}
+  constructor(source: Observable<ResponseEvent>, decode: Decode<T>, maxBytes: number) {
+    super(subscribeCollecting);
+    this.#source = source;
+    this.#decode = decode;
+    this.#maxBytes = maxBytes;
+  }
+
+  start(subscriber: Subscriber<CollectedResponse<T>>): TeardownLogic {
+    if (this.#subscriber !== undefined) return new Collecting(this.#source, this.#decode, this.#maxBytes).start(subscriber);
+    this.#subscriber = subscriber;
+    const source = this.#source;
+    return source instanceof RequestObservable ? source.send(this) : source.subscribe(this);
+  }
 
   /** A collected response has no room for informational ones (1xx): they are not listened for. */
   get informs(): boolean {
@@ -60,7 +85,7 @@ class Collector<T> implements ResponseObserver {
         break;
       case 'data':
         this.#size += event.data.byteLength;
-        if (this.#size > this.maxBytes) this.subscriber.error(new InvalidBodyError(`response body exceeds maxBytes (${this.maxBytes} bytes)`));
+        if (this.#size > this.#maxBytes) this.error(new InvalidBodyError(`response body exceeds maxBytes (${this.#maxBytes} bytes)`));
         else if (this.#first === undefined) this.#first = event.data;
         else (this.#rest ??= []).push(event.data);
         break;
@@ -71,58 +96,36 @@ class Collector<T> implements ResponseObserver {
   }
 
   error(error: unknown): void {
-    this.subscriber.error(error);
+    this.#release();
+    this.#subscriber!.error(error);
   }
 
   complete(): void {
     const status = this.#status;
     if (status === 0) {
-      this.subscriber.error(new ProtocolError('the response ended without a status'));
+      this.error(new ProtocolError('the response ended without a status'));
       return;
     }
     const headers = this.#headers ?? {};
+    const trailers = this.#trailers ?? {};
     const first = this.#first;
     const bytes = first === undefined ? new Uint8Array(0) : this.#rest === undefined ? first : concatBytes([first, ...this.#rest], this.#size);
+    this.#release();
+    const subscriber = this.#subscriber!;
     let body: T;
     try {
-      body = this.decode(bytes, status, headers);
+      body = this.#decode(bytes, status, headers);
     } catch (error) {
-      this.subscriber.error(error);
+      subscriber.error(error);
       return;
     }
-    this.subscriber.next({ status, headers, trailers: this.#trailers ?? {}, body });
-    this.subscriber.complete();
-  }
-}
-
-/** Every collecting Observable's subscribe function; RxJS calls it as a method of the Observable. */
-function subscribeCollecting(this: Observable<unknown>, subscriber: Subscriber<unknown>): TeardownLogic {
-  return (this as Collecting<unknown>).start(subscriber as Subscriber<CollectedResponse<unknown>>);
-}
-
-/**
- * What the operator returns: the source, collected. Piped straight onto a request (a
- * {@link RequestObservable}), it sends the request with the collector as its receiver: the same
- * events, teardown and errors as subscribing to it, without a second subscription in between.
- * Fields and one shared subscribe function, not a closure: it stays alive while its request is
- * in flight.
- */
-class Collecting<T> extends Observable<CollectedResponse<T>> {
-  readonly #source: Observable<ResponseEvent>;
-  readonly #decode: Decode<T>;
-  readonly #maxBytes: number;
-
-  constructor(source: Observable<ResponseEvent>, decode: Decode<T>, maxBytes: number) {
-    super(subscribeCollecting);
-    this.#source = source;
-    this.#decode = decode;
-    this.#maxBytes = maxBytes;
+    subscriber.next({ status, headers, trailers, body });
+    subscriber.complete();
   }
 
-  start(subscriber: Subscriber<CollectedResponse<T>>): TeardownLogic {
-    const collector = new Collector(subscriber, this.#decode, this.#maxBytes);
-    const source = this.#source;
-    return source instanceof RequestObservable ? source.send(collector) : source.subscribe(collector);
+  /** Lets go of the response once it is handed on: the Observable may outlive it. */
+  #release(): void {
+    this.#headers = this.#trailers = this.#first = this.#rest = undefined;
   }
 }
 

@@ -266,6 +266,25 @@ describe('HTTP/2 session: streams', () => {
     }
   });
 
+  it('once the server acknowledged our SETTINGS, node applies maxHeaderSize by the same measure, to the byte', async () => {
+    // :status 200 (7 + 3 + 32 octets), date x (4 + 1 + 32) and x-pad (5 + n + 32): exactly 1024 for n = 908.
+    const s = await startH2Server((stream, headers) => {
+      stream.respond({ ':status': 200, date: 'x', 'x-pad': 'p'.repeat(Number(String(headers[':path']).slice(1))) });
+      stream.end('ok');
+    });
+    cleanups.push(() => s.close());
+    const { session } = await connect(s, { maxHeaderSize: 1024 });
+    const node = (session as unknown as { session: import('node:http2').ClientHttp2Session }).session;
+    if (node.pendingSettingsAck) await once(node, 'localSettings');
+    const atLimit = await send(session, { path: '/908' }).done;
+    expect(atLimit.error).toBeUndefined();
+    expect(atLimit.text).toBe('ok');
+    const over = await send(session, { path: '/909' }).done;
+    expect(over.error).toBeInstanceOf(ProtocolError);
+    expect(over.error?.message).toMatch(/^the stream was reset with ENHANCE_YOUR_CALM \(code 11\) before a response: the response headers exceed options\.maxHeaderSize \(1024 bytes\)/);
+    expect((await send(session, { path: '/0' }).done).text).toBe('ok');
+  });
+
   it('rejects a header HTTP/2 forbids with InvalidArgumentError, before anything is sent', async () => {
     const s = await server();
     const { session } = await connect(s);

@@ -52,22 +52,16 @@ export function requestHeaders(request: PreparedRequest, scheme: 'http' | 'https
  * A received header block as {@link Headers}: pseudo-headers (`:status`) and node's
  * `sensitiveHeaders` symbol dropped; values as node gives them (`set-cookie` is always an
  * array, other repeated fields are joined by node). `undefined` when the block is larger than
- * `maxSize` as {@link headerListSize} counts it (one pass for both).
+ * `maxSize` as {@link headerListSize} counts it; without `maxSize` it is not counted.
  */
-export function responseHeaders(raw: IncomingHttpHeaders, maxSize: number): Headers | undefined {
+export function responseHeaders(raw: IncomingHttpHeaders, maxSize = Infinity): Headers | undefined {
+  if (maxSize !== Infinity && headerListSize(raw) > maxSize) return undefined;
   const headers: Headers = {};
-  let size = 0;
   for (const name in raw) {
     const value = raw[name];
-    if (value === undefined) continue;
-    if (Array.isArray(value)) {
-      for (const v of value) size += name.length + v.length + 32;
-    } else {
-      size += name.length + String(value).length + 32;
-    }
-    if (name.charCodeAt(0) !== 58 /* ':' */) headers[name] = value;
+    if (value !== undefined && name.charCodeAt(0) !== 58 /* ':' */) headers[name] = value;
   }
-  return size > maxSize ? undefined : headers;
+  return headers;
 }
 
 /**

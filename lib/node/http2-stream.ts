@@ -93,11 +93,18 @@ export class Http2Request {
   /** The request body was handed over in full and `end()` was called. */
   #bodyDone = false;
   #error: Error | undefined;
+  /**
+   * The header list size this stream checks itself: `maxHeaderSize` when it was opened before the
+   * server acknowledged our SETTINGS; none after, as node then enforces the advertised limit by
+   * the same measure (resetting the stream with ENHANCE_YOUR_CALM; see `#closeError`).
+   */
+  readonly #headerLimit: number;
 
-  constructor(owner: Http2StreamOwner, stream: ClientHttp2Stream, sink: StreamSink) {
+  constructor(owner: Http2StreamOwner, stream: ClientHttp2Stream, sink: StreamSink, headerLimit: number) {
     this.#owner = owner;
     this.#stream = stream;
     this.#sink = sink;
+    this.#headerLimit = headerLimit;
     // Shared listeners that find their request on the stream: no closures per request (hot path).
     REQUEST.set(stream, this);
     // Each listener costs the client ~1 µs per request (measured with bench/ab.ts); nobody may hear a 1xx.
@@ -202,9 +209,8 @@ export class Http2Request {
 
   /** A received header block as {@link Headers}, or `undefined` (the stream failed) when it exceeds `maxHeaderSize`. */
   #headers(raw: IncomingHttpHeaders, what: string): Headers | undefined {
-    const max = this.#owner.maxHeaderSize;
-    const headers = responseHeaders(raw, max);
-    if (headers === undefined) this.#fail(new ProtocolError(`the ${what} (${headerListSize(raw)} bytes) exceed options.maxHeaderSize (${max} bytes)`));
+    const headers = responseHeaders(raw, this.#headerLimit);
+    if (headers === undefined) this.#fail(new ProtocolError(`the ${what} (${headerListSize(raw)} bytes) exceed options.maxHeaderSize (${this.#headerLimit} bytes)`));
     return headers;
   }
 
@@ -306,6 +312,8 @@ export function startHttp2Request(owner: Http2StreamOwner, request: PreparedRequ
   const length = fixedLength(request.body);
   const endStream = length === 0;
   let stream: ClientHttp2Stream;
+  // node reads the acknowledged limit when it opens the stream: until then, we check it ourselves.
+  const headerLimit = owner.session.pendingSettingsAck ? owner.maxHeaderSize : Infinity;
   try {
     const headers = requestHeaders(request, owner.scheme, owner.authority, length);
     // No options object when node's default is what we want (see ENDS_BY_DEFAULT): same frames, less CPU.
@@ -316,7 +324,7 @@ export function startHttp2Request(owner: Http2StreamOwner, request: PreparedRequ
     else sink.error(failure);
     return undefined;
   }
-  const handle = new Http2Request(owner, stream, sink);
+  const handle = new Http2Request(owner, stream, sink, headerLimit);
   // Only for a request that pulls (`flow`): nothing is allocated for the others.
   if (request.flow) sink.flow?.({ pause: () => handle.flow(true), resume: () => handle.flow(false) });
   handle.sendBody(request, endStream);

@@ -246,6 +246,31 @@ describe('endless headers', () => {
     });
   });
 
+  it('HTTP/2: before the server acknowledged our SETTINGS (node does not apply our limit yet), rxconn checks maxHeaderSize itself, to the byte', async () => {
+    const leaks = leakCheck();
+    // :status 200 (7 + 3 + 32 octets) and x-pad (5 + n + 32): exactly maxHeaderSize for n = 945.
+    const pads = [945, 946];
+    const peer = await startRawPeer(socket =>
+      serveFrames(
+        socket,
+        streamId => {
+          socket.write(frame(FRAME.HEADERS, FLAG.END_HEADERS, streamId, Buffer.concat([STATUS_200, literal('x-pad', 'p'.repeat(pads.shift()!))])));
+          socket.write(frame(FRAME.DATA, FLAG.END_STREAM, streamId, Buffer.from('small')));
+        },
+        { ackSettings: false },
+      ),
+    );
+    const conn = open(peer.origin, { protocols: ['http2'], retry: false, keepalive: false, maxHeaderSize: 1024, connectTimeout: 60_000 });
+    expect(await firstValueFrom(conn.get('/at-limit').pipe(text()))).toMatchObject({ status: 200, body: 'small' });
+    const over = await outcome(conn.get('/over'));
+    expect(over.code).toBe('RXCONN_PROTOCOL');
+    expect(over.error).toMatchObject({ message: 'the response headers (1025 bytes) exceed options.maxHeaderSize (1024 bytes)' });
+    conn.close();
+    await conn.whenClosed();
+    await peer.close();
+    await leaks.check();
+  });
+
   it('HTTP/2: response headers larger than maxHeaderSize (END_HEADERS set) error RXCONN_PROTOCOL, the session survives', async () => {
     const leaks = leakCheck();
     let served = 0;

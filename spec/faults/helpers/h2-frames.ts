@@ -44,9 +44,10 @@ export function literal(name: string, value: string): Buffer {
 
 /**
  * Plays the server side of the connection preface on `socket` (our SETTINGS, and an ACK of the
- * client's) and calls `onHeaders` with the stream id of each HEADERS frame the client sends.
+ * client's unless `ackSettings` is false) and calls `onHeaders` with the stream id of each
+ * HEADERS frame the client sends.
  */
-export function serveFrames(socket: Socket, onHeaders: (streamId: number) => void): void {
+export function serveFrames(socket: Socket, onHeaders: (streamId: number) => void, { ackSettings = true } = {}): void {
   let buffer = Buffer.alloc(0);
   let prefaceSeen = false;
   socket.on('data', (chunk: Buffer) => {
@@ -68,7 +69,7 @@ export function serveFrames(socket: Socket, onHeaders: (streamId: number) => voi
       const flags = buffer[4];
       const streamId = buffer.readUInt32BE(5) & 0x7fffffff;
       buffer = buffer.subarray(9 + length);
-      if (type === FRAME.SETTINGS && !(flags & FLAG.ACK)) socket.write(frame(FRAME.SETTINGS, FLAG.ACK, 0));
+      if (type === FRAME.SETTINGS && !(flags & FLAG.ACK) && ackSettings) socket.write(frame(FRAME.SETTINGS, FLAG.ACK, 0));
       if (type === FRAME.HEADERS) onHeaders(streamId);
     }
   });

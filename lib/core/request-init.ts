@@ -38,6 +38,8 @@ export interface PreparedRequest {
 }
 
 const PATH = /^[\x21-\x7e]+$/;
+/** Methods known to be tokens, spared the token check on every request. */
+const STANDARD_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'TRACE']);
 const KNOWN_INIT = new Set(['method', 'path', 'headers', 'body', 'timeout', 'flow']);
 /** Headers that belong to the connection, not to one request; HTTP/2 forbids them outright. */
 export const CONNECTION_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
@@ -70,8 +72,13 @@ function addHeader(out: HeaderPairs, rawName: string, value: unknown): void {
 
 /** The connection's default headers, validated once per defaults object (they are fixed at open()). */
 const preparedDefaults = new WeakMap<object, readonly (readonly [string, string])[]>();
+const NO_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({});
+/** The last defaults asked for, and theirs: most applications have one, and this runs per request. */
+let lastDefaults: object | undefined;
+let lastPairs: readonly (readonly [string, string])[] = [];
 
 function defaultPairs(defaults: Readonly<Record<string, string>>): readonly (readonly [string, string])[] {
+  if (defaults === lastDefaults) return lastPairs;
   let pairs = preparedDefaults.get(defaults);
   if (!pairs) {
     const out: HeaderPairs = [];
@@ -79,6 +86,8 @@ function defaultPairs(defaults: Readonly<Record<string, string>>): readonly (rea
     pairs = Object.freeze(out);
     preparedDefaults.set(defaults, pairs);
   }
+  lastDefaults = defaults;
+  lastPairs = pairs;
   return pairs;
 }
 
@@ -96,12 +105,12 @@ function prepareHeaders(defaults: Readonly<Record<string, string>>, headers: unk
 }
 
 /** Validates a request. Throws {@link InvalidArgumentError} naming the field at fault. */
-export function prepareRequest(init: unknown, defaults: Readonly<Record<string, string>> = {}): PreparedRequest {
+export function prepareRequest(init: unknown, defaults: Readonly<Record<string, string>> = NO_DEFAULTS): PreparedRequest {
   if (typeof init !== 'object' || init === null) fail('request must be an object');
   const r = init as Record<string, unknown>;
   for (const key in r) if (!KNOWN_INIT.has(key) && Object.hasOwn(r, key)) fail(`request.${key} is not a known field (known: ${[...KNOWN_INIT].join(', ')})`);
   const method = r.method ?? 'GET';
-  if (typeof method !== 'string' || !isToken(method)) fail(`request.method ${JSON.stringify(method)} is not a valid method token`);
+  if (typeof method !== 'string' || !(STANDARD_METHODS.has(method) || isToken(method))) fail(`request.method ${JSON.stringify(method)} is not a valid method token`);
   if (method === 'CONNECT') fail('request.method CONNECT is not supported: use a tunnel');
   const path = r.path ?? '/';
   if (typeof path !== 'string' || !PATH.test(path) || (path[0] !== '/' && !(path === '*' && method === 'OPTIONS'))) {

@@ -114,8 +114,9 @@ export class Http2Request {
     stream.on('data', Http2Request.#onData);
     stream.on('trailers', Http2Request.#onTrailers);
     // 'end' is listened for only while a body goes out (sendBody). Otherwise 'close', which
-    // follows it, ends the response (#onClose): one listener less per request, about 1 % of
-    // throughput (bench/README.md).
+    // follows it, ends the response (#onClose): one listener less per request, 1.4–4.8 % of
+    // throughput in bench/ab.ts (bench/README.md). A session destroyed in between completes such
+    // a stream in completeIfEnded().
     stream.on('error', Http2Request.#onError);
     stream.on('close', Http2Request.#onClose);
   }
@@ -170,8 +171,9 @@ export class Http2Request {
 
   /**
    * Called just before the session is destroyed: a stream whose END_STREAM already arrived (node
-   * closed it cleanly, every chunk delivered) but whose `end` event is still pending completes
-   * now, so that no completed response is reported as killed.
+   * closed it cleanly, every chunk delivered) but whose `end` event, or for a request without a
+   * body whose `close` event, is still pending completes now, so that no completed response is
+   * reported as killed.
    */
   completeIfEnded(): void {
     const stream = this.#stream;

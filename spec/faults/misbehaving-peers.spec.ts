@@ -271,6 +271,29 @@ describe('endless headers', () => {
     await leaks.check();
   });
 
+  it('HTTP/2: a whole response and the socket\'s end in one write (as a server that closes after its last response): the response completes, no stream is killed', async () => {
+    const leaks = leakCheck();
+    const peer = await startRawPeer(socket =>
+      serveFrames(socket, streamId => {
+        socket.end(Buffer.concat([
+          frame(FRAME.HEADERS, FLAG.END_HEADERS, streamId, STATUS_200),
+          frame(FRAME.DATA, FLAG.END_STREAM, streamId, Buffer.from('last')),
+          frame(FRAME.GOAWAY, 0, 0, Buffer.from([0, 0, 0, streamId, 0, 0, 0, 0])),
+        ]));
+      }),
+    );
+    const conn = open(peer.origin, { protocols: ['http2'], retry: false, keepalive: false });
+    const log = record(conn);
+    expect(await firstValueFrom(conn.get('/last').pipe(text()))).toMatchObject({ status: 200, body: 'last' });
+    // The close was the server's planned one: the next request goes out on a new connection.
+    expect(await firstValueFrom(conn.get('/again').pipe(text()))).toMatchObject({ status: 200, body: 'last' });
+    expect(log.events.filter(e => e.type === 'disconnected').every(e => e.type === 'disconnected' && e.killedStreams === 0)).toBe(true);
+    conn.close();
+    await conn.whenClosed();
+    await peer.close();
+    await leaks.check();
+  });
+
   it('HTTP/2: response headers larger than maxHeaderSize (END_HEADERS set) error RXCONN_PROTOCOL, the session survives', async () => {
     const leaks = leakCheck();
     let served = 0;
